@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what rexian's stack and tests need on a fresh Debian/Ubuntu machine (as root):
+# Debian packages, node modules, and the Asterisk 22 chroot. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pair in mmdebstrap:mmdebstrap sipp:sip-tester baresip:baresip espeak-ng:espeak-ng sox:sox \
+            redis-server:redis-server psql:postgresql-client dot:graphviz; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fi
+if ((${#need[@]})); then
+  [[ $(id -u) == 0 ]] || { echo "rexian: missing packages ${need[*]}; run as root to install them" >&2; exit 1; }
+  echo "rexian: installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash scripts/asterisk-chroot.sh >/dev/null
+bash scripts/services.sh ensure

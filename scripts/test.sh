@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command (npm test): fast unit tests, then call behaviour against real
+# Asterisk with real SIP peers. Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) != 0 ]]; then
+  echo "rexian: the integration tests start Asterisk in a chroot and need root" >&2
+  exit 1
+fi
+bash scripts/asterisk-chroot.sh >/dev/null || exit 1
+bash scripts/services.sh ensure || exit 1
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+if (($# == 0)); then set -- test/unit test/integration; fi
+npx tap "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+summary=$(grep -E '^# \{ total: ' "$out" | tail -1)
+total=$(sed -nE 's/.*total: ([0-9]+).*/\1/p' <<<"$summary")
+pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary")
+fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
+skip=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$summary")
+echo
+echo "${pass:-0} passed, ${fail:-0} failed${skip:+, $skip skipped}"
+if [[ -z "$total" || "$total" == 0 ]]; then echo "rexian: no test ran" >&2; exit 1; fi
+exit "$status"

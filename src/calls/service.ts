@@ -1,0 +1,166 @@
+// The calls domain: turns ARI events into Call objects, hands them to the flow, and after
+// every (re)connect reconciles with Asterisk, which is the truth about what still exists.
+import type { Logger } from 'pino';
+import { isInApp, type AriChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
+import { Call, type CallRecordState } from './call.js';
+import { SerialQueue } from './serial-queue.js';
+import type { CallStore } from './store.js';
+
+export interface CallFlow {
+  /** A new call entered the Stasis app. */
+  start(call: Call): Promise<void>;
+  /** The controller (re)connected and found this call still live: continue from its saved state. */
+  resume(call: Call): Promise<void>;
+  /** An ARI event that concerns this call. */
+  onEvent(call: Call, event: AriEvent): Promise<void>;
+}
+
+export type EndReason = 'hangup' | 'ended-while-away' | 'asterisk-restarted';
+
+export class CallService {
+  private readonly calls = new Map<string, Call>();
+  private readonly byChannel = new Map<string, string>();
+  private readonly queue: SerialQueue;
+  private reconciling: Promise<void> = Promise.resolve();
+  private reconciled = false;
+  private asteriskStartup = '';
+
+  constructor(
+    private readonly ari: AriClient,
+    private readonly store: CallStore,
+    private readonly flow: CallFlow,
+    private readonly logger: Logger,
+  ) {
+    this.queue = new SerialQueue((callId, err) => this.logger.error({ callId, err }, 'call task failed'));
+    ari.on('connected', () => {
+      this.reconciled = false;
+      this.reconciling = this.reconcile().then(
+        () => { this.reconciled = true; },
+        (err: unknown) => {
+          this.logger.error({ err }, 'reconcile failed; reconnecting to try again');
+          void this.ari.stop().then(() => this.ari.start());
+        },
+      );
+    });
+    ari.on('disconnected', () => { this.reconciled = false; });
+    ari.on('event', (event: AriEvent) => {
+      // Events that arrive while we reconcile wait for it, then run in order.
+      void this.reconciling.then(() => this.dispatch(event));
+    });
+  }
+
+  /** True once the calls found at the last connect have been picked up. */
+  get ready(): boolean {
+    return this.reconciled && this.ari.connected;
+  }
+
+  get liveCount(): number {
+    return this.calls.size;
+  }
+
+  private dispatch(event: AriEvent): void {
+    if (event.type === 'StasisStart' && event.channel) {
+      const channel = event.channel;
+      const args = (event.args as string[] | undefined) ?? [];
+      if (args[0] !== 'inbound') return; // legs we originate are owned by the call that made them
+      void this.queue.push(channel.id, () => this.begin(channel, args[1] ?? channel.dialplan.exten));
+      return;
+    }
+    const channelId = event.channel?.id ?? targetChannel(event);
+    if (!channelId) return;
+    const callId = this.byChannel.get(channelId);
+    if (!callId) return;
+    void this.queue.push(callId, async () => {
+      const call = this.calls.get(callId);
+      if (!call) return;
+      if ((event.type === 'StasisEnd' || event.type === 'ChannelDestroyed') && channelId === call.channelId) {
+        await this.end(call, 'hangup');
+        return;
+      }
+      await this.flow.onEvent(call, event);
+    });
+  }
+
+  private async begin(channel: AriChannel, did: string): Promise<void> {
+    const state: CallRecordState = {
+      callId: channel.id,
+      channelId: channel.id,
+      did,
+      caller: channel.caller.number,
+      startedAt: new Date().toISOString(),
+      asteriskStartup: this.asteriskStartup,
+      flow: {},
+    };
+    const call = this.track(state);
+    await this.store.save(state);
+    call.log.info({ did, caller: state.caller }, 'call entered');
+    await this.flow.start(call);
+  }
+
+  private track(state: CallRecordState): Call {
+    const call = new Call(state, this.ari, this.store, this.logger);
+    this.calls.set(state.callId, call);
+    this.byChannel.set(state.channelId, state.callId);
+    return call;
+  }
+
+  private async end(call: Call, reason: EndReason): Promise<void> {
+    this.calls.delete(call.id);
+    this.byChannel.delete(call.channelId);
+    await this.store.remove(call.id);
+    call.log.info({ reason, did: call.state.did }, 'call ended');
+  }
+
+  /**
+   * After every connect: detect an Asterisk restart (its startup time changed: every call
+   * we knew is gone), close out calls that ended while we were away, and resume the ones
+   * still in our Stasis app.
+   */
+  private async reconcile(): Promise<void> {
+    const info = await this.ari.info();
+    this.asteriskStartup = info.status.startup_time;
+    const previousStartup = await this.store.asteriskStartup();
+    const restarted = previousStartup !== null && previousStartup !== this.asteriskStartup;
+    if (restarted) this.logger.warn({ previousStartup, startup: this.asteriskStartup }, 'Asterisk restarted: calls it carried are lost');
+    await this.store.setAsteriskStartup(this.asteriskStartup);
+
+    const channels = new Map((await this.ari.channels()).filter((c) => isInApp(c, this.ari.app)).map((c) => [c.id, c]));
+    const known = new Set<string>();
+    for (const callId of await this.store.liveCallIds()) {
+      const state = await this.store.load(callId);
+      if (!state) { await this.store.remove(callId); continue; }
+      known.add(state.channelId);
+      const channel = channels.get(state.channelId);
+      if (!channel || state.asteriskStartup !== this.asteriskStartup) {
+        this.calls.delete(callId);
+        this.byChannel.delete(state.channelId);
+        await this.store.remove(callId);
+        this.logger.warn({ callId, channelId: state.channelId, reason: restarted ? 'asterisk-restarted' : 'ended-while-away' }, 'call closed out at reconcile');
+        continue;
+      }
+      const call = this.calls.get(callId) ?? this.track(state);
+      void this.queue.push(callId, async () => {
+        call.log.info({ step: call.flow.step }, 'call picked up after reconnect');
+        await this.flow.resume(call);
+      });
+    }
+    // Channels in our app that we hold no state for (state lost): treat them as new calls.
+    for (const channel of channels.values()) {
+      if (known.has(channel.id)) continue;
+      const args = (channel.dialplan.app_data ?? '').split(',');
+      if (args[1] !== 'inbound') continue;
+      void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
+    }
+    this.logger.info({ resumed: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
+  }
+
+  /** Waits for queued call work (used at shutdown). */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+}
+
+function targetChannel(event: AriEvent): string | undefined {
+  const uri = event.playback?.target_uri;
+  return uri?.startsWith('channel:') ? uri.slice('channel:'.length) : undefined;
+}

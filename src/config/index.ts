@@ -1,0 +1,159 @@
+// Loads the controller's configuration: defaults, then a YAML/JSON file (REXIAN_CONFIG),
+// then environment variables. Every error names the key and where it came from.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode } from 'yaml';
+import { RexianError } from '../errors/index.js';
+import { configSchema, type Config } from './schema.js';
+
+export type { Config } from './schema.js';
+
+export const defaults = {
+  http: { host: '127.0.0.1', port: 3000 },
+  ari: { url: 'http://127.0.0.1:8088', username: 'rexian', app: 'rexian' },
+  ami: { host: '127.0.0.1', port: 5038, username: 'rexian' },
+  sip: { host: '127.0.0.1', port: 5060 },
+  redis: { url: 'redis://127.0.0.1:6379', prefix: 'rexian' },
+  postgres: { url: 'postgres://127.0.0.1:5432/rexian' },
+  prompts: {
+    dir: '/var/lib/rexian/prompts',
+    asteriskDir: '/var/lib/rexian/prompts',
+    recordedDir: 'prompts/recorded',
+    catalog: 'prompts/catalog.yaml',
+  },
+  log: { level: 'info' },
+};
+
+/** Environment variables and the config key each one sets. */
+export const envKeys: Record<string, string> = {
+  REXIAN_HTTP_HOST: 'http.host',
+  REXIAN_HTTP_PORT: 'http.port',
+  REXIAN_ARI_URL: 'ari.url',
+  REXIAN_ARI_USERNAME: 'ari.username',
+  REXIAN_ARI_PASSWORD: 'ari.password',
+  REXIAN_ARI_APP: 'ari.app',
+  REXIAN_AMI_HOST: 'ami.host',
+  REXIAN_AMI_PORT: 'ami.port',
+  REXIAN_AMI_USERNAME: 'ami.username',
+  REXIAN_AMI_PASSWORD: 'ami.password',
+  REXIAN_SIP_HOST: 'sip.host',
+  REXIAN_SIP_PORT: 'sip.port',
+  REDIS_URL: 'redis.url',
+  REXIAN_REDIS_PREFIX: 'redis.prefix',
+  DATABASE_URL: 'postgres.url',
+  REXIAN_PROMPTS_DIR: 'prompts.dir',
+  REXIAN_PROMPTS_ASTERISK_DIR: 'prompts.asteriskDir',
+  REXIAN_PROMPTS_RECORDED_DIR: 'prompts.recordedDir',
+  REXIAN_PROMPTS_CATALOG: 'prompts.catalog',
+  REXIAN_LOG_LEVEL: 'log.level',
+};
+
+const numericKeys = new Set(['http.port', 'ami.port', 'sip.port']);
+
+type Origin = { kind: 'default' } | { kind: 'file'; file: string; line: number; col: number } | { kind: 'env'; name: string };
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  file?: string;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const merged: Record<string, unknown> = structuredClone(defaults);
+  const origins = new Map<string, Origin>();
+
+  const file = options.file ?? env.REXIAN_CONFIG;
+  if (file) mergeFile(file, merged, origins);
+
+  for (const [name, key] of Object.entries(envKeys)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = numericKeys.has(key) && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    setPath(merged, key.split('.'), value);
+    origins.set(key, { kind: 'env', name });
+  }
+
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(configSchema);
+  if (!validate(merged)) {
+    const problems = (validate.errors ?? []).map((e) => describe(e, origins));
+    throw new RexianError('REXIAN_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { problems });
+  }
+  return merged as unknown as Config;
+}
+
+function mergeFile(file: string, target: Record<string, unknown>, origins: Map<string, Origin>): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new RexianError('REXIAN_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(err as Error).message}`, { file });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lineCounter.linePos(e.pos[0]);
+    throw new RexianError('REXIAN_CONFIG_INVALID', `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`, { file, ...pos });
+  }
+  if (doc.contents === null) return;
+  if (!isMap(doc.contents)) {
+    throw new RexianError('REXIAN_CONFIG_INVALID', `${file}:1:1: the config file must be a mapping of sections (http, ari, ami, …)`, { file });
+  }
+  walk(doc.contents, []);
+
+  function walk(node: YamlNode, path: string[]): void {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const keyNode = pair.key as YamlNode;
+        const here = [...path, key];
+        const pos = keyNode.range ? lineCounter.linePos(keyNode.range[0]) : { line: 0, col: 0 };
+        origins.set(here.join('.'), { kind: 'file', file, line: pos.line, col: pos.col });
+        if (pair.value && isMap(pair.value)) walk(pair.value as YamlNode, here);
+        else setPath(target, here, isScalar(pair.value) ? pair.value.value : (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null);
+      }
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let cursor = target;
+  for (const key of path.slice(0, -1)) {
+    const next = cursor[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cursor[key] = {};
+    cursor = cursor[key] as Record<string, unknown>;
+  }
+  cursor[path[path.length - 1]!] = value;
+}
+
+function describe(e: ErrorObject, origins: Map<string, Origin>): string {
+  const base = e.instancePath.split('/').filter(Boolean);
+  let key = base.join('.');
+  let what: string;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+      key = [...base, extra].join('.');
+      what = `unknown key "${key}"`;
+      break;
+    }
+    case 'required': {
+      const missing = String((e.params as { missingProperty: string }).missingProperty);
+      key = [...base, missing].join('.');
+      const envName = Object.entries(envKeys).find(([, k]) => k === key)?.[0];
+      what = `"${key}" is required${envName ? ` (set ${envName} or ${key} in the config file)` : ''}`;
+      break;
+    }
+    default:
+      what = `"${key}" ${e.message ?? 'is invalid'}`;
+  }
+  return `${what}${where(key, origins)}`;
+}
+
+function where(key: string, origins: Map<string, Origin>): string {
+  const origin = origins.get(key);
+  if (!origin || origin.kind === 'default') return '';
+  if (origin.kind === 'env') return ` (from environment variable ${origin.name})`;
+  return ` (${origin.file}:${origin.line}:${origin.col})`;
+}

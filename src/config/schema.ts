@@ -1,0 +1,67 @@
+// JSON Schema of the controller's configuration. Unknown keys are errors: a typo in a
+// config file must fail loudly at start, not silently fall back to a default.
+
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const host = { type: 'string', minLength: 1 } as const;
+const secret = { type: 'string', minLength: 8 } as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'log'],
+  properties: {
+    http: {
+      type: 'object', additionalProperties: false, required: ['host', 'port'],
+      properties: { host, port },
+    },
+    ari: {
+      type: 'object', additionalProperties: false, required: ['url', 'username', 'password', 'app'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        username: { type: 'string', minLength: 1 },
+        password: secret,
+        app: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+      },
+    },
+    ami: {
+      type: 'object', additionalProperties: false, required: ['host', 'port', 'username', 'password'],
+      properties: { host, port, username: { type: 'string', minLength: 1 }, password: secret },
+    },
+    sip: {
+      type: 'object', additionalProperties: false, required: ['host', 'port'],
+      properties: { host, port },
+    },
+    redis: {
+      type: 'object', additionalProperties: false, required: ['url', 'prefix'],
+      properties: { url: { type: 'string', pattern: '^rediss?://' }, prefix: { type: 'string', pattern: '^[A-Za-z0-9:_-]+$' } },
+    },
+    postgres: {
+      type: 'object', additionalProperties: false, required: ['url'],
+      properties: { url: { type: 'string', pattern: '^postgres(ql)?://' } },
+    },
+    prompts: {
+      type: 'object', additionalProperties: false, required: ['dir', 'asteriskDir', 'recordedDir', 'catalog'],
+      properties: {
+        dir: { type: 'string', minLength: 1 },
+        asteriskDir: { type: 'string', pattern: '^/' },
+        recordedDir: { type: 'string', minLength: 1 },
+        catalog: { type: 'string', minLength: 1 },
+      },
+    },
+    log: {
+      type: 'object', additionalProperties: false, required: ['level'],
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+    },
+  },
+} as const;
+
+export interface Config {
+  http: { host: string; port: number };
+  ari: { url: string; username: string; password: string; app: string };
+  ami: { host: string; port: number; username: string; password: string };
+  sip: { host: string; port: number };
+  redis: { url: string; prefix: string };
+  postgres: { url: string };
+  prompts: { dir: string; asteriskDir: string; recordedDir: string; catalog: string };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}

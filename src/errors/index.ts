@@ -1,0 +1,34 @@
+// The one error shape of rexian: a stable code, a message for people, and the data to act on.
+// The API renders it as { error: { code, message, details } }.
+
+export type ErrorCode =
+  | 'REXIAN_CONFIG_INVALID'
+  | 'REXIAN_CONFIG_UNREADABLE'
+  | 'REXIAN_ARI_REQUEST_FAILED'
+  | 'REXIAN_ARI_NOT_CONNECTED'
+  | 'REXIAN_AMI_NOT_CONNECTED'
+  | 'REXIAN_ASTERISK_INSTANCE'
+  | 'REXIAN_PROMPT_SYNTHESIS'
+  | 'REXIAN_NOT_READY';
+
+export class RexianError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, statusCode = 500) {
+    super(`${code}: ${message}`);
+    this.name = 'RexianError';
+    this.code = code;
+    this.details = details;
+    this.statusCode = statusCode;
+  }
+
+  toJSON(): { error: { code: string; message: string; details: Record<string, unknown> } } {
+    return { error: { code: this.code, message: this.message.slice(this.code.length + 2), details: this.details } };
+  }
+}
+
+export function isRexianError(err: unknown, code?: ErrorCode): err is RexianError {
+  return err instanceof RexianError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,76 @@
+// Runs the real controller as a child process (so SIGKILL is a real crash) and collects
+// its pino JSON log lines for assertions.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { repoRoot } from '../../src/asterisk/instance.js';
+import { until } from './lab.js';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  time: number;
+  callId?: string;
+  channelId?: string;
+  [key: string]: unknown;
+}
+
+export class ControllerProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private child: ChildProcess | undefined;
+  private exitCode: number | null | undefined;
+
+  constructor(private readonly env: Record<string, string>, private readonly port: number) {}
+
+  start(extraEnv: Record<string, string> = {}): this {
+    this.exitCode = undefined;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...this.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try { this.logs.push(JSON.parse(line) as LogLine); } catch { this.stderr.push(line); }
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
+    child.on('exit', (code) => { this.exitCode = code; });
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.exitCode === undefined;
+  }
+
+  async readyz(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    await until('controller /readyz = 200', async () => {
+      if (this.exitCode !== undefined) throw new Error(`controller exited with ${this.exitCode}: ${this.stderr.join('\n')}`);
+      return (await this.readyz()).status === 200;
+    }, timeoutMs);
+  }
+
+  waitForLog(label: string, predicate: (line: LogLine) => boolean, timeoutMs = 15_000, from = 0): Promise<LogLine> {
+    return until(label, () => this.logs.slice(from).find(predicate), timeoutMs, 50);
+  }
+
+  /** Resolves with the exit code once the process has ended. */
+  async exited(timeoutMs = 15_000): Promise<number | null> {
+    await until('controller exit', () => this.exitCode !== undefined, timeoutMs, 50);
+    return this.exitCode ?? null;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    if (!this.running) return this.exitCode ?? null;
+    this.child!.kill(signal);
+    return this.exited();
+  }
+}

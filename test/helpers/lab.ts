@@ -1,0 +1,111 @@
+// A lab per test file: its own Asterisk instance (own ports and directories in the shared
+// chroot), a private Redis key prefix, and the env that points a controller at them.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { AsteriskInstance, ensureChroot, repoRoot, type AgentEndpoint } from '../../src/asterisk/instance.js';
+
+export interface LabPorts {
+  sip: number;
+  ari: number;
+  ami: number;
+  controller: number;
+  /** First of ten ports SIPp peers may use for SIP; media uses sippMedia + 2·k. */
+  sipp: number;
+  sippMedia: number;
+}
+
+export interface Lab {
+  name: string;
+  asterisk: AsteriskInstance;
+  ports: LabPorts;
+  prefix: string;
+  redis: Redis;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export function labPorts(slot: number): LabPorts {
+  const base = 20_000 + slot * 100;
+  return { sip: base + 60, ari: base + 88, ami: base + 38, controller: base + 30, sipp: base + 70, sippMedia: 30_000 + slot * 100 };
+}
+
+export async function startLab(name: string, slot: number, options: { agents?: AgentEndpoint[] } = {}): Promise<Lab> {
+  const chroot = ensureChroot();
+  const ports = labPorts(slot);
+  const secret = (): string => randomBytes(12).toString('hex');
+  const ari = { username: 'rexian', password: secret(), app: 'rexian' };
+  const ami = { username: 'rexian', password: secret() };
+  const asterisk = new AsteriskInstance({
+    name: `test-${name}`,
+    chroot,
+    sipPort: ports.sip,
+    httpPort: ports.ari,
+    amiPort: ports.ami,
+    rtpStart: 40_000 + slot * 200,
+    rtpEnd: 40_000 + slot * 200 + 198,
+    ari,
+    ami,
+    agents: options.agents,
+  });
+  await asterisk.render();
+  await asterisk.stop(); // a leftover from an aborted run
+  await asterisk.start();
+
+  const prefix = `rexian-test:${name}:${randomBytes(4).toString('hex')}`;
+  const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  const env: Record<string, string> = {
+    REXIAN_HTTP_PORT: String(ports.controller),
+    REXIAN_ARI_URL: asterisk.ariUrl,
+    REXIAN_ARI_USERNAME: ari.username,
+    REXIAN_ARI_PASSWORD: ari.password,
+    REXIAN_ARI_APP: ari.app,
+    REXIAN_AMI_PORT: String(ports.ami),
+    REXIAN_AMI_USERNAME: ami.username,
+    REXIAN_AMI_PASSWORD: ami.password,
+    REXIAN_SIP_PORT: String(ports.sip),
+    REXIAN_REDIS_PREFIX: prefix,
+    REXIAN_PROMPTS_DIR: asterisk.prompts.dir,
+    REXIAN_PROMPTS_ASTERISK_DIR: asterisk.prompts.asteriskDir,
+    REXIAN_PROMPTS_RECORDED_DIR: join(repoRoot, 'prompts/recorded'),
+    REXIAN_PROMPTS_CATALOG: join(repoRoot, 'prompts/catalog.yaml'),
+    REXIAN_LOG_LEVEL: 'debug',
+  };
+  return {
+    name, asterisk, ports, prefix, redis, env,
+    async close() {
+      await asterisk.destroy();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls until the predicate holds or the time runs out (then throws with the label). */
+export async function until<T>(label: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}

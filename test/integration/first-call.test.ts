@@ -1,0 +1,48 @@
+// The first call end to end: real Asterisk, real SIPp citizen, the real controller.
+import t from 'tap';
+import { ControllerProcess } from '../helpers/controller.js';
+import { startLab, type Lab } from '../helpers/lab.js';
+import { runSipp, startLine } from '../helpers/sipp.js';
+
+let lab: Lab;
+let controller: ControllerProcess;
+
+t.before(async () => {
+  lab = await startLab('first-call', 1);
+  controller = new ControllerProcess(lab.env, lab.ports.controller).start();
+  await controller.waitReady();
+});
+
+t.teardown(async () => {
+  await controller?.kill('SIGKILL');
+  await lab?.close();
+});
+
+t.test('a citizen who dials 12345 is answered, hears the welcome to its end, then is hung up politely', async (t) => {
+  const from = controller.logs.length;
+  const sipp = runSipp({
+    scenario: 'citizen-waits-for-bye.xml',
+    remote: `127.0.0.1:${lab.ports.sip}`,
+    service: '12345',
+    localPort: lab.ports.sipp,
+    mediaPort: lab.ports.sippMedia,
+    keys: { caller: '13800138000' },
+    timeoutSec: 40,
+  });
+  const result = await sipp.done;
+  t.equal(result.exitCode, 0, `SIPp finished cleanly: ${result.errors}`);
+  t.equal(result.successful, 1, 'SIPp statistics count one successful call');
+  t.equal(result.failed, 0, 'and no failed call');
+  const received = result.messages.filter((m) => m.direction === 'received').map((m) => startLine(m.text));
+  t.ok(received.some((l) => l.startsWith('SIP/2.0 200')), 'the INVITE was answered with 200 OK');
+  t.ok(received.some((l) => l.startsWith('BYE')), 'the hotline hung up (BYE from Asterisk)');
+
+  const entered = await controller.waitForLog('call entered', (l) => l.msg === 'call entered', 5_000, from);
+  t.equal(entered.did, '12345', 'the controller saw the dialled number');
+  t.equal(entered.caller, '13800138000', 'and the caller number');
+  const finished = controller.logs.slice(from).filter((l) => l.msg === 'prompt finished' && l.callId === entered.callId);
+  t.same(finished.map((l) => l.step), ['welcome', 'goodbye'], 'PlaybackFinished was observed for the welcome, then the goodbye');
+  const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === entered.callId, 5_000, from);
+  t.equal(ended.reason, 'hangup');
+  t.equal(ended.channelId, entered.channelId, 'logs carry the channel id');
+});
