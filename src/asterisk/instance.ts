@@ -159,12 +159,7 @@ hideconnect = yes
     if (!existsSync(file)) return undefined;
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    try {
-      process.kill(pid, 0);
-      return pid;
-    } catch {
-      return undefined;
-    }
+    return alive(pid) ? pid : undefined;
   }
 
   isRunning(): boolean {
@@ -258,14 +253,24 @@ function fill(template: string, vars: Record<string, string>, source: string): s
   });
 }
 
+/**
+ * Whether a process runs. A killed daemon is re-parented to init and stays a zombie until
+ * reaped, and kill(pid, 0) still succeeds on a zombie: read its state instead.
+ */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 async function exited(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
+    if (!alive(pid)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;

@@ -22,6 +22,8 @@ export interface Lab {
   prefix: string;
   redis: Redis;
   env: Record<string, string>;
+  /** A REST call to this lab's Asterisk (as the test, not as the controller). */
+  ari<T = unknown>(method: string, path: string): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,15 @@ export async function startLab(name: string, slot: number, options: { agents?: A
   };
   return {
     name, asterisk, ports, prefix, redis, env,
+    async ari<T>(method: string, path: string) {
+      const res = await fetch(`${asterisk.ariUrl}/ari${path}`, {
+        method,
+        headers: { authorization: `Basic ${Buffer.from(`${ari.username}:${ari.password}`).toString('base64')}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
     async close() {
       await asterisk.destroy();
       await deleteKeys(redis, prefix);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# `npm run up` / `npm run down`: the whole local stack. up installs what is missing, starts
+# Redis and PostgreSQL if they are not running, Asterisk 22 in its chroot and the
+# controller, places a test call to 12345, and prints how to register a softphone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+local_dir="$root/.rexian"
+envfile="$local_dir/local.env"
+pidfile="$local_dir/controller.pid"
+logfile="$local_dir/controller.log"
+
+secret() { head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
+
+load_env() {
+  mkdir -p "$local_dir"
+  if [[ ! -f "$envfile" ]]; then
+    umask 077
+    cat >"$envfile" <<ENV
+# Local secrets for this machine's stack, made by scripts/stack.sh. Not committed.
+REXIAN_ARI_PASSWORD=$(secret)
+REXIAN_AMI_PASSWORD=$(secret)
+REXIAN_LAB_AGENTS=1001,1002
+REXIAN_LAB_AGENT_SECRET=$(secret)
+ENV
+  fi
+  set -a
+  # shellcheck disable=SC1090
+  source "$envfile"
+  set +a
+  chroot_dir=$(bash scripts/asterisk-chroot.sh --print-dir)
+  export REXIAN_PROMPTS_DIR="$chroot_dir/var/lib/rexian/prompts"
+  export REXIAN_PROMPTS_ASTERISK_DIR=/var/lib/rexian/prompts
+  http_port=${REXIAN_HTTP_PORT:-3000}
+  sip_port=${REXIAN_SIP_PORT:-5060}
+}
+
+controller_running() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+up() {
+  [[ $(id -u) == 0 ]] || { echo "rexian: npm run up needs root (apt, chroot); run it as root or with sudo" >&2; exit 1; }
+  bash scripts/install-deps.sh
+  load_env
+  node bin/rexian.js asterisk up --name local
+  if controller_running; then
+    echo "rexian: controller already running (pid $(cat "$pidfile")); restarting it"
+    kill "$(cat "$pidfile")"; sleep 1
+  fi
+  nohup node --import tsx src/main.ts >>"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+  for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && break
+    controller_running || { echo "rexian: the controller exited; see $logfile" >&2; tail -20 "$logfile" >&2; exit 1; }
+    sleep 0.2
+  done
+  curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null || { echo "rexian: controller not ready; see $logfile" >&2; exit 1; }
+  echo "rexian: controller ready on http://127.0.0.1:$http_port (pid $(cat "$pidfile"), log $logfile)"
+
+  if [[ "${REXIAN_SKIP_TEST_CALL:-}" != 1 ]]; then
+    echo "rexian: placing a test call to 12345 with SIPp …"
+    if sipp "127.0.0.1:$sip_port" -sf test/sipp/citizen-waits-for-bye.xml -s 12345 -key caller 13800138000 \
+         -i 127.0.0.1 -p 15099 -mi 127.0.0.1 -mp 16000 -m 1 -nostdin -timeout 40s -timeout_error >/dev/null 2>&1; then
+      echo "rexian: test call answered, welcome played, hung up politely ✓"
+    else
+      echo "rexian: the test call failed; see $logfile" >&2; exit 1
+    fi
+  fi
+  cat <<MSG
+
+Register a SIP softphone (e.g. Linphone, MicroSIP, baresip) on this machine:
+  server    127.0.0.1:$sip_port (UDP or TCP)
+  user      agent-1001   (or agent-1002)
+  password  $REXIAN_LAB_AGENT_SECRET
+Citizens' calls come from the carrier address (127.0.0.1 here); to play citizen, dial 12345
+from SIPp:  sipp 127.0.0.1:$sip_port -sf test/sipp/citizen-waits-for-bye.xml -s 12345 -key caller 13800138000 -m 1
+Stop everything with: npm run down
+MSG
+}
+
+down() {
+  load_env
+  if controller_running; then
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 50); do controller_running || break; sleep 0.2; done
+    echo "rexian: controller stopped"
+  fi
+  rm -f "$pidfile"
+  node bin/rexian.js asterisk down --name local
+  bash scripts/services.sh stop
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

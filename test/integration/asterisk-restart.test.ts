@@ -1,0 +1,51 @@
+// Asterisk restarts under a running controller: /readyz reports it, then recovers on its
+// own; calls Asterisk lost in the crash are closed out, not left hanging in our state.
+import t from 'tap';
+import { ControllerProcess } from '../helpers/controller.js';
+import { sleep, startLab, until, type Lab } from '../helpers/lab.js';
+import { runSipp } from '../helpers/sipp.js';
+
+let lab: Lab;
+let controller: ControllerProcess;
+
+t.before(async () => {
+  lab = await startLab('restart', 4);
+  controller = new ControllerProcess(lab.env, lab.ports.controller).start();
+  await controller.waitReady();
+});
+
+t.teardown(async () => {
+  await controller?.kill('SIGKILL');
+  await lab?.close();
+});
+
+t.test('a clean Asterisk restart: /readyz goes 503 naming ARI and AMI, then 200, same controller process', async (t) => {
+  await lab.asterisk.stop();
+  const down = await until('readyz 503', async () => { const r = await controller.readyz(); return r.status === 503 ? r : undefined; });
+  t.match(String(down.body.reason), /ari: not connected/);
+  await until('AMI noticed too', async () => /ami: not connected/.test(String((await controller.readyz()).body.reason)), 15_000);
+
+  await lab.asterisk.start();
+  await controller.waitReady(30_000);
+  t.equal((await controller.readyz()).status, 200);
+  t.ok(controller.running, 'the controller was never restarted');
+});
+
+t.test('an Asterisk crash with a call in progress: the lost call is closed out at reconnect', async (t) => {
+  const citizen = runSipp({
+    scenario: 'citizen-waits-for-bye.xml', remote: `127.0.0.1:${lab.ports.sip}`, service: '12345',
+    localPort: lab.ports.sipp, mediaPort: lab.ports.sippMedia, keys: { caller: '13600136000' }, timeoutSec: 60,
+  });
+  t.teardown(() => citizen.kill());
+  const playing = await controller.waitForLog('welcome playing', (l) => l.msg === 'playing prompt');
+  t.same(await lab.redis.smembers(`${lab.prefix}:calls:live`), [playing.callId], 'the call is live in Redis');
+
+  process.kill(lab.asterisk.pid()!, 'SIGKILL');
+  await sleep(500);
+  await lab.asterisk.start();
+  t.teardown(() => { if (t.passing()) return; for (const l of controller.logs.slice(-30)) console.error(JSON.stringify(l).slice(0, 300)); });
+  const closed = await controller.waitForLog('lost call closed out', (l) => l.msg === 'call closed out at reconcile' && l.callId === playing.callId, 30_000);
+  t.equal(closed.reason, 'asterisk-restarted');
+  t.same(await lab.redis.smembers(`${lab.prefix}:calls:live`), [], 'no stale call is left in Redis');
+  await controller.waitReady(30_000);
+});
