@@ -49,3 +49,17 @@ t.test('an Asterisk crash with a call in progress: the lost call is closed out a
   t.same(await lab.redis.smembers(`${lab.prefix}:calls:live`), [], 'no stale call is left in Redis');
   await controller.waitReady(30_000);
 });
+
+t.test('a frozen Asterisk (sockets open, nothing answers) is detected by keepalives, then recovered', async (t) => {
+  await controller.waitReady(30_000);
+  const pid = lab.asterisk.pid()!;
+  process.kill(pid, 'SIGSTOP');
+  t.teardown(() => { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } });
+  const frozenAt = Date.now();
+  const down = await until('readyz 503 while frozen', async () => { const r = await controller.readyz(); return r.status === 503 ? r : undefined; }, 25_000);
+  t.match(String(down.body.reason), /ari|ami/, 'the reason names the dead connection');
+  t.ok(controller.logs.some((l) => /stopped answering pings|ping unanswered/.test(`${l.msg} ${l.why ?? ''}`) && l.time >= frozenAt), 'a keepalive noticed it');
+  process.kill(pid, 'SIGCONT');
+  await controller.waitReady(30_000);
+  t.ok(controller.running, 'recovered without a controller restart');
+});
