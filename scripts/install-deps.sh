@@ -10,6 +10,8 @@ for pair in mmdebstrap:mmdebstrap sipp:sip-tester baresip:baresip espeak-ng:espe
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fi
+# A CJK font so `rexian flow graph` can draw Chinese node labels.
+[[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || need+=(fonts-wqy-microhei)
 if ((${#need[@]})); then
   [[ $(id -u) == 0 ]] || { echo "rexian: missing packages ${need[*]}; run as root to install them" >&2; exit 1; }
   echo "rexian: installing ${need[*]}" >&2

@@ -1,15 +1,22 @@
 // The `rexian` command line.
 import { isRexianError } from '../errors/index.js';
 import { asteriskCommand } from './asterisk.js';
+import { flowCommand } from './flow.js';
 
 const usage = `usage: rexian <command>
-  asterisk up|down|status [--name NAME]   the local Asterisk instance in its chroot`;
+  asterisk up|down|status [--name NAME]   the local Asterisk instance in its chroot
+  flow lint [paths…]                      check flow files (schema and graph); exit 1 on errors
+  flow simulate FILE --did N --dtmf KEYS [--at ISO] [--caller N] [--json] [--offline]
+  flow graph FILE -o OUT.svg              draw a flow (Graphviz)
+  flow schema [-o FILE]                   the flow JSON Schema`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'asterisk':
       return asteriskCommand(rest);
+    case 'flow':
+      return flowCommand(rest);
     case undefined:
     case '-h':
     case '--help':
