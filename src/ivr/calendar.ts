@@ -96,7 +96,9 @@ export function loadCalendar(file: string): Calendar {
 
 function checkDate(value: unknown, source: string): string {
   const s = value instanceof Date ? value.toISOString().slice(0, 10) : String(value);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(`${s}T00:00:00Z`))) {
+  const parsed = Date.parse(`${s}T00:00:00Z`);
+  // Round-trip: V8 happily reads 2026-02-30 as 2 March.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== s) {
     throw new RexianError('REXIAN_CALENDAR_INVALID', `${source}: "${s}" is not a date (YYYY-MM-DD)`);
   }
   return s;

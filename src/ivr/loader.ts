@@ -54,6 +54,13 @@ export function parseFlow(file: string, source: string): { loaded?: LoadedFlow; 
   if (issues.length > 0) return { issues };
 
   const locate = (path: Array<string | number>): { line: number; col: number } => {
+    try {
+      return locateIn(path);
+    } catch {
+      return { line: 1, col: 1 };
+    }
+  };
+  const locateIn = (path: Array<string | number>): { line: number; col: number } => {
     for (let n = path.length; n >= 0; n--) {
       const sub = path.slice(0, n);
       const target = sub.length === 0 ? doc.contents : doc.getIn(sub, true);
@@ -73,9 +80,15 @@ export function parseFlow(file: string, source: string): { loaded?: LoadedFlow; 
     return { line: 1, col: 1 };
   };
 
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // Throws on an alias to a missing anchor, or on an alias bomb (yaml caps expansions).
+    data = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    return { issues: [{ code: 'REXIAN_FLOW_SYNTAX', message: (err as Error).message.split('\n')[0]!, file, line: 1, col: 1, severity: 'error' }] };
+  }
   if (!validateTop(data)) {
-    for (const e of validateTop.errors ?? []) issues.push(schemaIssue(e, [], file, locate));
+    for (const e of prune(validateTop.errors ?? [])) issues.push(schemaIssue(e, [], file, locate));
     // Node-level checks still run when the nodes map itself is sound.
   }
   const nodes = (data as { nodes?: Record<string, unknown> } | null)?.nodes;
@@ -85,7 +98,7 @@ export function parseFlow(file: string, source: string): { loaded?: LoadedFlow; 
       const validate = typeof type === 'string' ? validateNode.get(type) : undefined;
       if (!validate) continue; // the top-level check already named the bad or missing type
       if (!validate(node)) {
-        for (const e of validate.errors ?? []) issues.push({ ...schemaIssue(e, ['nodes', id], file, locate), node: id });
+        for (const e of prune(validate.errors ?? [])) issues.push({ ...schemaIssue(e, ['nodes', id], file, locate), node: id });
       }
     }
   }
@@ -130,6 +143,12 @@ function schemaIssue(e: ErrorObject, base: string[], file: string, locate: Loade
   return { code: 'REXIAN_FLOW_SCHEMA', message, file, ...locate(at), severity: 'error' };
 }
 
+/** Where an anyOf failed, its branches' own complaints only confuse: keep the summary. */
+function prune(errors: ErrorObject[]): ErrorObject[] {
+  const summaries = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
+  return errors.filter((e) => e.keyword === 'anyOf' || !summaries.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)));
+}
+
 function dedupe(issues: FlowIssue[]): FlowIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
@@ -137,7 +156,7 @@ function dedupe(issues: FlowIssue[]): FlowIssue[] {
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
-  }).filter((i, _, all) => !(i.message.includes('must match pattern') && all.some((o) => o !== i && o.line === i.line && o.message.includes('must be a prompt name'))));
+  });
 }
 
 /** Every node a node can go to, with the key path that names it (for messages). */
