@@ -8,8 +8,14 @@ import { AriClient } from './asterisk/ari.js';
 import { CallService } from './calls/service.js';
 import { CallStore } from './calls/store.js';
 import type { Config } from './config/index.js';
-import { GreetingFlow } from './ivr/greeting-flow.js';
+import { WaitingList } from './acd/waiting.js';
+import { requireAdmin } from './api/auth.js';
+import { CallbackTasks } from './ivr/callbacks.js';
 import { loadPromptCatalog, prepareCatalog } from './ivr/prompts.js';
+import { FlowRegistry } from './ivr/registry.js';
+import { registerFlowRoutes } from './ivr/routes.js';
+import { IvrRunner, PromptResolver } from './ivr/runner.js';
+import { redisVersionStore } from './ivr/version-store.js';
 import { connectRedis, redisReady, type Redis } from './store/redis.js';
 
 export interface Rexian {
@@ -22,18 +28,30 @@ export interface Rexian {
 
 export async function createRexian(config: Config, logger: Logger = pino({ level: config.log.level, base: { service: 'rexian' } })): Promise<Rexian> {
   const promptPaths = { dir: config.prompts.dir, asteriskDir: config.prompts.asteriskDir, recordedDir: config.prompts.recordedDir };
-  const media = await prepareCatalog(promptPaths, loadPromptCatalog(config.prompts.catalog));
+  const catalog = loadPromptCatalog(config.prompts.catalog);
+  await prepareCatalog(promptPaths, catalog); // synthesize now, not while a citizen waits
 
   const redis: Redis = connectRedis(config.redis.url, logger);
+  const prefix = config.redis.prefix;
+  const registry = new FlowRegistry({
+    flowsDir: config.flows.dir, queuesFile: config.flows.queues,
+    promptCatalog: config.prompts.catalog, recordedDir: config.prompts.recordedDir,
+  }, logger, redisVersionStore(redis, prefix));
+  registry.reload();
+  if (registry.calendarProblem) throw new Error(`cannot start without a working calendar: ${registry.calendarProblem}`);
+  registry.watch();
+
   const ari = new AriClient({ ...config.ari, logger });
   const ami = new AmiClient({ ...config.ami, logger });
-  const calls = new CallService(ari, new CallStore(redis, config.redis.prefix), new GreetingFlow({
-    welcome: media.get('welcome')!,
-    goodbye: media.get('goodbye')!,
-  }), logger);
+  const runner = new IvrRunner({
+    registry, prompts: new PromptResolver(promptPaths, catalog),
+    waiting: new WaitingList(redis, prefix), callbacks: new CallbackTasks(redis, prefix), logger,
+  });
+  const calls = new CallService(ari, new CallStore(redis, prefix), runner, logger);
 
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
   registerErrorHandler(app);
+  registerFlowRoutes(app, registry, requireAdmin(config.auth.adminToken));
   registerHealthRoutes(app, {
     checks: () => ({
       ari: { ok: calls.ready, detail: ari.connected ? 'reconciling' : `not connected to ${config.ari.url}` },
@@ -51,8 +69,10 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
       return app.listen({ host: config.http.host, port: config.http.port });
     },
     async stop() {
+      registry.close();
       await app.close();
       await ari.stop();
+      calls.stopTimers();
       await calls.drain();
       await ami.stop();
       redis.disconnect();

@@ -38,6 +38,10 @@ export interface InstanceOptions {
   ami: { username: string; password: string };
   /** Addresses the carrier's INVITEs come from (PJSIP identify match). */
   pstnMatch?: string;
+  /** Where outbound calls to the public network are sent, e.g. sip:127.0.0.1:5090. */
+  pstnContact?: string;
+  /** The emergency trunk (110/119/120/122). */
+  emergencyContact?: string;
   agents?: AgentEndpoint[];
   /** Host directory of recorded prompt overrides. */
   recordedPromptsDir?: string;
@@ -100,6 +104,8 @@ export class AsteriskInstance {
       ami_username: o.ami.username,
       ami_password: o.ami.password,
       pstn_match: o.pstnMatch ?? '127.0.0.1',
+      pstn_contact: o.pstnContact ?? 'sip:127.0.0.1:5090',
+      emergency_contact: o.emergencyContact ?? o.pstnContact ?? 'sip:127.0.0.1:5090',
       fallback_prompt: fallbackPrompt,
       agents: agents.map(renderAgent).join('\n'),
       fallback_members: agents.filter((a) => a.fallback !== false).map((a) => `member => PJSIP/agent-${a.id}`).join('\n'),

@@ -21,14 +21,18 @@ export interface CallPersistence {
   save(state: CallRecordState): Promise<void>;
 }
 
+/** Runs work for this call through its serial queue, now or after a delay. */
+export type CallScheduler = (delayMs: number, task: () => Promise<void>) => void;
+
 export class Call {
   readonly log: Logger;
 
   constructor(
     readonly state: CallRecordState,
-    private readonly ari: AriClient,
+    private readonly ariClient: AriClient,
     private readonly persistence: CallPersistence,
     logger: Logger,
+    private readonly scheduler: CallScheduler,
   ) {
     this.log = logger.child({ callId: state.callId, channelId: state.channelId });
   }
@@ -45,13 +49,25 @@ export class Call {
     return this.state.flow;
   }
 
+  /**
+   * Work that must happen in order with this call's ARI events (a timer firing, an HTTP
+   * answer arriving): it is queued behind them. Dropped when the call ends.
+   */
+  later(delayMs: number, task: () => Promise<void>): void {
+    this.scheduler(delayMs, task);
+  }
+
+  get ari(): AriClient {
+    return this.ariClient;
+  }
+
   async updateFlow(patch: Record<string, unknown>): Promise<void> {
     Object.assign(this.state.flow, patch);
     await this.persistence.save(this.state);
   }
 
   async answer(): Promise<void> {
-    await this.ari.request('POST', `/channels/${this.channelId}/answer`);
+    await this.ariClient.request('POST', `/channels/${this.channelId}/answer`);
   }
 
   /**
@@ -61,7 +77,7 @@ export class Call {
   async play(media: string, step: string): Promise<string> {
     const playbackId = `${this.id}-${step}-${randomUUID().slice(0, 8)}`;
     await this.updateFlow({ step, playbackId });
-    await this.ari.request('POST', `/channels/${this.channelId}/play/${playbackId}`, { media });
+    await this.ariClient.request('POST', `/channels/${this.channelId}/play/${playbackId}`, { media });
     this.log.info({ playbackId, media }, 'playing prompt');
     return playbackId;
   }
@@ -69,7 +85,7 @@ export class Call {
   /** Whether a playback is still running in Asterisk. */
   async isPlaying(playbackId: string): Promise<boolean> {
     try {
-      await this.ari.request('GET', `/playbacks/${playbackId}`);
+      await this.ariClient.request('GET', `/playbacks/${playbackId}`);
       return true;
     } catch {
       return false;
@@ -78,7 +94,7 @@ export class Call {
 
   async hangup(reason: 'normal' | 'busy' | 'congestion' = 'normal'): Promise<void> {
     try {
-      await this.ari.request('DELETE', `/channels/${this.channelId}`, { reason });
+      await this.ariClient.request('DELETE', `/channels/${this.channelId}`, { reason });
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'hangup of a channel that is already gone');
     }

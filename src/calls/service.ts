@@ -13,6 +13,8 @@ export interface CallFlow {
   resume(call: Call): Promise<void>;
   /** An ARI event that concerns this call. */
   onEvent(call: Call, event: AriEvent): Promise<void>;
+  /** The call is over (hung up, or found gone at reconcile): release what the flow holds. */
+  onEnd?(call: Call): Promise<void>;
 }
 
 export type EndReason = 'hangup' | 'ended-while-away' | 'asterisk-restarted';
@@ -20,6 +22,7 @@ export type EndReason = 'hangup' | 'ended-while-away' | 'asterisk-restarted';
 export class CallService {
   private readonly calls = new Map<string, Call>();
   private readonly byChannel = new Map<string, string>();
+  private readonly timers = new Map<string, Set<NodeJS.Timeout>>();
   private readonly queue: SerialQueue;
   private reconciling: Promise<void> = Promise.resolve();
   private reconciled = false;
@@ -98,15 +101,27 @@ export class CallService {
   }
 
   private track(state: CallRecordState): Call {
-    const call = new Call(state, this.ari, this.store, this.logger);
+    const callId = state.callId;
+    const call = new Call(state, this.ari, this.store, this.logger, (delayMs, task) => {
+      const run = (): void => {
+        void this.queue.push(callId, async () => {
+          if (this.calls.get(callId) === call) await task();
+        });
+      };
+      if (delayMs <= 0) return run();
+      const timer = setTimeout(() => { this.timers.get(callId)?.delete(timer); run(); }, delayMs);
+      const set = this.timers.get(callId) ?? new Set();
+      set.add(timer);
+      this.timers.set(callId, set);
+    });
     this.calls.set(state.callId, call);
     this.byChannel.set(state.channelId, state.callId);
     return call;
   }
 
   private async end(call: Call, reason: EndReason): Promise<void> {
-    this.calls.delete(call.id);
-    this.byChannel.delete(call.channelId);
+    this.forget(call.id, call.channelId);
+    await this.flow.onEnd?.(call);
     await this.store.remove(call.id);
     call.log.info({ reason, did: call.state.did }, 'call ended');
   }
@@ -132,8 +147,9 @@ export class CallService {
       known.add(state.channelId);
       const channel = channels.get(state.channelId);
       if (!channel || state.asteriskStartup !== this.asteriskStartup) {
-        this.calls.delete(callId);
-        this.byChannel.delete(state.channelId);
+        const gone = this.calls.get(callId);
+        this.forget(callId, state.channelId);
+        await this.flow.onEnd?.(gone ?? new Call(state, this.ari, this.store, this.logger, () => {}));
         await this.store.remove(callId);
         this.logger.warn({ callId, channelId: state.channelId, reason: restarted ? 'asterisk-restarted' : 'ended-while-away' }, 'call closed out at reconcile');
         continue;
@@ -152,6 +168,19 @@ export class CallService {
       void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
     }
     this.logger.info({ resumed: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
+  }
+
+  private forget(callId: string, channelId: string): void {
+    this.calls.delete(callId);
+    this.byChannel.delete(channelId);
+    for (const timer of this.timers.get(callId) ?? []) clearTimeout(timer);
+    this.timers.delete(callId);
+  }
+
+  /** Stops all timers (at shutdown; the next process re-arms them from saved state). */
+  stopTimers(): void {
+    for (const set of this.timers.values()) for (const timer of set) clearTimeout(timer);
+    this.timers.clear();
   }
 
   /** Waits for queued call work (used at shutdown). */

@@ -21,6 +21,8 @@ export const defaults = {
     recordedDir: 'prompts/recorded',
     catalog: 'prompts/catalog.yaml',
   },
+  flows: { dir: 'ivr-flows', queues: 'sip-config/queues.yaml' },
+  auth: {},
   log: { level: 'info' },
 };
 
@@ -45,6 +47,9 @@ export const envKeys: Record<string, string> = {
   REXIAN_PROMPTS_ASTERISK_DIR: 'prompts.asteriskDir',
   REXIAN_PROMPTS_RECORDED_DIR: 'prompts.recordedDir',
   REXIAN_PROMPTS_CATALOG: 'prompts.catalog',
+  REXIAN_FLOWS_DIR: 'flows.dir',
+  REXIAN_QUEUES_FILE: 'flows.queues',
+  REXIAN_ADMIN_TOKEN: 'auth.adminToken',
   REXIAN_LOG_LEVEL: 'log.level',
 };
 

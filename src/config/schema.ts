@@ -8,7 +8,7 @@ const secret = { type: 'string', minLength: 8 } as const;
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'log'],
+  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'flows', 'auth', 'log'],
   properties: {
     http: {
       type: 'object', additionalProperties: false, required: ['host', 'port'],
@@ -48,6 +48,14 @@ export const configSchema = {
         catalog: { type: 'string', minLength: 1 },
       },
     },
+    flows: {
+      type: 'object', additionalProperties: false, required: ['dir', 'queues'],
+      properties: { dir: { type: 'string', minLength: 1 }, queues: { type: 'string', minLength: 1 } },
+    },
+    auth: {
+      type: 'object', additionalProperties: false,
+      properties: { adminToken: { type: 'string', minLength: 16 } },
+    },
     log: {
       type: 'object', additionalProperties: false, required: ['level'],
       properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
@@ -63,5 +71,7 @@ export interface Config {
   redis: { url: string; prefix: string };
   postgres: { url: string };
   prompts: { dir: string; asteriskDir: string; recordedDir: string; catalog: string };
+  flows: { dir: string; queues: string };
+  auth: { adminToken?: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

@@ -27,12 +27,15 @@ export interface Lab {
   close(): Promise<void>;
 }
 
+/** Flows for foundation tests: welcome, goodbye, hang up. */
+export const greetingFlows = join(repoRoot, 'test/fixtures/flows-greeting');
+
 export function labPorts(slot: number): LabPorts {
   const base = 20_000 + slot * 100;
   return { sip: base + 60, ari: base + 88, ami: base + 38, controller: base + 30, sipp: base + 70, sippMedia: 30_000 + slot * 100 };
 }
 
-export async function startLab(name: string, slot: number, options: { agents?: AgentEndpoint[] } = {}): Promise<Lab> {
+export async function startLab(name: string, slot: number, options: { agents?: AgentEndpoint[]; flowsDir?: string; pstnContact?: string } = {}): Promise<Lab> {
   const chroot = ensureChroot();
   const ports = labPorts(slot);
   const secret = (): string => randomBytes(12).toString('hex');
@@ -49,6 +52,7 @@ export async function startLab(name: string, slot: number, options: { agents?: A
     ari,
     ami,
     agents: options.agents,
+    pstnContact: options.pstnContact ?? `sip:127.0.0.1:${ports.sipp + 5}`,
   });
   await asterisk.render();
   await asterisk.stop(); // a leftover from an aborted run
@@ -71,6 +75,9 @@ export async function startLab(name: string, slot: number, options: { agents?: A
     REXIAN_PROMPTS_ASTERISK_DIR: asterisk.prompts.asteriskDir,
     REXIAN_PROMPTS_RECORDED_DIR: join(repoRoot, 'prompts/recorded'),
     REXIAN_PROMPTS_CATALOG: join(repoRoot, 'prompts/catalog.yaml'),
+    REXIAN_FLOWS_DIR: options.flowsDir ?? join(repoRoot, 'ivr-flows'),
+    REXIAN_QUEUES_FILE: join(repoRoot, 'sip-config/queues.yaml'),
+    REXIAN_ADMIN_TOKEN: `test-admin-${randomBytes(12).toString('hex')}`,
     REXIAN_LOG_LEVEL: 'debug',
   };
   return {

@@ -2,14 +2,14 @@
 // and the next controller process picks up the very same channel and carries on.
 import t, { type Test } from 'tap';
 import { ControllerProcess } from '../helpers/controller.js';
-import { sleep, startLab, type Lab } from '../helpers/lab.js';
+import { greetingFlows, sleep, startLab, type Lab } from '../helpers/lab.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
 let controller: ControllerProcess;
 
 t.before(async () => {
-  lab = await startLab('crash', 2);
+  lab = await startLab('crash', 2, { flowsDir: greetingFlows });
 });
 
 t.afterEach(async () => {
@@ -32,7 +32,7 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
     keys: { caller: '13900139000' },
     timeoutSec: 60,
   });
-  const playing = await controller.waitForLog('welcome prompt started', (l) => l.msg === 'playing prompt' && String(l.playbackId).includes('-welcome-'));
+  const playing = await controller.waitForLog('welcome prompt started', (l) => l.msg === 'playing prompt' && l.node === 'greeting');
   await sleep(1_000); // well inside the 7 s welcome prompt
   const killedAt = Date.now();
   t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
@@ -56,7 +56,7 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
   const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === playing.callId);
   t.equal(ended.reason, 'hangup');
   t.ok(ended.time >= restartedAt && restartedAt > killedAt, 'the call ended only after the new controller took it over');
-  const goodbye = controller.logs.find((l) => l.msg === 'playing prompt' && String(l.playbackId).includes('-goodbye-') && l.callId === playing.callId);
+  const goodbye = controller.logs.find((l) => l.msg === 'playing prompt' && l.node === 'bye' && l.callId === playing.callId);
   t.ok(goodbye, 'the new controller continued the flow (goodbye prompt)');
 }
 

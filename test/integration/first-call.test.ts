@@ -1,14 +1,14 @@
 // The first call end to end: real Asterisk, real SIPp citizen, the real controller.
 import t from 'tap';
 import { ControllerProcess } from '../helpers/controller.js';
-import { startLab, type Lab } from '../helpers/lab.js';
+import { greetingFlows, startLab, type Lab } from '../helpers/lab.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
 let controller: ControllerProcess;
 
 t.before(async () => {
-  lab = await startLab('first-call', 1);
+  lab = await startLab('first-call', 1, { flowsDir: greetingFlows });
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
 });
@@ -41,7 +41,7 @@ t.test('a citizen who dials 12345 is answered, hears the welcome to its end, the
   t.equal(entered.did, '12345', 'the controller saw the dialled number');
   t.equal(entered.caller, '13800138000', 'and the caller number');
   const finished = controller.logs.slice(from).filter((l) => l.msg === 'prompt finished' && l.callId === entered.callId);
-  t.same(finished.map((l) => l.step), ['welcome', 'goodbye'], 'PlaybackFinished was observed for the welcome, then the goodbye');
+  t.same(finished.map((l) => l.node), ['greeting', 'bye'], 'PlaybackFinished was observed for the welcome, then the goodbye');
   const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === entered.callId, 5_000, from);
   t.equal(ended.reason, 'hangup');
   t.equal(ended.channelId, entered.channelId, 'logs carry the channel id');

@@ -1,0 +1,284 @@
+// Runs IVR flows on live calls: feeds ARI events to the interpreter and carries out the
+// actions it returns. Before every side effect the interpreter's state is saved with the call,
+// with the playback id, the input deadline and the queue deadline, so a new controller
+// process can resume any call exactly where it was.
+import type { Logger } from 'pino';
+import type { AriEvent } from '../asterisk/ari.js';
+import type { WaitingList } from '../acd/waiting.js';
+import type { Call } from '../calls/call.js';
+import type { CallFlow } from '../calls/service.js';
+import type { CallbackTasks } from './callbacks.js';
+import type { PromptRef } from './flow-schema.js';
+import { advance, startFlow, type FlowRef, type IvrAction, type IvrContext, type IvrEvent, type IvrState, type Step } from './interpreter.js';
+import { preparePrompt, type PromptCatalog, type PromptPaths } from './prompts.js';
+import type { FlowRegistry } from './registry.js';
+import { performHttp } from './simulator.js';
+
+/** What the runner keeps in the call's saved state. */
+interface RunnerState {
+  ivr?: IvrState;
+  playbackId?: string;
+  playCount?: number;
+  inputToken?: number;
+  inputDeadline?: number;
+  httpToken?: number;
+  recording?: string;
+  queue?: string;
+  queueDeadline?: number;
+}
+
+export interface IvrRunnerDeps {
+  registry: FlowRegistry;
+  prompts: PromptResolver;
+  waiting: WaitingList;
+  callbacks: CallbackTasks;
+  logger: Logger;
+}
+
+/** Turns prompt references into media paths Asterisk can play, synthesizing on first use. */
+export class PromptResolver {
+  private readonly cache = new Map<string, Promise<string>>();
+
+  constructor(private readonly paths: PromptPaths, private readonly catalog: PromptCatalog) {}
+
+  resolve(ref: PromptRef): Promise<string> {
+    const key = typeof ref === 'string' ? `name:${ref}` : `text:${ref.text}`;
+    let media = this.cache.get(key);
+    if (!media) {
+      media = typeof ref === 'string'
+        ? preparePrompt(this.paths, ref, this.catalog[ref] ?? ref)
+        : preparePrompt(this.paths, undefined, ref.text);
+      media.catch(() => this.cache.delete(key));
+      this.cache.set(key, media);
+    }
+    return media;
+  }
+}
+
+export class IvrRunner implements CallFlow {
+  constructor(private readonly deps: IvrRunnerDeps) {}
+
+  private context(call: Call): IvrContext {
+    return {
+      did: call.state.did,
+      caller: call.state.caller,
+      now: () => new Date(),
+      calendar: this.deps.registry.calendar,
+      flow: (id) => this.deps.registry.current(id),
+    };
+  }
+
+  private saved(call: Call): RunnerState {
+    return call.flow as RunnerState;
+  }
+
+  async start(call: Call): Promise<void> {
+    const ref = this.deps.registry.forNumber(call.state.did);
+    if (!ref) {
+      // No flow answers this number (all its versions broken or removed): never drop the
+      // citizen; the dialplan fallback queues them to a general agent.
+      call.log.error({ did: call.state.did }, 'no flow answers this number; sending the call to the dialplan fallback');
+      await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 });
+      return;
+    }
+    await call.answer();
+    const step = startFlow(ref, this.context(call));
+    call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'flow started');
+    await this.apply(call, step);
+  }
+
+  async resume(call: Call): Promise<void> {
+    const saved = this.saved(call);
+    if (!saved.ivr) return this.start(call);
+    const ivr = saved.ivr;
+    call.log.info({ flowId: ivr.flowId, flowVersion: ivr.version, node: ivr.node, waiting: ivr.waiting }, 'flow resumed');
+    switch (ivr.waiting) {
+      case 'prompt':
+        if (saved.playbackId && (await call.isPlaying(saved.playbackId))) {
+          call.log.info({ node: ivr.node, playbackId: saved.playbackId }, 'prompt still playing; waiting for its end');
+          return; // its end will come as an event
+        }
+        return this.feed(call, { type: 'playbackFinished' });
+      case 'input': {
+        const left = (saved.inputDeadline ?? 0) - Date.now();
+        return this.armInputTimer(call, Math.max(0, left), saved.inputToken ?? 0);
+      }
+      case 'http': {
+        // The answer was lost with the old process; ask again (lookups are reads).
+        const action = (await this.refFor(call)).flow.nodes[ivr.node];
+        if (action?.type === 'http') return this.apply(call, { state: ivr, actions: [] }, [{ type: 'http', url: action.url, method: action.method ?? 'GET', timeoutMs: action.timeout }]);
+        return;
+      }
+      case 'recording':
+        if (saved.recording && !(await this.isRecording(call, saved.recording))) return this.finishRecording(call, saved.recording);
+        return;
+      case 'queue':
+        await this.startMoh(call);
+        if (saved.queueDeadline !== undefined) call.later(Math.max(0, saved.queueDeadline - Date.now()), () => this.leaveQueue(call, 'timeout'));
+        return;
+      case 'done':
+        return;
+    }
+  }
+
+  async onEvent(call: Call, event: AriEvent): Promise<void> {
+    const saved = this.saved(call);
+    switch (event.type) {
+      case 'PlaybackFinished':
+        if (!saved.playbackId || event.playback?.id !== saved.playbackId) return; // a stopped or older prompt
+        await call.updateFlow({ playbackId: undefined });
+        call.log.info({ node: saved.ivr?.node, playbackId: event.playback.id }, 'prompt finished');
+        return this.feed(call, { type: 'playbackFinished' });
+      case 'ChannelDtmfReceived':
+        if (typeof event.digit !== 'string') return;
+        call.log.debug({ digit: event.digit }, 'key pressed');
+        await call.updateFlow({ inputToken: (saved.inputToken ?? 0) + 1 }); // a pending no-input timer is void
+        return this.feed(call, { type: 'dtmf', digit: event.digit });
+      case 'RecordingFinished':
+      case 'RecordingFailed': {
+        const name = (event.recording as { name?: string } | undefined)?.name;
+        if (name && name === saved.recording) return this.finishRecording(call, name);
+        return;
+      }
+      default:
+    }
+  }
+
+  async onEnd(call: Call): Promise<void> {
+    const saved = this.saved(call);
+    if (saved.queue) await this.deps.waiting.remove(saved.queue, call.id);
+    if (saved.ivr) {
+      call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars }, 'flow ended');
+    }
+  }
+
+  private async refFor(call: Call): Promise<FlowRef> {
+    const ivr = this.saved(call).ivr!;
+    const ref = await this.deps.registry.version(ivr.flowId, ivr.version);
+    if (ref) return ref;
+    // The exact version is gone (never stored): continue on the current one rather than drop.
+    const current = this.deps.registry.current(ivr.flowId);
+    if (!current) throw new Error(`flow ${ivr.flowId} is no longer available`);
+    call.log.warn({ flowId: ivr.flowId, wanted: ivr.version, using: current.version }, 'flow version not found; continuing on the current one');
+    return current;
+  }
+
+  private async feed(call: Call, event: IvrEvent): Promise<void> {
+    const ivr = this.saved(call).ivr;
+    if (!ivr) return;
+    const step = advance(await this.refFor(call), ivr, event, this.context(call));
+    await this.apply(call, step);
+  }
+
+  private async apply(call: Call, step: Step, extra: IvrAction[] = []): Promise<void> {
+    await call.updateFlow({ ivr: step.state });
+    for (const action of [...step.actions, ...extra]) await this.perform(call, step.state, action);
+  }
+
+  private async perform(call: Call, state: IvrState, action: IvrAction): Promise<void> {
+    const saved = this.saved(call);
+    switch (action.type) {
+      case 'play': {
+        const media = await Promise.all(action.prompts.map((p) => this.deps.prompts.resolve(p)));
+        const count = (saved.playCount ?? 0) + 1;
+        const playbackId = `${call.id}-p${count}`;
+        await call.updateFlow({ playbackId, playCount: count });
+        await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: media.map((m) => `sound:${m}`).join(',') });
+        call.log.info({ node: state.node, playbackId, prompts: action.prompts.map((p) => (typeof p === 'string' ? p : p.text)) }, 'playing prompt');
+        return;
+      }
+      case 'stopPlayback': {
+        const playbackId = saved.playbackId;
+        await call.updateFlow({ playbackId: undefined });
+        if (playbackId) await call.ari.request('DELETE', `/playbacks/${playbackId}`).catch(() => undefined);
+        return;
+      }
+      case 'waitForInput': {
+        const token = (saved.inputToken ?? 0) + 1;
+        await call.updateFlow({ inputToken: token, inputDeadline: Date.now() + action.seconds * 1000 });
+        return this.armInputTimer(call, action.seconds * 1000, token);
+      }
+      case 'http': {
+        const token = (saved.httpToken ?? 0) + 1;
+        await call.updateFlow({ httpToken: token });
+        call.log.info({ node: state.node, url: action.url, timeoutMs: action.timeoutMs }, 'http lookup');
+        // Not awaited: the call's queue must keep serving events (a hang-up) meanwhile.
+        void performHttp(action).then((result) => {
+          call.later(0, async () => {
+            if (this.saved(call).httpToken !== token) return;
+            call.log.info({ ok: result.ok, error: result.error }, 'http lookup answered');
+            await this.feed(call, result);
+          });
+        });
+        return;
+      }
+      case 'record': {
+        const name = `${call.id}-vm-${Date.now()}`;
+        await call.updateFlow({ recording: name });
+        await call.ari.request('POST', `/channels/${call.channelId}/record`, {
+          name, format: 'wav', maxDurationSeconds: action.maxSeconds, maxSilenceSeconds: 10, beep: true, terminateOn: '#', ifExists: 'overwrite',
+        });
+        call.log.info({ recording: name, reason: action.reason }, 'recording voicemail');
+        return;
+      }
+      case 'queue': {
+        await this.deps.waiting.enqueue(action.queue, call.id, action.priority);
+        const queueDeadline = action.maxWait !== undefined ? Date.now() + action.maxWait * 1000 : undefined;
+        await call.updateFlow({ queue: action.queue, queueDeadline });
+        await this.startMoh(call);
+        call.log.info({ queue: action.queue, skills: action.skills, priority: action.priority, path: state.path, flowVersion: state.version }, 'call queued');
+        if (queueDeadline !== undefined) call.later(action.maxWait! * 1000, () => this.leaveQueue(call, 'timeout'));
+        return;
+      }
+      case 'transfer': {
+        const context = action.kind === 'emergency' ? 'rexian-emergency' : action.kind === 'internal' ? 'rexian-internal' : 'rexian-transfer';
+        const log = { kind: action.kind, number: action.number, path: state.path };
+        if (action.kind === 'emergency') call.log.warn(log, 'emergency transfer');
+        else call.log.info(log, 'transfer');
+        await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context, extension: action.number, priority: 1 });
+        return;
+      }
+      case 'hangup':
+        await call.hangup();
+        return;
+    }
+  }
+
+  private armInputTimer(call: Call, delayMs: number, token: number): void {
+    call.later(delayMs, async () => {
+      if (this.saved(call).inputToken !== token) return; // a key came first
+      await this.feed(call, { type: 'timeout' });
+    });
+  }
+
+  private async leaveQueue(call: Call, result: 'timeout' | 'noAgents'): Promise<void> {
+    const saved = this.saved(call);
+    if (saved.ivr?.waiting !== 'queue' || !saved.queue) return;
+    await this.deps.waiting.remove(saved.queue, call.id);
+    call.log.info({ queue: saved.queue, result }, 'left the queue');
+    await call.updateFlow({ queue: undefined, queueDeadline: undefined });
+    await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
+    await this.feed(call, { type: 'queueResult', result });
+  }
+
+  private async startMoh(call: Call): Promise<void> {
+    await call.ari.request('POST', `/channels/${call.channelId}/moh`, { mohClass: 'default' });
+  }
+
+  private async isRecording(call: Call, name: string): Promise<boolean> {
+    try {
+      await call.ari.request('GET', `/recordings/live/${encodeURIComponent(name)}`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async finishRecording(call: Call, name: string): Promise<void> {
+    await call.updateFlow({ recording: undefined });
+    const ivr = this.saved(call).ivr;
+    const id = await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'voicemail', recording: name, flowId: ivr?.flowId });
+    call.log.info({ recording: name, callbackTask: id }, 'voicemail recorded; callback task created');
+    await this.feed(call, { type: 'recordingFinished', recording: name });
+  }
+}
