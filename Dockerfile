@@ -23,6 +23,7 @@ COPY --from=build /app/dist/src ./dist
 COPY package.json ./
 COPY prompts ./prompts
 COPY ivr-flows ./ivr-flows
+COPY sip-config/queues.yaml ./sip-config/queues.yaml
 ENV NODE_ENV=production REXIAN_HTTP_HOST=0.0.0.0
 USER rexian
 EXPOSE 3000

@@ -57,10 +57,12 @@ up() {
   echo "rexian: controller ready on http://127.0.0.1:$http_port (pid $(cat "$pidfile"), log $logfile)"
 
   if [[ "${REXIAN_SKIP_TEST_CALL:-}" != 1 ]]; then
-    echo "rexian: placing a test call to 12345 with SIPp …"
-    if sipp "127.0.0.1:$sip_port" -sf test/sipp/citizen-waits-for-bye.xml -s 12345 -key caller 13800138000 \
-         -i 127.0.0.1 -p 15099 -mi 127.0.0.1 -mp 16000 -m 1 -nostdin -timeout 40s -timeout_error >/dev/null 2>&1; then
-      echo "rexian: test call answered, welcome played, hung up politely ✓"
+    echo "rexian: placing a test call to 12345 with SIPp (12 s) …"
+    lines_before=$(wc -l <"$logfile")
+    if sipp "127.0.0.1:$sip_port" -sf test/sipp/citizen-hangs-up-after-12s.xml -s 12345 -key caller 13800138000 \
+         -i 127.0.0.1 -p 15099 -mi 127.0.0.1 -mp 16000 -m 1 -nostdin -timeout 40s -timeout_error >/dev/null 2>&1 \
+       && tail -n +"$((lines_before + 1))" "$logfile" | grep '"msg":"prompt finished"' | grep -q '"node":"greeting"'; then
+      echo "rexian: test call answered, welcome played to its end, caller went on to the menu ✓"
     else
       echo "rexian: the test call failed; see $logfile" >&2; exit 1
     fi
@@ -72,7 +74,8 @@ Register a SIP softphone (e.g. Linphone, MicroSIP, baresip) on this machine:
   user      agent-1001   (or agent-1002)
   password  $REXIAN_LAB_AGENT_SECRET
 Citizens' calls come from the carrier address (127.0.0.1 here); to play citizen, dial 12345
-from SIPp:  sipp 127.0.0.1:$sip_port -sf test/sipp/citizen-waits-for-bye.xml -s 12345 -key caller 13800138000 -m 1
+from SIPp:  sipp 127.0.0.1:$sip_port -sf test/sipp/citizen-hangs-up-after-12s.xml -s 12345 -key caller 13800138000 -m 1
+Flows:      node bin/rexian.js flow lint ivr-flows   (edits in ivr-flows/ apply without a restart)
 Stop everything with: npm run down
 MSG
 }

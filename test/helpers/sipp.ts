@@ -1,10 +1,11 @@
 // Runs SIPp as a real SIP peer and reads back what it saw: exit status, call statistics
 // and the SIP messages it exchanged, with their timestamps.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { repoRoot } from '../../src/asterisk/instance.js';
+import { dtmfPcap } from './dtmf-pcap.js';
 
 export interface SippOptions {
   scenario: string;
@@ -35,7 +36,7 @@ export function runSipp(options: SippOptions): RunningSipp {
   const dir = mkdtempSync(join(tmpdir(), 'rexian-sipp-'));
   const args = [
     ...(options.remote ? [options.remote] : []),
-    '-sf', join(repoRoot, 'test/sipp', options.scenario),
+    '-sf', isAbsolute(options.scenario) ? options.scenario : join(repoRoot, 'test/sipp', options.scenario),
     '-i', '127.0.0.1', '-p', String(options.localPort),
     '-mi', '127.0.0.1', '-mp', String(options.mediaPort),
     '-m', String(options.calls ?? 1),
@@ -92,4 +93,40 @@ function readMessages(file: string): SippResult['messages'] {
 export function startLine(text: string): string {
   const lines = text.split('\n').map((l) => l.trim());
   return lines.find((l) => /^(SIP\/2\.0 \d{3}|[A-Z]+ sip:)/.test(l)) ?? '';
+}
+
+export type CitizenStep = { pauseMs: number } | { key: string };
+
+/**
+ * Writes a SIPp scenario for a citizen who dials, then presses keys (RFC 2833, from the
+ * pcaps SIPp ships) and pauses as told, then hangs up, or waits for the hotline to hang up.
+ */
+export function citizenScenario(steps: CitizenStep[], end: { hangUpAfterMs: number } | 'wait-for-bye'): string {
+  const base = readFileSync(join(repoRoot, 'test/sipp/citizen-waits-for-bye.xml'), 'utf8');
+  const head = base.slice(0, base.indexOf('  <recv request="BYE"/>'));
+  const tail = base.slice(base.indexOf('  <recv request="BYE"/>'));
+  let presses = 0;
+  const body = steps.map((s) => ('key' in s
+    ? `  <nop><action><exec play_pcap_audio="${dtmfPcap(s.key, presses++)}"/></action></nop>\n  <pause milliseconds="300"/>\n`
+    : `  <pause milliseconds="${s.pauseMs}"/>\n`)).join('');
+  const finish = end === 'wait-for-bye' ? tail : `  <pause milliseconds="${end.hangUpAfterMs}"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: <sip:[caller]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`;
+  const file = join(mkdtempSync(join(tmpdir(), 'rexian-scenario-')), 'citizen.xml');
+  writeFileSync(file, head + body + finish);
+  return file;
 }

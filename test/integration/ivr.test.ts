@@ -1,0 +1,177 @@
+// The IVR on real Asterisk: SIPp citizens press RFC 2833 keys and reach the queue the
+// shipped 12345 flow promises; lookups that hang time out; flow edits never disturb calls.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { repoRoot } from '../../src/asterisk/instance.js';
+import { ControllerProcess, type LogLine } from '../helpers/controller.js';
+import { startLab, until, type Lab } from '../helpers/lab.js';
+import { citizenScenario, runSipp, startLine, type CitizenStep } from '../helpers/sipp.js';
+
+let lab: Lab;
+let controller: ControllerProcess;
+let flowsDir: string;
+let hangingServer: Server;
+const hangingPort = 20_690;
+let sippPort = 0;
+
+t.before(async () => {
+  // A private copy of the shipped flows, so the tests can edit them; 12348 gets a lookup flow.
+  flowsDir = mkdtempSync(join(tmpdir(), 'rexian-ivr-flows-'));
+  cpSync(join(repoRoot, 'ivr-flows'), flowsDir, { recursive: true });
+  rmSync(join(flowsDir, 'legacy-lines.yaml'));
+  writeFileSync(join(flowsDir, 'lookup.yaml'), `id: lookup
+numbers: ["12348"]
+start: look
+nodes:
+  look: { type: http, url: "http://127.0.0.1:${hangingPort}/citizen?n=\${caller}", timeout: 1500, next: known, onError: general }
+  known: { type: queue, queue: enterprise }
+  general: { type: queue, queue: general }
+`);
+  // Accepts connections and never answers: the worst kind of external system.
+  hangingServer = createServer(() => {}).listen(hangingPort, '127.0.0.1');
+  lab = await startLab('ivr', 6, { flowsDir });
+  controller = new ControllerProcess(lab.env, lab.ports.controller).start();
+  await controller.waitReady();
+});
+
+t.teardown(async () => {
+  await controller?.kill('SIGKILL');
+  await lab?.close();
+  hangingServer?.close();
+  rmSync(flowsDir, { recursive: true, force: true });
+});
+
+/** Places one citizen call; returns its SIPp run and a way to find the controller's call id. */
+function call(steps: CitizenStep[], hangUpAfterMs: number, service = '12345', caller = '13800138000') {
+  const from = controller.logs.length;
+  const localPort = lab.ports.sipp + (sippPort++ % 4);
+  const sipp = runSipp({
+    scenario: citizenScenario(steps, { hangUpAfterMs }), remote: `127.0.0.1:${lab.ports.sip}`, service,
+    localPort, mediaPort: lab.ports.sippMedia + 2 * (localPort - lab.ports.sipp) * 4, keys: { caller }, timeoutSec: 120,
+  });
+  const entered = controller.waitForLog('call entered', (l) => l.msg === 'call entered' && l.did === service, 15_000, from);
+  const log = async (msg: string, timeoutMs = 30_000, extra: (l: LogLine) => boolean = () => true): Promise<LogLine> => {
+    const { callId } = await entered;
+    return controller.waitForLog(msg, (l) => l.msg === msg && l.callId === callId && extra(l), timeoutMs, from);
+  };
+  return { sipp, entered, log };
+}
+
+async function queuedAfterKeys(t: Test, keys: string, queue: string): Promise<LogLine> {
+  const c = call([{ pauseMs: 1500 }, ...[...keys].map((key) => ({ key }))], 5_000);
+  const queued = await c.log('call queued');
+  t.equal(queued.queue, queue, `keys ${keys} reach queue ${queue}`);
+  const { callId } = await c.entered;
+  t.ok((await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string), 'the caller waits in that queue');
+  const result = await c.sipp.done;
+  t.equal(result.exitCode, 0, `the citizen's call went normally ${result.errors}`);
+  await c.log('flow ended');
+  t.notOk((await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string), 'hanging up leaves the queue');
+  return queued;
+}
+
+t.test('a caller who presses 1 reaches the 一企来 enterprise queue', async (t) => { await queuedAfterKeys(t, '1', 'enterprise'); });
+t.test('a caller who presses 2 reaches the 尚贤 talent queue', async (t) => { await queuedAfterKeys(t, '2', 'talent'); });
+t.test('a caller who presses 0 reaches the general agents', async (t) => { await queuedAfterKeys(t, '0', 'general'); });
+
+t.test('an invalid key replays the menu with an apology, and the next key counts', async (t) => {
+  const c = call([{ pauseMs: 1500 }, { key: '7' }, { pauseMs: 1500 }, { key: '2' }], 4_000);
+  const replay = await c.log('playing prompt', 15_000, (l) => JSON.stringify(l.prompts) === JSON.stringify(['invalid-key', 'main-menu']));
+  t.equal(replay.node, 'main-menu');
+  const queued = await c.log('call queued');
+  t.equal(queued.queue, 'talent');
+  t.same((queued.path as string[]).slice(-3), ['main-menu', 'main-menu', 'talent'], 'the path shows the menu offered twice');
+  t.equal((await c.sipp.done).exitCode, 0);
+});
+
+t.test('a caller who presses nothing reaches the general agents', async (t) => {
+  const c = call([], 62_000);
+  const queued = await c.log('call queued', 70_000);
+  t.equal(queued.queue, 'general');
+  t.same((queued.path as string[]).filter((n) => n !== 'holiday-notice'), ['greeting', 'holiday-check', 'main-menu', 'main-menu', 'general']);
+  t.equal((await c.sipp.done).exitCode, 0);
+});
+
+t.test('an http lookup whose server hangs moves on after its timeout', async (t) => {
+  const c = call([], 5_000, '12348');
+  const asked = await c.log('http lookup');
+  const answered = await c.log('http lookup answered');
+  t.equal(answered.ok, false);
+  t.match(String(answered.error), /timeout after 1500 ms/);
+  const waited = answered.time - asked.time;
+  t.ok(waited >= 1400 && waited < 3000, `moved on after ${waited} ms`);
+  t.equal((await c.log('call queued')).queue, 'general', 'to the fallback target');
+  t.equal((await c.sipp.done).exitCode, 0);
+});
+
+t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', async (t) => {
+  const trunk = runSipp({ scenario: 'agent-answers.xml', localPort: lab.ports.sipp + 5, mediaPort: lab.ports.sippMedia + 60, timeoutSec: 60 });
+  const c = call([{ pauseMs: 1500 }, { key: '9' }, { pauseMs: 1000 }, { key: '1' }], 12_000);
+  const transfer = await c.log('emergency transfer');
+  t.equal(transfer.number, '110');
+  t.equal(transfer.level, 40, 'logged as a warning-level emergency event');
+  const result = await trunk.done;
+  t.equal(result.exitCode, 0, `the emergency trunk answered ${result.errors}`);
+  const invite = result.messages.find((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE'));
+  t.match(startLine(invite?.text ?? ''), /^INVITE sip:110@/, 'the trunk was asked for 110');
+  t.equal((await c.sipp.done).exitCode, 0);
+});
+
+async function flowsStatus(): Promise<{ flows: Array<{ file: string; version: string; errors: string[] }> }> {
+  const res = await fetch(`${controller.url}/api/flows`, { headers: { authorization: `Bearer ${lab.env.REXIAN_ADMIN_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`/api/flows answered ${res.status}`);
+  return (await res.json()) as never;
+}
+
+t.test('a broken edit during a call disturbs neither that call nor the next', async (t) => {
+  const file = join(flowsDir, 'main-12345.yaml');
+  const good = readFileSync(file, 'utf8');
+  const before = (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!;
+  const a = call([{ pauseMs: 5000 }, { key: '1' }], 4_000);
+  await a.log('flow started');
+  const from = controller.logs.length;
+  writeFileSync(file, good.replace('"1": enterprise', '"1": enterprse').replace('options:', 'options:\n      "5": [broken'));
+  const rejected = await controller.waitForLog('edit rejected', (l) => l.msg === 'flow edit rejected; the last good version keeps serving', 10_000, from);
+  t.equal(rejected.serving, before.version, 'the last good version keeps serving');
+  const status = (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!;
+  t.equal(status.version, before.version);
+  t.match(status.errors[0], /main-12345\.yaml:\d+:\d+: REXIAN_FLOW_SYNTAX/, 'the API shows the error with its position');
+
+  t.equal((await a.log('call queued')).queue, 'enterprise', 'the call in progress carried on');
+  const b = call([{ pauseMs: 1500 }, { key: '2' }], 3_000);
+  t.equal((await b.log('flow started')).flowVersion, before.version, 'the next call runs the last good version');
+  t.equal((await b.log('call queued')).queue, 'talent');
+  await Promise.all([a.sipp.done, b.sipp.done]);
+  writeFileSync(file, good);
+  await until('the repaired file shows no errors', async () => (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!.errors.length === 0, 10_000);
+});
+
+t.test('a good edit is picked up without restart; a call keeps the version it started with', async (t) => {
+  const file = join(flowsDir, 'main-12345.yaml');
+  const good = readFileSync(file, 'utf8');
+  const a = call([{ pauseMs: 5000 }, { key: '1' }], 4_000);
+  const startedA = await a.log('flow started');
+  const from = controller.logs.length;
+  // Swap options 1 and 2 (replacing only one would leave a node unreachable: rejected).
+  writeFileSync(file, good.replace('"1": enterprise', '"1": TALENT').replace('"2": talent', '"2": enterprise').replace('TALENT', 'talent'));
+  const swapped = await controller.waitForLog('new version', (l) => l.msg === 'flow in service' && l.flowId === 'main-12345', 10_000, from);
+  t.not(swapped.version, startedA.flowVersion);
+  const queuedA = await a.log('call queued');
+  t.equal(queuedA.queue, 'enterprise', 'the call that started before the edit keeps its version');
+  t.equal(queuedA.flowVersion, startedA.flowVersion);
+  const b = call([{ pauseMs: 1500 }, { key: '1' }], 3_000);
+  t.equal((await b.log('flow started')).flowVersion, swapped.version);
+  t.equal((await b.log('call queued')).queue, 'talent', 'a new call runs the new version');
+  await Promise.all([a.sipp.done, b.sipp.done]);
+  writeFileSync(file, good);
+});
+
+t.test('flow status needs a token', async (t) => {
+  const res = await fetch(`${controller.url}/api/flows`);
+  t.equal(res.status, 401);
+  t.same(((await res.json()) as { error: { code: string } }).error.code, 'REXIAN_UNAUTHORIZED');
+  await until('nothing left waiting', async () => (await lab.redis.keys(`${lab.prefix}:queue:*`)).length === 0, 10_000);
+});
