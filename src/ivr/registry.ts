@@ -107,8 +107,11 @@ export class FlowRegistry {
       if (parsed.issues.length > 0) problems.set(file, parsed.issues.map(formatIssue));
     }
     // Lint the new versions together with the last good version of files that did not parse.
-    const mix = new Map(candidates);
-    for (const [file, good] of this.serving) if (!mix.has(file) && files.includes(file)) mix.set(file, good);
+    // Files already in service go first: when a new file claims a number (or id) another one
+    // serves, the newcomer is the one refused, not the flow citizens are reaching now.
+    const mix = new Map<string, LoadedFlow>();
+    for (const [file, good] of this.serving) if (files.includes(file)) mix.set(file, candidates.get(file) ?? good);
+    for (const [file, candidate] of candidates) if (!mix.has(file)) mix.set(file, candidate);
     let context: LintContext;
     try {
       context = lintContextFor(this.sources, this.calendarNow);

@@ -1,6 +1,6 @@
 // The IVR on real Asterisk: SIPp citizens press RFC 2833 keys and reach the queue the
 // shipped 12345 flow promises; lookups that hang time out; flow edits never disturb calls.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,13 @@ nodes:
   look: { type: http, url: "http://127.0.0.1:${hangingPort}/citizen?n=\${caller}", timeout: 1500, next: known, onError: general }
   known: { type: queue, queue: enterprise }
   general: { type: queue, queue: general }
+`);
+  writeFileSync(join(flowsDir, 'voicemail.yaml'), `id: voicemail
+numbers: ["12366"]
+start: vm
+nodes:
+  vm: { type: voicemail, prompt: { text: 请留言，按井号键结束。 }, maxSeconds: 30, reason: after-hours, next: bye }
+  bye: { type: hangup, prompt: message-recorded }
 `);
   // Accepts connections and never answers: the worst kind of external system.
   hangingServer = createServer(() => {}).listen(hangingPort, '127.0.0.1');
@@ -117,6 +124,21 @@ t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', asy
   t.equal(result.exitCode, 0, `the emergency trunk answered ${result.errors}`);
   const invite = result.messages.find((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE'));
   t.match(startLine(invite?.text ?? ''), /^INVITE sip:110@/, 'the trunk was asked for 110');
+  t.equal((await c.sipp.done).exitCode, 0);
+});
+
+t.test('a voicemail ended with # is recorded and becomes a callback task', async (t) => {
+  const c = call([{ pauseMs: 6000 }, { key: '#' }], 8_000, '12366', '13500135000');
+  const recorded = await c.log('voicemail recorded; callback task created', 30_000);
+  const { callId } = await c.entered;
+  const tasks = await lab.redis.xrange(`${lab.prefix}:callbacks`, '-', '+');
+  const task = tasks.map(([, fields]) => Object.fromEntries(fields.reduce<string[][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), [])))
+    .find((f) => f.callId === callId);
+  t.match(task, { callId, did: '12366', caller: '13500135000', reason: 'voicemail', recording: recorded.recording, flowId: 'voicemail' });
+  const file = join(lab.asterisk.hostDir, 'spool/recording', `${String(recorded.recording)}.wav`);
+  await until('recording on disk', () => existsSync(file), 5_000);
+  const ended = await c.log('flow ended', 30_000);
+  t.match(ended.outcome, { type: 'voicemail', reason: 'after-hours' });
   t.equal((await c.sipp.done).exitCode, 0);
 });
 

@@ -1,11 +1,14 @@
 // Random and truncated flow files must never crash loading or linting: an editor saving a
 // half-written file at night must get errors, not a dead controller.
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pino } from 'pino';
 import { join } from 'node:path';
 import t from 'tap';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { lintFlows } from '../../src/ivr/lint.js';
 import { parseFlow, type LoadedFlow } from '../../src/ivr/loader.js';
+import { FlowRegistry } from '../../src/ivr/registry.js';
 import { lintContext } from '../helpers/flows.js';
 
 // A small seeded generator, so a failure can be replayed.
@@ -52,4 +55,28 @@ t.test('2,000 mutated and truncated flow files load or fail with issues, never t
   }
   t.ok(rejected > 1000, `most mutations are rejected with positioned issues (${rejected})`);
   t.ok(accepted > 0, `some still load and lint (${accepted})`);
+});
+
+t.test('the service keeps its flows while a directory fills with garbage, and serves the good ones', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rexian-fuzz-flows-'));
+  cpSync(join(repoRoot, 'ivr-flows'), dir, { recursive: true });
+  const registry = new FlowRegistry({
+    flowsDir: dir, queuesFile: join(repoRoot, 'sip-config/queues.yaml'),
+    promptCatalog: join(repoRoot, 'prompts/catalog.yaml'), recordedDir: join(repoRoot, 'prompts/recorded'),
+  }, pino({ level: 'silent' }));
+  registry.reload();
+  const version = registry.forNumber('12345')?.version;
+  t.ok(version, 'the shipped main flow serves');
+  const random = rng(7);
+  const main = readFileSync(join(dir, 'main-12345.yaml'), 'utf8');
+  for (let i = 0; i < 200; i++) {
+    writeFileSync(join(dir, 'main-12345.yaml'), mutate(main, random));
+    writeFileSync(join(dir, `junk-${i % 5}.yaml`), mutate(shipped[i % shipped.length]!, random));
+    registry.reload();
+    const serving = registry.forNumber('12345');
+    if (!serving) { t.fail(`round ${i}: 12345 lost its flow`); return; }
+  }
+  writeFileSync(join(dir, 'main-12345.yaml'), main);
+  registry.reload();
+  t.equal(registry.forNumber('12345')?.version, version, 'restoring the file restores the version');
 });
