@@ -11,6 +11,9 @@ fi
 bash scripts/asterisk-chroot.sh >/dev/null || exit 1
 bash scripts/services.sh ensure || exit 1
 
+echo "rexian: typechecking" >&2
+npx tsc --noEmit -p . || { echo "rexian: type errors (above)"; echo "0 passed, 1 failed"; exit 1; }
+
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 if (($# == 0)); then set -- test/unit test/integration; fi

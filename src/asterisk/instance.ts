@@ -82,7 +82,7 @@ export class AsteriskInstance {
       throw new RexianError('REXIAN_ASTERISK_INSTANCE', `no Asterisk in ${o.chroot}: build the chroot first (scripts/asterisk-chroot.sh)`, { chroot: o.chroot });
     }
     const etc = join(this.hostDir, 'etc');
-    for (const sub of ['etc', 'lib/keys', 'spool', 'run', 'log', 'cache']) mkdirSync(join(this.hostDir, sub), { recursive: true });
+    for (const sub of ['etc', 'lib/keys', 'spool/recording', 'spool/monitor', 'run', 'log', 'cache']) mkdirSync(join(this.hostDir, sub), { recursive: true });
     // Debian's defaults first (features, indications, codecs …), then ours on top.
     cpSync(join(o.chroot, 'etc/asterisk'), etc, { recursive: true });
     for (const f of ['extensions.ael', 'extensions.lua', 'sip.conf', 'iax.conf']) rmSync(join(etc, f), { force: true });

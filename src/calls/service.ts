@@ -189,7 +189,8 @@ export class CallService {
   }
 }
 
+/** Playback and recording events name their channel only in target_uri. */
 function targetChannel(event: AriEvent): string | undefined {
-  const uri = event.playback?.target_uri;
+  const uri = event.playback?.target_uri ?? (event.recording as { target_uri?: string } | undefined)?.target_uri;
   return uri?.startsWith('channel:') ? uri.slice('channel:'.length) : undefined;
 }

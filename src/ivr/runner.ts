@@ -123,6 +123,7 @@ export class IvrRunner implements CallFlow {
 
   async onEvent(call: Call, event: AriEvent): Promise<void> {
     const saved = this.saved(call);
+    call.log.trace({ event: event.type }, 'ARI event');
     switch (event.type) {
       case 'PlaybackFinished':
         if (!saved.playbackId || event.playback?.id !== saved.playbackId) return; // a stopped or older prompt
@@ -172,7 +173,24 @@ export class IvrRunner implements CallFlow {
 
   private async apply(call: Call, step: Step, extra: IvrAction[] = []): Promise<void> {
     await call.updateFlow({ ivr: step.state });
-    for (const action of [...step.actions, ...extra]) await this.perform(call, step.state, action);
+    try {
+      for (const action of [...step.actions, ...extra]) await this.perform(call, step.state, action);
+    } catch (err) {
+      await this.rescue(call, step.state, err);
+    }
+  }
+
+  /**
+   * An action failed (Asterisk refused a request, a prompt could not be made). The citizen
+   * must not be left in silence: the dialplan fallback apologises and queues them natively.
+   */
+  private async rescue(call: Call, state: IvrState, err: unknown): Promise<void> {
+    call.log.error({ err, node: state.node, flowId: state.flowId }, 'flow action failed; sending the call to the dialplan fallback');
+    const saved = this.saved(call);
+    if (saved.queue) await this.deps.waiting.remove(saved.queue, call.id).catch(() => undefined);
+    await call.updateFlow({ ivr: { ...state, waiting: 'done' }, queue: undefined });
+    await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 })
+      .catch((e: unknown) => call.log.error({ err: e }, 'fallback failed too; hanging up'));
   }
 
   private async perform(call: Call, state: IvrState, action: IvrAction): Promise<void> {

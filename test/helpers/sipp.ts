@@ -130,3 +130,16 @@ export function citizenScenario(steps: CitizenStep[], end: { hangUpAfterMs: numb
   writeFileSync(file, head + body + finish);
   return file;
 }
+
+/** A SIPp citizen dialling a lab's Asterisk from the lab's first SIPp port. */
+export function dialCitizen(lab: { ports: { sip: number; sipp: number; sippMedia: number } }, options: { scenario: string; caller: string; service?: string; timeoutSec?: number }): RunningSipp {
+  return runSipp({
+    scenario: options.scenario,
+    remote: `127.0.0.1:${lab.ports.sip}`,
+    service: options.service ?? '12345',
+    localPort: lab.ports.sipp,
+    mediaPort: lab.ports.sippMedia,
+    keys: { caller: options.caller },
+    timeoutSec: options.timeoutSec ?? 60,
+  });
+}

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, startLab, until, type Lab } from '../helpers/lab.js';
-import { runSipp } from '../helpers/sipp.js';
+import { dialCitizen } from '../helpers/sipp.js';
 
 let lab: Lab;
 let controller: ControllerProcess;
@@ -32,10 +32,7 @@ t.test('a clean Asterisk restart: /readyz goes 503 naming ARI and AMI, then 200,
 });
 
 t.test('an Asterisk crash with a call in progress: the lost call is closed out at reconnect', async (t) => {
-  const citizen = runSipp({
-    scenario: 'citizen-waits-for-bye.xml', remote: `127.0.0.1:${lab.ports.sip}`, service: '12345',
-    localPort: lab.ports.sipp, mediaPort: lab.ports.sippMedia, keys: { caller: '13600136000' }, timeoutSec: 60,
-  });
+  const citizen = dialCitizen(lab, { scenario: 'citizen-waits-for-bye.xml', caller: '13600136000', timeoutSec: 60 });
   t.teardown(() => citizen.kill());
   const playing = await controller.waitForLog('welcome playing', (l) => l.msg === 'playing prompt');
   t.same(await lab.redis.smembers(`${lab.prefix}:calls:live`), [playing.callId], 'the call is live in Redis');

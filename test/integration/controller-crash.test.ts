@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { ControllerProcess } from '../helpers/controller.js';
 import { greetingFlows, sleep, startLab, type Lab } from '../helpers/lab.js';
-import { runSipp, startLine } from '../helpers/sipp.js';
+import { dialCitizen, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
 let controller: ControllerProcess;
@@ -23,15 +23,7 @@ t.teardown(async () => {
 async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
-  const sipp = runSipp({
-    scenario: 'citizen-waits-for-bye.xml',
-    remote: `127.0.0.1:${lab.ports.sip}`,
-    service: '12345',
-    localPort: lab.ports.sipp,
-    mediaPort: lab.ports.sippMedia,
-    keys: { caller: '13900139000' },
-    timeoutSec: 60,
-  });
+  const sipp = dialCitizen(lab, { scenario: 'citizen-waits-for-bye.xml', caller: '13900139000', timeoutSec: 60 });
   const playing = await controller.waitForLog('welcome prompt started', (l) => l.msg === 'playing prompt' && l.node === 'greeting');
   await sleep(1_000); // well inside the 7 s welcome prompt
   const killedAt = Date.now();

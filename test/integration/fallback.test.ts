@@ -4,7 +4,7 @@ import t from 'tap';
 import { observeAmi } from '../helpers/ami-observer.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { startLab, type Lab } from '../helpers/lab.js';
-import { runSipp, startLine } from '../helpers/sipp.js';
+import { dialCitizen, runSipp, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
 
@@ -26,15 +26,7 @@ t.test('after a clean controller stop, the next caller hears the apology and rea
   const ami = await observeAmi(lab);
   t.teardown(() => ami.close());
   const agent = runSipp({ scenario: 'agent-answers.xml', localPort: lab.ports.sipp + 2, mediaPort: lab.ports.sippMedia + 20, timeoutSec: 40 });
-  const citizen = runSipp({
-    scenario: 'citizen-hangs-up-after-12s.xml',
-    remote: `127.0.0.1:${lab.ports.sip}`,
-    service: '12345',
-    localPort: lab.ports.sipp,
-    mediaPort: lab.ports.sippMedia,
-    keys: { caller: '13700137000' },
-    timeoutSec: 40,
-  });
+  const citizen = dialCitizen(lab, { scenario: 'citizen-hangs-up-after-12s.xml', caller: '13700137000', timeoutSec: 40 });
 
   const apology = await ami.waitFor('apology playback', (e) => e.event === 'Newexten' && e.context === 'rexian-fallback' && e.application === 'Playback');
   t.match(apology.appdata, /^\/var\/lib\/rexian\/prompts\/tts-[0-9a-f]{16}$/, 'the synthesized apology prompt is played');

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { ControllerProcess } from '../helpers/controller.js';
 import { greetingFlows, startLab, type Lab } from '../helpers/lab.js';
-import { runSipp, startLine } from '../helpers/sipp.js';
+import { dialCitizen, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
 let controller: ControllerProcess;
@@ -20,15 +20,7 @@ t.teardown(async () => {
 
 t.test('a citizen who dials 12345 is answered, hears the welcome to its end, then is hung up politely', async (t) => {
   const from = controller.logs.length;
-  const sipp = runSipp({
-    scenario: 'citizen-waits-for-bye.xml',
-    remote: `127.0.0.1:${lab.ports.sip}`,
-    service: '12345',
-    localPort: lab.ports.sipp,
-    mediaPort: lab.ports.sippMedia,
-    keys: { caller: '13800138000' },
-    timeoutSec: 40,
-  });
+  const sipp = dialCitizen(lab, { scenario: 'citizen-waits-for-bye.xml', caller: '13800138000', timeoutSec: 40 });
   const result = await sipp.done;
   t.equal(result.exitCode, 0, `SIPp finished cleanly: ${result.errors}`);
   t.equal(result.successful, 1, 'SIPp statistics count one successful call');

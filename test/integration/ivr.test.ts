@@ -52,11 +52,11 @@ t.teardown(async () => {
 });
 
 /** Places one citizen call; returns its SIPp run and a way to find the controller's call id. */
-function call(steps: CitizenStep[], hangUpAfterMs: number, service = '12345', caller = '13800138000') {
+function call(steps: CitizenStep[], hangUpAfterMs: number | 'wait-for-bye', service = '12345', caller = '13800138000') {
   const from = controller.logs.length;
   const localPort = lab.ports.sipp + (sippPort++ % 4);
   const sipp = runSipp({
-    scenario: citizenScenario(steps, { hangUpAfterMs }), remote: `127.0.0.1:${lab.ports.sip}`, service,
+    scenario: citizenScenario(steps, hangUpAfterMs === 'wait-for-bye' ? hangUpAfterMs : { hangUpAfterMs }), remote: `127.0.0.1:${lab.ports.sip}`, service,
     localPort, mediaPort: lab.ports.sippMedia + 2 * (localPort - lab.ports.sipp) * 4, keys: { caller }, timeoutSec: 120,
   });
   const entered = controller.waitForLog('call entered', (l) => l.msg === 'call entered' && l.did === service, 15_000, from);
@@ -128,7 +128,13 @@ t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', asy
 });
 
 t.test('a voicemail ended with # is recorded and becomes a callback task', async (t) => {
-  const c = call([{ pauseMs: 6000 }, { key: '#' }], 8_000, '12366', '13500135000');
+  const c = call([{ pauseMs: 6000 }, { key: '#' }], 'wait-for-bye', '12366', '13500135000');
+  t.teardown(async () => {
+    if (t.passing()) return;
+    const { callId } = await c.entered;
+    for (const l of controller.logs.filter((x) => x.callId === callId)) console.error(JSON.stringify(l).slice(0, 400));
+    console.error(lab.asterisk.tailLog(30));
+  });
   const recorded = await c.log('voicemail recorded; callback task created', 30_000);
   const { callId } = await c.entered;
   const tasks = await lab.redis.xrange(`${lab.prefix}:callbacks`, '-', '+');
