@@ -1,0 +1,99 @@
+// The routing decisions, against real Redis (the Lua is the logic).
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import t from 'tap';
+import { WaitingList } from '../../src/acd/waiting.js';
+import { Router } from '../../src/acd/router.js';
+import { deleteKeys } from '../helpers/lab.js';
+
+const redis = new Redis('redis://127.0.0.1:6379');
+t.teardown(() => redis.disconnect());
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const prefix = `rexian-test:router:${randomBytes(4).toString('hex')}`;
+  t.teardown(() => deleteKeys(redis, prefix));
+  return { prefix, router: new Router(redis, prefix), waiting: new WaitingList(redis, prefix) };
+}
+
+t.test('priority first, then first come first served', async (t) => {
+  const { router, waiting } = await setup(t);
+  await router.registerAgent('a1', { general: 1 });
+  await waiting.enqueue('general', 'early-low', 0, 1000);
+  await waiting.enqueue('general', 'late-high', 5, 2000);
+  await waiting.enqueue('general', 'later-low', 0, 1500);
+  const order: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    await router.setAgentState('a1', 'ready', '', '', 10 + i);
+    order.push((await router.match([{ queue: 'general', skills: ['general'] }]))!.callId);
+  }
+  t.same(order, ['late-high', 'early-low', 'later-low']);
+});
+
+t.test('the best-skilled agent serves, and among equals the longest idle', async (t) => {
+  const { router, waiting } = await setup(t);
+  await router.registerAgent('novice', { general: 1 });
+  await router.registerAgent('expert-recent', { general: 9 });
+  await router.registerAgent('expert-idle', { general: 9 });
+  await router.setAgentState('novice', 'ready', '', '', 100);
+  await router.setAgentState('expert-recent', 'ready', '', '', 300);
+  await router.setAgentState('expert-idle', 'ready', '', '', 200);
+  await waiting.enqueue('general', 'c1', 0, 1);
+  await waiting.enqueue('general', 'c2', 0, 2);
+  await waiting.enqueue('general', 'c3', 0, 3);
+  const agents = [];
+  for (let i = 0; i < 3; i++) agents.push((await router.match([{ queue: 'general', skills: ['general'] }]))!.agentId);
+  t.same(agents, ['expert-idle', 'expert-recent', 'novice']);
+  t.equal(await router.match([{ queue: 'general', skills: ['general'] }]), undefined, 'nobody left');
+});
+
+t.test('an agent without the skill is never offered the call; overflow skills widen the pool', async (t) => {
+  const { router, waiting } = await setup(t);
+  await router.registerAgent('talent-only', { talent: 5 });
+  await router.setAgentState('talent-only', 'ready');
+  await waiting.enqueue('enterprise', 'c1', 0);
+  t.equal(await router.match([{ queue: 'enterprise', skills: ['enterprise'] }]), undefined);
+  const m = await router.match([{ queue: 'enterprise', skills: ['enterprise', 'talent'] }]);
+  t.same([m?.callId, m?.agentId], ['c1', 'talent-only'], 'after widening, a secondary-skill agent takes it');
+});
+
+t.test('reserving takes the agent out of every ready set and logs the change', async (t) => {
+  const { prefix, router, waiting } = await setup(t);
+  await router.registerAgent('multi', { general: 5, talent: 3 });
+  await router.setAgentState('multi', 'ready');
+  await waiting.enqueue('talent', 'c1', 0);
+  await waiting.enqueue('general', 'c2', 0);
+  const m = await router.match([{ queue: 'talent', skills: ['talent'] }]);
+  t.equal(m?.agentId, 'multi');
+  t.equal(await redis.zcard(`${prefix}:ready:general`), 0);
+  t.equal(await router.match([{ queue: 'general', skills: ['general'] }]), undefined, 'a reserved agent gets no second call');
+  t.match(await router.agent('multi'), { state: 'reserved', call: 'c1' });
+  const events = await redis.xrange(`${prefix}:agent-events`, '-', '+');
+  t.same(events.map(([, f]) => f[f.indexOf('state') + 1]), ['ready', 'reserved'], 'every state change is kept, with its time');
+});
+
+t.test('a failed offer puts the call back at its exact place', async (t) => {
+  const { router, waiting } = await setup(t);
+  await router.registerAgent('a1', { general: 1 });
+  await router.setAgentState('a1', 'ready');
+  await waiting.enqueue('general', 'first', 0, 1000);
+  await waiting.enqueue('general', 'second', 0, 2000);
+  const m = await router.match([{ queue: 'general', skills: ['general'] }]);
+  t.equal(m?.callId, 'first');
+  t.equal(await router.returnCall('first'), 'general');
+  t.same(await waiting.waiting('general'), ['first', 'second'], 'still ahead of the later caller');
+});
+
+t.test('two routers on two connections never double-offer', async (t) => {
+  const { prefix, waiting } = await setup(t);
+  const other = new Redis('redis://127.0.0.1:6379');
+  t.teardown(() => other.disconnect());
+  const r1 = new Router(redis, prefix);
+  const r2 = new Router(other, prefix);
+  for (let i = 0; i < 60; i++) { await r1.registerAgent(`a${i}`, { general: 1 + (i % 3) }); await r1.setAgentState(`a${i}`, 'ready', '', '', i); }
+  for (let i = 0; i < 100; i++) await waiting.enqueue('general', `c${i}`, i % 2, i);
+  const matches = (await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? r1 : r2).match([{ queue: 'general', skills: ['general'] }])))).filter(Boolean);
+  t.equal(matches.length, 60, 'as many offers as agents');
+  t.equal(new Set(matches.map((m) => m!.agentId)).size, 60, 'no agent offered twice');
+  t.equal(new Set(matches.map((m) => m!.callId)).size, 60, 'no call offered twice');
+  t.equal((await waiting.waiting('general')).length, 40);
+});
