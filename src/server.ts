@@ -8,7 +8,14 @@ import { AriClient } from './asterisk/ari.js';
 import { CallService } from './calls/service.js';
 import { CallStore } from './calls/store.js';
 import type { Config } from './config/index.js';
-import { WaitingList } from './acd/waiting.js';
+import { AgentDesk } from './acd/agents.js';
+import { QueueStats } from './acd/figures.js';
+import { parseQueueConfig, type QueueConfig } from './acd/queue-config.js';
+import { parseRoster, type Roster } from './acd/roster.js';
+import { allFigures, registerAcdRoutes } from './acd/routes.js';
+import { Router } from './acd/router.js';
+import { AcdService } from './acd/service.js';
+import { registerEventStream } from './api/events.js';
 import { requireAdmin } from './api/auth.js';
 import { CallbackTasks } from './ivr/callbacks.js';
 import { loadPromptCatalog, prepareCatalog } from './ivr/prompts.js';
@@ -41,17 +48,48 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   if (registry.calendarProblem) throw new Error(`cannot start without a working calendar: ${registry.calendarProblem}`);
   registry.watch();
 
+  // Queues and roster: a broken edit is refused at start; while running, the last good
+  // version keeps serving (see reloadAcdConfig).
+  let queueConfig: QueueConfig = parseQueueConfig(config.flows.queues);
+  let roster: Roster = parseRoster(config.acd.agents);
+
   const ari = new AriClient({ ...config.ari, logger });
   const ami = new AmiClient({ ...config.ami, logger });
-  const runner = new IvrRunner({
-    registry, prompts: new PromptResolver(promptPaths, catalog),
-    waiting: new WaitingList(redis, prefix), callbacks: new CallbackTasks(redis, prefix), logger,
+  const prompts = new PromptResolver(promptPaths, catalog);
+  const callbacks = new CallbackTasks(redis, prefix);
+  const router = new Router(redis, prefix);
+  const stats = new QueueStats(redis, prefix);
+  const acd = new AcdService({
+    ari, router, stats, redis, prefix, callbacks, logger,
+    queues: () => queueConfig, roster: () => roster,
+    speak: (text) => prompts.resolve({ text }),
   });
+  const desk = new AgentDesk(redis, prefix, router, acd, () => roster);
+  const runner = new IvrRunner({ registry, prompts, acd, callbacks, logger });
   const calls = new CallService(ari, new CallStore(redis, prefix), runner, logger);
+  acd.bindCalls(calls);
+  const figures = () => allFigures(acd, stats, desk, () => [...queueConfig.queues.keys()]);
 
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
   registerErrorHandler(app);
-  registerFlowRoutes(app, registry, requireAdmin(config.auth.adminToken));
+  const auth = requireAdmin(config.auth.adminToken);
+  registerFlowRoutes(app, registry, auth);
+  registerAcdRoutes(app, desk, acd, figures, auth);
+  const events = registerEventStream(app, { adminToken: config.auth.adminToken, allowedOrigins: config.http.allowedOrigins ?? [] });
+  acd.on('agent', (event: Record<string, unknown>) => events.publish({ ...event, type: `agent.${String(event.type)}` }));
+  let figuresTimer: NodeJS.Timeout | undefined;
+  const reloadAcdConfig = async (): Promise<void> => {
+    try {
+      const nextQueues = parseQueueConfig(config.flows.queues);
+      const nextRoster = parseRoster(config.acd.agents);
+      queueConfig = nextQueues;
+      roster = nextRoster;
+      await desk.sync();
+      logger.info({ queues: queueConfig.queues.size, agents: roster.agents.size }, 'queues and roster reloaded');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'queues or roster edit rejected; the last good version keeps serving');
+    }
+  };
   registerHealthRoutes(app, {
     checks: () => ({
       ari: { ok: calls.ready, detail: ari.connected ? 'reconciling' : `not connected to ${config.ari.url}` },
@@ -64,12 +102,22 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
     app,
     logger,
     async start() {
+      await desk.sync();
+      await acd.start();
+      process.on('SIGHUP', () => void reloadAcdConfig());
+      figuresTimer = setInterval(() => {
+        if (events.clients === 0) return;
+        void figures().then((queues) => events.publish({ type: 'queue.figures', queues }), () => undefined);
+      }, 1000);
       ari.start();
       ami.start();
       return app.listen({ host: config.http.host, port: config.http.port });
     },
     async stop() {
       registry.close();
+      clearInterval(figuresTimer);
+      events.close();
+      await acd.stop();
       await app.close();
       await ari.stop();
       calls.stopTimers();

@@ -23,6 +23,8 @@ export interface AgentEndpoint {
   contact?: string;
   /** Member of the native fallback queue. */
   fallback?: boolean;
+  /** A browser agent: WebRTC over WSS (DTLS-SRTP, ICE, Opus or G.711). */
+  webrtc?: boolean;
 }
 
 export interface InstanceOptions {
@@ -43,6 +45,8 @@ export interface InstanceOptions {
   /** The emergency trunk (110/119/120/122). */
   emergencyContact?: string;
   agents?: AgentEndpoint[];
+  /** Numbers the carrier delivers to the hotline (default: 12345 and the merged lines). */
+  numbers?: string[];
   /** Host directory of recorded prompt overrides. */
   recordedPromptsDir?: string;
   extraPjsip?: string;
@@ -109,7 +113,7 @@ export class AsteriskInstance {
       fallback_prompt: fallbackPrompt,
       agents: agents.map(renderAgent).join('\n'),
       fallback_members: agents.filter((a) => a.fallback !== false).map((a) => `member => PJSIP/agent-${a.id}`).join('\n'),
-      line_extensions: hotlineNumbers.map((n) => `exten => ${n},1,Goto(rexian-inbound,\${EXTEN},1)`).join('\n'),
+      line_extensions: (o.numbers ?? hotlineNumbers).map((n) => `exten => ${n},1,Goto(rexian-inbound,\${EXTEN},1)`).join('\n'),
     };
     const sources: Array<[string, string, string | undefined]> = [
       ['sip-config/pjsip.conf', 'pjsip.conf', o.extraPjsip],
@@ -236,7 +240,7 @@ function renderAgent(agent: AgentEndpoint): string {
   if (!/^[0-9A-Za-z_-]+$/.test(agent.id)) throw new RexianError('REXIAN_ASTERISK_INSTANCE', `agent id "${agent.id}" may hold only letters, digits, _ and -`);
   const name = `agent-${agent.id}`;
   return [
-    `[${name}](agent-endpoint)`,
+    `[${name}](${agent.webrtc ? 'agent-webrtc-endpoint' : 'agent-endpoint'})`,
     `auth=${name}`,
     `aors=${name}`,
     `callerid="${agent.id}" <${agent.id}>`,

@@ -15,6 +15,10 @@ export interface CallRecordState {
   asteriskStartup: string;
   /** Whatever the flow needs to resume; opaque to the calls domain. */
   flow: Record<string, unknown>;
+  /** inbound: a citizen called. callback: we called back (the first channel is the agent's). */
+  kind?: 'inbound' | 'callback';
+  /** Other channels of this call (agent legs, consultations); their events come to the call. */
+  legs?: string[];
 }
 
 export interface CallPersistence {

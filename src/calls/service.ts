@@ -65,9 +65,11 @@ export class CallService {
     if (event.type === 'StasisStart' && event.channel) {
       const channel = event.channel;
       const args = (event.args as string[] | undefined) ?? [];
-      if (args[0] !== 'inbound') return; // legs we originate are owned by the call that made them
-      void this.queue.push(channel.id, () => this.begin(channel, args[1] ?? channel.dialplan.exten));
-      return;
+      if (args[0] === 'inbound') {
+        void this.queue.push(channel.id, () => this.begin(channel, args[1] ?? channel.dialplan.exten));
+        return;
+      }
+      // Legs we originate belong to the call that made them (attached before the originate).
     }
     const channelId = event.channel?.id ?? targetChannel(event);
     if (!channelId) return;
@@ -100,6 +102,47 @@ export class CallService {
     await this.flow.start(call);
   }
 
+  /**
+   * Makes a channel we are about to originate part of a call, before the originate, so no
+   * event of it can arrive unclaimed. Persisted: a new process routes its events too.
+   */
+  async attachLeg(call: Call, channelId: string): Promise<void> {
+    const legs = call.state.legs ?? [];
+    if (!legs.includes(channelId)) call.state.legs = [...legs, channelId];
+    this.byChannel.set(channelId, call.id);
+    await this.store.save(call.state);
+  }
+
+  async detachLeg(call: Call, channelId: string): Promise<void> {
+    call.state.legs = (call.state.legs ?? []).filter((id) => id !== channelId);
+    if (this.byChannel.get(channelId) === call.id) this.byChannel.delete(channelId);
+    await this.store.save(call.state);
+  }
+
+  /**
+   * A call that begins on our side (a queue callback): its first channel is one we are about
+   * to originate. Returns the call; its work runs through the same per-call queue.
+   */
+  async open(state: CallRecordState): Promise<Call> {
+    const call = this.track({ ...state, asteriskStartup: this.asteriskStartup });
+    await this.store.save(call.state);
+    return call;
+  }
+
+  /** Runs work in a call's order (behind its pending events); false when the call is not ours. */
+  run(callId: string, task: (call: Call) => Promise<void>): boolean {
+    if (!this.calls.has(callId)) return false;
+    void this.queue.push(callId, async () => {
+      const call = this.calls.get(callId);
+      if (call) await task(call);
+    });
+    return true;
+  }
+
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
   private track(state: CallRecordState): Call {
     const callId = state.callId;
     const call = new Call(state, this.ari, this.store, this.logger, (delayMs, task) => {
@@ -116,11 +159,12 @@ export class CallService {
     });
     this.calls.set(state.callId, call);
     this.byChannel.set(state.channelId, state.callId);
+    for (const leg of state.legs ?? []) this.byChannel.set(leg, state.callId);
     return call;
   }
 
   private async end(call: Call, reason: EndReason): Promise<void> {
-    this.forget(call.id, call.channelId);
+    this.forget(call.id, call.channelId, call.state.legs);
     await this.flow.onEnd?.(call);
     await this.store.remove(call.id);
     call.log.info({ reason, did: call.state.did }, 'call ended');
@@ -148,7 +192,7 @@ export class CallService {
       const channel = channels.get(state.channelId);
       if (!channel || state.asteriskStartup !== this.asteriskStartup) {
         const gone = this.calls.get(callId);
-        this.forget(callId, state.channelId);
+        this.forget(callId, state.channelId, state.legs);
         await this.flow.onEnd?.(gone ?? new Call(state, this.ari, this.store, this.logger, () => {}));
         await this.store.remove(callId);
         this.logger.warn({ callId, channelId: state.channelId, reason: restarted ? 'asterisk-restarted' : 'ended-while-away' }, 'call closed out at reconcile');
@@ -170,9 +214,10 @@ export class CallService {
     this.logger.info({ resumed: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
   }
 
-  private forget(callId: string, channelId: string): void {
+  private forget(callId: string, channelId: string, legs: string[] = []): void {
     this.calls.delete(callId);
     this.byChannel.delete(channelId);
+    for (const leg of legs) if (this.byChannel.get(leg) === callId) this.byChannel.delete(leg);
     for (const timer of this.timers.get(callId) ?? []) clearTimeout(timer);
     this.timers.delete(callId);
   }

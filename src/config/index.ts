@@ -22,6 +22,7 @@ export const defaults = {
     catalog: 'prompts/catalog.yaml',
   },
   flows: { dir: 'ivr-flows', queues: 'sip-config/queues.yaml' },
+  acd: { agents: 'sip-config/agents.yaml' },
   auth: {},
   log: { level: 'info' },
 };
@@ -49,6 +50,8 @@ export const envKeys: Record<string, string> = {
   REXIAN_PROMPTS_CATALOG: 'prompts.catalog',
   REXIAN_FLOWS_DIR: 'flows.dir',
   REXIAN_QUEUES_FILE: 'flows.queues',
+  REXIAN_AGENTS_FILE: 'acd.agents',
+  REXIAN_AGENT_SIP_SECRET: 'acd.agentSipSecret',
   REXIAN_ADMIN_TOKEN: 'auth.adminToken',
   REXIAN_LOG_LEVEL: 'log.level',
 };

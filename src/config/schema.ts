@@ -8,11 +8,11 @@ const secret = { type: 'string', minLength: 8 } as const;
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'flows', 'auth', 'log'],
+  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'flows', 'acd', 'auth', 'log'],
   properties: {
     http: {
       type: 'object', additionalProperties: false, required: ['host', 'port'],
-      properties: { host, port },
+      properties: { host, port, allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://' } } },
     },
     ari: {
       type: 'object', additionalProperties: false, required: ['url', 'username', 'password', 'app'],
@@ -52,6 +52,10 @@ export const configSchema = {
       type: 'object', additionalProperties: false, required: ['dir', 'queues'],
       properties: { dir: { type: 'string', minLength: 1 }, queues: { type: 'string', minLength: 1 } },
     },
+    acd: {
+      type: 'object', additionalProperties: false, required: ['agents'],
+      properties: { agents: { type: 'string', minLength: 1 }, agentSipSecret: secret },
+    },
     auth: {
       type: 'object', additionalProperties: false,
       properties: { adminToken: { type: 'string', minLength: 16 } },
@@ -64,7 +68,7 @@ export const configSchema = {
 } as const;
 
 export interface Config {
-  http: { host: string; port: number };
+  http: { host: string; port: number; allowedOrigins?: string[] };
   ari: { url: string; username: string; password: string; app: string };
   ami: { host: string; port: number; username: string; password: string };
   sip: { host: string; port: number };
@@ -72,6 +76,8 @@ export interface Config {
   postgres: { url: string };
   prompts: { dir: string; asteriskDir: string; recordedDir: string; catalog: string };
   flows: { dir: string; queues: string };
+  /** agents: the roster file. agentSipSecret: the master secret agents' SIP passwords derive from. */
+  acd: { agents: string; agentSipSecret?: string };
   auth: { adminToken?: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

@@ -2,7 +2,8 @@
 // the node and the exact key), and a version id that is the hash of the text.
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { locator } from '../config/yaml-file.js';
 import type { ErrorCode } from '../errors/index.js';
 import { flowSchema, nodeSchemas, type FlowDefinition, type FlowNode } from './flow-schema.js';
 
@@ -53,32 +54,7 @@ export function parseFlow(file: string, source: string): { loaded?: LoadedFlow; 
   }
   if (issues.length > 0) return { issues };
 
-  const locate = (path: Array<string | number>): { line: number; col: number } => {
-    try {
-      return locateIn(path);
-    } catch {
-      return { line: 1, col: 1 };
-    }
-  };
-  const locateIn = (path: Array<string | number>): { line: number; col: number } => {
-    for (let n = path.length; n >= 0; n--) {
-      const sub = path.slice(0, n);
-      const target = sub.length === 0 ? doc.contents : doc.getIn(sub, true);
-      // Point at the key when we can: "nodes.menu.next" is easier to find by its key.
-      const parent = sub.length === 0 ? undefined : sub.length === 1 ? doc.contents : doc.getIn(sub.slice(0, -1), true);
-      if (parent && isMap(parent)) {
-        const pair = parent.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(sub[sub.length - 1]));
-        const range = (pair?.key as { range?: [number, number] } | undefined)?.range;
-        if (range) return lineCounter.linePos(range[0]);
-      }
-      if (parent && isSeq(parent) && target && (target as { range?: [number, number] }).range) {
-        return lineCounter.linePos((target as { range: [number, number] }).range[0]);
-      }
-      const range = (target as { range?: [number, number] } | null | undefined)?.range;
-      if (range) return lineCounter.linePos(range[0]);
-    }
-    return { line: 1, col: 1 };
-  };
+  const locate = locator(doc, lineCounter);
 
   let data: unknown;
   try {

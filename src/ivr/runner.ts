@@ -4,7 +4,7 @@
 // process can resume any call exactly where it was.
 import type { Logger } from 'pino';
 import type { AriEvent } from '../asterisk/ari.js';
-import type { WaitingList } from '../acd/waiting.js';
+import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
 import type { CallFlow } from '../calls/service.js';
 import type { CallbackTasks } from './callbacks.js';
@@ -23,14 +23,12 @@ interface RunnerState {
   inputDeadline?: number;
   httpToken?: number;
   recording?: string;
-  queue?: string;
-  queueDeadline?: number;
 }
 
 export interface IvrRunnerDeps {
   registry: FlowRegistry;
   prompts: PromptResolver;
-  waiting: WaitingList;
+  acd: AcdService;
   callbacks: CallbackTasks;
   logger: Logger;
 }
@@ -56,7 +54,12 @@ export class PromptResolver {
 }
 
 export class IvrRunner implements CallFlow {
-  constructor(private readonly deps: IvrRunnerDeps) {}
+  constructor(private readonly deps: IvrRunnerDeps) {
+    deps.acd.onQueueExit(async (call, result) => {
+      call.log.info({ result }, 'left the queue; the flow goes on');
+      await this.feed(call, { type: 'queueResult', result });
+    });
+  }
 
   private context(call: Call): IvrContext {
     return {
@@ -89,6 +92,7 @@ export class IvrRunner implements CallFlow {
 
   async resume(call: Call): Promise<void> {
     const saved = this.saved(call);
+    if (call.state.kind === 'callback') return this.deps.acd.resume(call);
     if (!saved.ivr) return this.start(call);
     const ivr = saved.ivr;
     call.log.info({ flowId: ivr.flowId, flowVersion: ivr.version, node: ivr.node, waiting: ivr.waiting }, 'flow resumed');
@@ -113,9 +117,7 @@ export class IvrRunner implements CallFlow {
         if (saved.recording && !(await this.isRecording(call, saved.recording))) return this.finishRecording(call, saved.recording);
         return;
       case 'queue':
-        await this.startMoh(call);
-        if (saved.queueDeadline !== undefined) call.later(Math.max(0, saved.queueDeadline - Date.now()), () => this.leaveQueue(call, 'timeout'));
-        return;
+        return this.deps.acd.resume(call);
       case 'done':
         return;
     }
@@ -124,6 +126,7 @@ export class IvrRunner implements CallFlow {
   async onEvent(call: Call, event: AriEvent): Promise<void> {
     const saved = this.saved(call);
     call.log.trace({ event: event.type }, 'ARI event');
+    if (await this.deps.acd.onEvent(call, event)) return;
     switch (event.type) {
       case 'PlaybackFinished':
         if (!saved.playbackId || event.playback?.id !== saved.playbackId) return; // a stopped or older prompt
@@ -147,7 +150,7 @@ export class IvrRunner implements CallFlow {
 
   async onEnd(call: Call): Promise<void> {
     const saved = this.saved(call);
-    if (saved.queue) await this.deps.waiting.remove(saved.queue, call.id);
+    await this.deps.acd.onEnd(call);
     if (saved.ivr) {
       call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars }, 'flow ended');
     }
@@ -186,9 +189,8 @@ export class IvrRunner implements CallFlow {
    */
   private async rescue(call: Call, state: IvrState, err: unknown): Promise<void> {
     call.log.error({ err, node: state.node, flowId: state.flowId }, 'flow action failed; sending the call to the dialplan fallback');
-    const saved = this.saved(call);
-    if (saved.queue) await this.deps.waiting.remove(saved.queue, call.id).catch(() => undefined);
-    await call.updateFlow({ ivr: { ...state, waiting: 'done' }, queue: undefined });
+    await this.deps.acd.onEnd(call).catch(() => undefined);
+    await call.updateFlow({ ivr: { ...state, waiting: 'done' }, acd: undefined });
     await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 })
       .catch((e: unknown) => call.log.error({ err: e }, 'fallback failed too; hanging up'));
   }
@@ -239,15 +241,12 @@ export class IvrRunner implements CallFlow {
         call.log.info({ recording: name, reason: action.reason }, 'recording voicemail');
         return;
       }
-      case 'queue': {
-        await this.deps.waiting.enqueue(action.queue, call.id, action.priority);
-        const queueDeadline = action.maxWait !== undefined ? Date.now() + action.maxWait * 1000 : undefined;
-        await call.updateFlow({ queue: action.queue, queueDeadline });
-        await this.startMoh(call);
-        call.log.info({ queue: action.queue, skills: action.skills, priority: action.priority, path: state.path, flowVersion: state.version }, 'call queued');
-        if (queueDeadline !== undefined) call.later(action.maxWait! * 1000, () => this.leaveQueue(call, 'timeout'));
+      case 'queue':
+        await this.deps.acd.enqueue(call, {
+          queue: action.queue, skills: action.skills, priority: action.priority, maxWait: action.maxWait,
+          context: { path: state.path, flowVersion: state.version },
+        });
         return;
-      }
       case 'transfer': {
         const context = action.kind === 'emergency' ? 'rexian-emergency' : action.kind === 'internal' ? 'rexian-internal' : 'rexian-transfer';
         const log = { kind: action.kind, number: action.number, path: state.path };
@@ -267,20 +266,6 @@ export class IvrRunner implements CallFlow {
       if (this.saved(call).inputToken !== token) return; // a key came first
       await this.feed(call, { type: 'timeout' });
     });
-  }
-
-  private async leaveQueue(call: Call, result: 'timeout' | 'noAgents'): Promise<void> {
-    const saved = this.saved(call);
-    if (saved.ivr?.waiting !== 'queue' || !saved.queue) return;
-    await this.deps.waiting.remove(saved.queue, call.id);
-    call.log.info({ queue: saved.queue, result }, 'left the queue');
-    await call.updateFlow({ queue: undefined, queueDeadline: undefined });
-    await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
-    await this.feed(call, { type: 'queueResult', result });
-  }
-
-  private async startMoh(call: Call): Promise<void> {
-    await call.ari.request('POST', `/channels/${call.channelId}/moh`, { mohClass: 'default' });
   }
 
   private async isRecording(call: Call, name: string): Promise<boolean> {

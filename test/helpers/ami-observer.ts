@@ -7,19 +7,28 @@ import { until } from './lab.js';
 
 export type AmiEvent = Record<string, string>;
 
-export async function observeAmi(lab: Lab): Promise<{ events: AmiEvent[]; waitFor(label: string, p: (e: AmiEvent) => boolean, timeoutMs?: number): Promise<AmiEvent>; close(): Promise<void> }> {
+export interface AmiObservation {
+  /** Every event, with receivedAt (ms) added when it arrived. */
+  events: Array<AmiEvent & { receivedAt: number }>;
+  waitFor(label: string, p: (e: AmiEvent) => boolean, timeoutMs?: number, from?: number): Promise<AmiEvent & { receivedAt: number }>;
+  action(action: Record<string, string>): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+export async function observeAmi(lab: Pick<Lab, 'ports' | 'env'>): Promise<AmiObservation> {
   const client = new AmiClient({
     host: '127.0.0.1', port: lab.ports.ami,
     username: lab.env.REXIAN_AMI_USERNAME!, password: lab.env.REXIAN_AMI_PASSWORD!,
     logger: pino({ level: 'silent' }),
   });
-  const events: AmiEvent[] = [];
-  client.on('event', (e: AmiEvent) => events.push(e));
+  const events: AmiObservation['events'] = [];
+  client.on('event', (e: AmiEvent) => events.push(Object.assign(e, { receivedAt: Date.now() })));
   client.start();
   await until('AMI observer connected', () => client.connected, 10_000);
   return {
     events,
-    waitFor: (label, p, timeoutMs = 20_000) => until(label, () => events.find(p), timeoutMs, 50),
+    waitFor: (label, p, timeoutMs = 20_000, from = 0) => until(label, () => events.slice(from).find(p), timeoutMs, 5),
+    action: (a) => client.action(a),
     close: () => client.stop(),
   };
 }

@@ -1,6 +1,8 @@
 // Runs the real controller as a child process (so SIGKILL is a real crash) and collects
 // its pino JSON log lines for assertions.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { until } from './lab.js';
@@ -30,12 +32,27 @@ export class ControllerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // REXIAN_TEST_LOGS=dir keeps every controller's log for a look after a failure.
+    const keep = process.env.REXIAN_TEST_LOGS ? join(process.env.REXIAN_TEST_LOGS, `controller-${this.port}.log`) : undefined;
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (keep) appendFileSync(keep, `${line}\n`);
       try { this.logs.push(JSON.parse(line) as LogLine); } catch { this.stderr.push(line); }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
     child.on('exit', (code) => { this.exitCode = code; });
     return this;
+  }
+
+  /** A call to the controller's API as the admin. */
+  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.env.REXIAN_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
   get url(): string {

@@ -35,7 +35,7 @@ export function labPorts(slot: number): LabPorts {
   return { sip: base + 60, ari: base + 88, ami: base + 38, controller: base + 30, sipp: base + 70, sippMedia: 30_000 + slot * 100 };
 }
 
-export async function startLab(name: string, slot: number, options: { agents?: AgentEndpoint[]; flowsDir?: string; pstnContact?: string } = {}): Promise<Lab> {
+export async function startLab(name: string, slot: number, options: { agents?: AgentEndpoint[]; flowsDir?: string; pstnContact?: string; agentsFile?: string; queuesFile?: string; prefix?: string; numbers?: string[]; extraDialplan?: string } = {}): Promise<Lab> {
   const chroot = ensureChroot();
   const ports = labPorts(slot);
   const secret = (): string => randomBytes(12).toString('hex');
@@ -52,13 +52,15 @@ export async function startLab(name: string, slot: number, options: { agents?: A
     ari,
     ami,
     agents: options.agents,
+    numbers: options.numbers,
+    extraDialplan: options.extraDialplan,
     pstnContact: options.pstnContact ?? `sip:127.0.0.1:${ports.sipp + 5}`,
   });
   await asterisk.render();
   await asterisk.stop(); // a leftover from an aborted run
   await asterisk.start();
 
-  const prefix = `rexian-test:${name}:${randomBytes(4).toString('hex')}`;
+  const prefix = options.prefix ?? `rexian-test:${name}:${randomBytes(4).toString('hex')}`;
   const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   const env: Record<string, string> = {
     REXIAN_HTTP_PORT: String(ports.controller),
@@ -76,7 +78,8 @@ export async function startLab(name: string, slot: number, options: { agents?: A
     REXIAN_PROMPTS_RECORDED_DIR: join(repoRoot, 'prompts/recorded'),
     REXIAN_PROMPTS_CATALOG: join(repoRoot, 'prompts/catalog.yaml'),
     REXIAN_FLOWS_DIR: options.flowsDir ?? join(repoRoot, 'ivr-flows'),
-    REXIAN_QUEUES_FILE: join(repoRoot, 'sip-config/queues.yaml'),
+    REXIAN_QUEUES_FILE: options.queuesFile ?? join(repoRoot, 'sip-config/queues.yaml'),
+    REXIAN_AGENTS_FILE: options.agentsFile ?? join(repoRoot, 'sip-config/agents.yaml'),
     REXIAN_ADMIN_TOKEN: `test-admin-${randomBytes(12).toString('hex')}`,
     REXIAN_LOG_LEVEL: 'debug',
   };

@@ -17,6 +17,8 @@ export interface SippOptions {
   keys?: Record<string, string>;
   calls?: number;
   timeoutSec?: number;
+  /** More SIPp arguments, e.g. ['-d', '1500'] for the default pause. */
+  extraArgs?: string[];
 }
 
 export interface SippResult {
@@ -46,6 +48,7 @@ export function runSipp(options: SippOptions): RunningSipp {
     '-trace_err', '-error_file', join(dir, 'errors.log'),
     ...(options.service ? ['-s', options.service] : []),
     ...Object.entries(options.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn('sipp', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

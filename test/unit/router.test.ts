@@ -3,11 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import t from 'tap';
 import { WaitingList } from '../../src/acd/waiting.js';
-import { Router } from '../../src/acd/router.js';
+import { Router, type Match, type MatchResult } from '../../src/acd/router.js';
 import { deleteKeys } from '../helpers/lab.js';
 
 const redis = new Redis('redis://127.0.0.1:6379');
 t.teardown(() => redis.disconnect());
+
+function pair(result: MatchResult): Match | undefined {
+  if (result && 'deferTo' in result) throw new Error(`unexpected deferral to ${result.deferTo}`);
+  return result;
+}
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const prefix = `rexian-test:router:${randomBytes(4).toString('hex')}`;
@@ -24,7 +29,7 @@ t.test('priority first, then first come first served', async (t) => {
   const order: string[] = [];
   for (let i = 0; i < 3; i++) {
     await router.setAgentState('a1', 'ready', '', '', 10 + i);
-    order.push((await router.match([{ queue: 'general', skills: ['general'] }]))!.callId);
+    order.push((pair(await router.match([{ queue: 'general', skills: ['general'] }])))!.callId);
   }
   t.same(order, ['late-high', 'early-low', 'later-low']);
 });
@@ -41,9 +46,9 @@ t.test('the best-skilled agent serves, and among equals the longest idle', async
   await waiting.enqueue('general', 'c2', 0, 2);
   await waiting.enqueue('general', 'c3', 0, 3);
   const agents = [];
-  for (let i = 0; i < 3; i++) agents.push((await router.match([{ queue: 'general', skills: ['general'] }]))!.agentId);
+  for (let i = 0; i < 3; i++) agents.push((pair(await router.match([{ queue: 'general', skills: ['general'] }])))!.agentId);
   t.same(agents, ['expert-idle', 'expert-recent', 'novice']);
-  t.equal(await router.match([{ queue: 'general', skills: ['general'] }]), undefined, 'nobody left');
+  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }])), undefined, 'nobody left');
 });
 
 t.test('an agent without the skill is never offered the call; overflow skills widen the pool', async (t) => {
@@ -51,8 +56,8 @@ t.test('an agent without the skill is never offered the call; overflow skills wi
   await router.registerAgent('talent-only', { talent: 5 });
   await router.setAgentState('talent-only', 'ready');
   await waiting.enqueue('enterprise', 'c1', 0);
-  t.equal(await router.match([{ queue: 'enterprise', skills: ['enterprise'] }]), undefined);
-  const m = await router.match([{ queue: 'enterprise', skills: ['enterprise', 'talent'] }]);
+  t.equal(pair(await router.match([{ queue: 'enterprise', skills: ['enterprise'] }])), undefined);
+  const m = pair(await router.match([{ queue: 'enterprise', skills: ['enterprise', 'talent'] }]));
   t.same([m?.callId, m?.agentId], ['c1', 'talent-only'], 'after widening, a secondary-skill agent takes it');
 });
 
@@ -62,10 +67,10 @@ t.test('reserving takes the agent out of every ready set and logs the change', a
   await router.setAgentState('multi', 'ready');
   await waiting.enqueue('talent', 'c1', 0);
   await waiting.enqueue('general', 'c2', 0);
-  const m = await router.match([{ queue: 'talent', skills: ['talent'] }]);
+  const m = pair(await router.match([{ queue: 'talent', skills: ['talent'] }]));
   t.equal(m?.agentId, 'multi');
   t.equal(await redis.zcard(`${prefix}:ready:general`), 0);
-  t.equal(await router.match([{ queue: 'general', skills: ['general'] }]), undefined, 'a reserved agent gets no second call');
+  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }])), undefined, 'a reserved agent gets no second call');
   t.match(await router.agent('multi'), { state: 'reserved', call: 'c1' });
   const events = await redis.xrange(`${prefix}:agent-events`, '-', '+');
   t.same(events.map(([, f]) => f[f.indexOf('state') + 1]), ['ready', 'reserved'], 'every state change is kept, with its time');
@@ -77,7 +82,7 @@ t.test('a failed offer puts the call back at its exact place', async (t) => {
   await router.setAgentState('a1', 'ready');
   await waiting.enqueue('general', 'first', 0, 1000);
   await waiting.enqueue('general', 'second', 0, 2000);
-  const m = await router.match([{ queue: 'general', skills: ['general'] }]);
+  const m = pair(await router.match([{ queue: 'general', skills: ['general'] }]));
   t.equal(m?.callId, 'first');
   t.equal(await router.returnCall('first'), 'general');
   t.same(await waiting.waiting('general'), ['first', 'second'], 'still ahead of the later caller');
@@ -91,9 +96,52 @@ t.test('two routers on two connections never double-offer', async (t) => {
   const r2 = new Router(other, prefix);
   for (let i = 0; i < 60; i++) { await r1.registerAgent(`a${i}`, { general: 1 + (i % 3) }); await r1.setAgentState(`a${i}`, 'ready', '', '', i); }
   for (let i = 0; i < 100; i++) await waiting.enqueue('general', `c${i}`, i % 2, i);
-  const matches = (await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? r1 : r2).match([{ queue: 'general', skills: ['general'] }])))).filter(Boolean);
+  const matches = (await Promise.all(Array.from({ length: 100 }, async (_, i) => pair(await (i % 2 ? r1 : r2).match([{ queue: 'general', skills: ['general'] }]))))).filter(Boolean);
   t.equal(matches.length, 60, 'as many offers as agents');
   t.equal(new Set(matches.map((m) => m!.agentId)).size, 60, 'no agent offered twice');
   t.equal(new Set(matches.map((m) => m!.callId)).size, 60, 'no call offered twice');
   t.equal((await waiting.waiting('general')).length, 40);
+});
+
+t.test('a call owned by another live controller is deferred to it, never served out of order', async (t) => {
+  const { prefix, router, waiting } = await setup(t);
+  await router.registerAgent('a1', { general: 1 });
+  await router.setAgentState('a1', 'ready');
+  await waiting.enqueue('general', 'theirs', 0, 1000);
+  await waiting.enqueue('general', 'mine', 0, 2000);
+  await redis.hset(`${prefix}:qcall:theirs`, 'owner', 'ctl-b');
+  await redis.hset(`${prefix}:qcall:mine`, 'owner', 'ctl-a');
+  await redis.set(`${prefix}:controller:ctl-b`, '1', 'PX', 5000);
+  t.same(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-a'), { deferTo: 'ctl-b' }, 'the older call is theirs: defer');
+  t.match(pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-b')), { callId: 'theirs', agentId: 'a1' }, 'its owner serves it');
+  await router.setAgentState('a1', 'ready');
+  await redis.del(`${prefix}:controller:ctl-b`);
+  await waiting.enqueue('general', 'orphan', 0, 500);
+  await redis.hset(`${prefix}:qcall:orphan`, 'owner', 'ctl-b');
+  t.match(pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-a')), { callId: 'mine' }, 'a dead controller\'s call is skipped, not blocking the queue');
+});
+
+t.test('state changes can be conditional, and wrap-up is tracked until it is due', async (t) => {
+  const { prefix, router } = await setup(t);
+  await router.registerAgent('a1', { general: 1, talent: 2 });
+  t.same(await router.setAgentState('a1', 'ready', '', '', 1000, { expect: ['reserved'] }), { changed: false, previous: 'logged-out' }, 'refused from the wrong state');
+  t.same(await router.setAgentState('a1', 'ready', '', '', 1000, { expect: ['logged-out'] }), { changed: true, previous: 'logged-out' });
+  t.equal(await router.loggedIn('talent'), 1, 'counted as logged in per skill');
+  await router.setAgentState('a1', 'wrap-up', 'general', 'c1', 2000, { wrapUntil: 5000 });
+  t.same(await router.wrapUpsDue(4999), []);
+  t.same(await router.wrapUpsDue(5000), ['a1']);
+  await router.setAgentState('a1', 'logged-out');
+  t.equal(await router.loggedIn('talent'), 0);
+  t.same(await router.wrapUpsDue(99_999), [], 'leaving wrap-up clears it');
+  t.equal(await redis.zcard(`${prefix}:ready:general`), 0);
+});
+
+t.test('overflow to another queue keeps the caller\'s place by age', async (t) => {
+  const { router, waiting } = await setup(t);
+  await waiting.enqueue('general', 'g-early', 0, 1000);
+  await waiting.enqueue('general', 'g-late', 0, 3000);
+  await waiting.enqueue('yihaoda', 'y-mid', 0, 2000);
+  t.equal(await router.moveCall('y-mid', 'yihaoda', 'general'), true);
+  t.same(await waiting.waiting('general'), ['g-early', 'y-mid', 'g-late']);
+  t.equal(await router.moveCall('y-mid', 'yihaoda', 'general'), false, 'a call no longer waiting there does not move');
 });

@@ -1,0 +1,706 @@
+// The ACD: callers wait in a queue's holding bridge; the moment an agent is free (ready,
+// wrap-up over, a call returned), the Redis router reserves the best pair and we ring the
+// agent with a channel id of our own; on answer both sides meet in a mixing bridge. A ring
+// that goes unanswered returns the call to its exact place and rings the next agent at once.
+// Nothing here polls for agents: the 1 s tick only ends overdue wrap-ups and refreshes this
+// controller's liveness, as a safety net for timers lost in a crash.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import type { Call } from '../calls/call.js';
+import type { CallService } from '../calls/service.js';
+import { RexianError } from '../errors/index.js';
+import type { CallbackTasks } from '../ivr/callbacks.js';
+import type { Redis } from '../store/redis.js';
+import type { QueueStats } from './figures.js';
+import type { QueueConfig, QueueDefinition } from './queue-config.js';
+import type { Roster } from './roster.js';
+import type { Match, Router } from './router.js';
+import { WaitingList } from './waiting.js';
+
+export interface QueueRequest {
+  queue: string;
+  /** Topic tags from the flow (shown to the agent); routing uses the queue's skills. */
+  skills: string[];
+  priority: number;
+  maxWait?: number;
+  /** Fields for the "call queued" log line (the flow's path and version). */
+  context?: Record<string, unknown>;
+}
+
+export type QueueExit = 'timeout' | 'noAgents';
+
+type Phase = 'waiting' | 'offering' | 'connected' | 'callback-requested' | 'dialing-citizen' | 'done';
+
+/** What the ACD keeps in the call's saved state (call.flow.acd). */
+export interface AcdCallState {
+  queue: string;
+  /** The queue the caller first entered: figures count against it even after an overflow. */
+  origin: string;
+  phase: Phase;
+  priority: number;
+  enqueuedAt: number;
+  deadline?: number;
+  legCount: number;
+  agentId?: string;
+  agentLeg?: string;
+  offeredAt?: number;
+  answeredAt?: number;
+  bridgeId?: string;
+  nextAnnounceAt?: number;
+  callbackOffered?: boolean;
+  playbackId?: string;
+  tags?: string[];
+  /** Queue callbacks: the original call id, and the citizen's leg once we dial it. */
+  originCallId?: string;
+  citizenLeg?: string;
+  callbackNumber?: string;
+}
+
+export interface AcdDeps {
+  ari: AriClient;
+  router: Router;
+  stats: QueueStats;
+  queues: () => QueueConfig;
+  roster: () => Roster;
+  redis: Redis;
+  prefix: string;
+  callbacks: CallbackTasks;
+  /** Turns a sentence into a playable media name (synthesized once). */
+  speak: (text: string) => Promise<string>;
+  logger: Logger;
+  /** The trunk endpoint used to call citizens back. */
+  pstnEndpoint?: string;
+}
+
+export interface AgentOffer {
+  type: 'offer';
+  agentId: string;
+  callId: string;
+  queue: string;
+  did: string;
+  caller: string;
+  waitSeconds: number;
+  tags: string[];
+  callback: boolean;
+}
+
+const CALLBACK_NUMBER = /^\+?\d{3,20}$/;
+
+export class AcdService extends EventEmitter {
+  readonly controllerId = `ctl-${randomBytes(5).toString('hex')}`;
+  private exitHandler: (call: Call, result: QueueExit) => Promise<void> = async () => {};
+  private routing = false;
+  private routeAgain = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private subscriber: Redis | undefined;
+  private readonly wrapTimers = new Map<string, NodeJS.Timeout>();
+  private readonly holdingBridges = new Set<string>();
+  private readonly log: Logger;
+  private calls!: CallService;
+
+  constructor(private readonly deps: AcdDeps) {
+    super();
+    this.log = deps.logger.child({ domain: 'acd' });
+  }
+
+  /** The calls domain is made after us (it needs the flow, which needs us). */
+  bindCalls(calls: CallService): void {
+    this.calls = calls;
+  }
+
+  private get p(): string {
+    return this.deps.prefix;
+  }
+
+  /** What the flow does when a caller leaves a queue without an agent. */
+  onQueueExit(handler: (call: Call, result: QueueExit) => Promise<void>): void {
+    this.exitHandler = handler;
+  }
+
+  queue(id: string): QueueDefinition {
+    const q = this.deps.queues().queues.get(id);
+    if (!q) throw new RexianError('REXIAN_UNKNOWN_QUEUE', `no queue "${id}" in the queues file`, { queue: id }, 404);
+    return q;
+  }
+
+  async start(): Promise<void> {
+    await this.heartbeat();
+    this.subscriber = this.deps.redis.duplicate();
+    this.subscriber.on('message', () => void this.route());
+    await this.subscriber.subscribe(`${this.p}:acd:wake`);
+    this.tickTimer = setInterval(() => void this.tick(), 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    for (const t of this.wrapTimers.values()) clearTimeout(t);
+    this.wrapTimers.clear();
+    this.subscriber?.disconnect();
+  }
+
+  /** Tells every controller to route now (an agent is free, a call came back). */
+  async wake(): Promise<void> {
+    await this.deps.redis.publish(`${this.p}:acd:wake`, this.controllerId);
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.deps.redis.set(`${this.p}:controller:${this.controllerId}`, String(Date.now()), 'PX', 5000);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.heartbeat();
+      for (const agentId of await this.deps.router.wrapUpsDue()) await this.endWrapUp(agentId);
+      await this.route();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'ACD tick failed');
+    }
+  }
+
+  private state(call: Call): AcdCallState | undefined {
+    return call.flow.acd as AcdCallState | undefined;
+  }
+
+  private async save(call: Call, patch: Partial<AcdCallState>): Promise<AcdCallState> {
+    const next = { ...this.state(call)!, ...patch };
+    await call.updateFlow({ acd: next });
+    return next;
+  }
+
+  /** The agents who could take this queue's calls now or after overflow, logged in. */
+  private async loggedInFor(q: QueueDefinition, withOverflow: boolean): Promise<number> {
+    const skills = new Set(q.skills);
+    if (withOverflow) {
+      for (const rule of q.overflow) {
+        for (const s of rule.addSkills ?? []) skills.add(s);
+        if (rule.toQueue) for (const s of this.queue(rule.toQueue).skills) skills.add(s);
+      }
+    }
+    const members = await Promise.all([...skills].map((s) => this.deps.redis.smembers(`${this.p}:logged-in:${s}`)));
+    return new Set(members.flat()).size;
+  }
+
+  // ---- entering and leaving a queue -------------------------------------------------------
+
+  async enqueue(call: Call, request: QueueRequest): Promise<void> {
+    const q = this.queue(request.queue);
+    const now = Date.now();
+    const log = call.log.child({ queue: q.id });
+    const waiting = await this.deps.redis.zcard(`${this.p}:queue:${q.id}:since`);
+    if (waiting >= q.maxLength) {
+      log.warn({ waiting, maxLength: q.maxLength }, 'queue full; the flow decides what next');
+      await this.deps.stats.count(q.id, 'leftQueue');
+      return this.exitHandler(call, 'noAgents');
+    }
+    if ((await this.loggedInFor(q, true)) === 0) {
+      log.info('nobody logged in who could take the call; the flow decides what next');
+      await this.deps.stats.count(q.id, 'leftQueue');
+      return this.exitHandler(call, 'noAgents');
+    }
+    const maxWait = Math.min(request.maxWait ?? Infinity, q.maxWaitSeconds);
+    const priority = Math.max(request.priority, q.priority);
+    const previous = this.state(call);
+    const state: AcdCallState = {
+      queue: q.id,
+      origin: previous?.phase === 'done' ? q.id : previous?.origin ?? q.id,
+      phase: 'waiting',
+      priority,
+      enqueuedAt: now,
+      deadline: now + maxWait * 1000,
+      legCount: previous?.legCount ?? 0,
+      nextAnnounceAt: q.announce.everySeconds > 0 || q.announce.firstAfterSeconds > 0 ? now + q.announce.firstAfterSeconds * 1000 : undefined,
+      tags: request.skills,
+    };
+    await call.updateFlow({ acd: state });
+    await this.deps.redis.multi()
+      .hset(`${this.p}:qcall:${call.id}`, { queue: q.id, origin: state.origin, enqueuedAt: now, priority, owner: this.controllerId, did: call.state.did, caller: call.state.caller })
+      .zadd(`${this.p}:queue:${q.id}:waiting`, 'NX', WaitingList.score(priority, now), call.id)
+      .zadd(`${this.p}:queue:${q.id}:since`, 'NX', now, call.id)
+      .exec();
+    await this.deps.stats.offered(q.id, now);
+    await this.hold(call, q);
+    log.info({ ...request.context, priority, maxWait, tags: request.skills }, 'call queued');
+    this.armTimers(call, state, q);
+    void this.route();
+  }
+
+  private armTimers(call: Call, state: AcdCallState, q: QueueDefinition): void {
+    const now = Date.now();
+    if (state.deadline !== undefined) call.later(state.deadline - now, () => this.leave(call, 'timeout'));
+    // Overflow rules take effect at their time: route then, not at the next tick.
+    for (const rule of q.overflow) {
+      if (rule.afterSeconds !== undefined) call.later(state.enqueuedAt + rule.afterSeconds * 1000 - now + 5, async () => { void this.route(); });
+    }
+    if (state.nextAnnounceAt !== undefined) call.later(state.nextAnnounceAt - now, () => this.announce(call));
+  }
+
+  /** Waiting callers sit in their queue's holding bridge, hearing its music. */
+  private async hold(call: Call, q: QueueDefinition): Promise<void> {
+    const bridgeId = `${this.deps.ari.app}-hold-${q.id}`;
+    const add = (): Promise<unknown> => call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: call.channelId, role: 'participant' });
+    if (!this.holdingBridges.has(bridgeId)) await this.createHoldingBridge(bridgeId, q);
+    try {
+      await add();
+    } catch {
+      // The bridge went away (Asterisk restarted): make it again.
+      await this.createHoldingBridge(bridgeId, q);
+      await add();
+    }
+  }
+
+  private async createHoldingBridge(bridgeId: string, q: QueueDefinition): Promise<void> {
+    await this.deps.ari.request('POST', `/bridges/${bridgeId}`, { type: 'holding', name: `hold ${q.id}` });
+    await this.deps.ari.request('POST', `/bridges/${bridgeId}/moh`, { mohClass: q.musicClass }).catch(() => undefined);
+    this.holdingBridges.add(bridgeId);
+  }
+
+  private async unhold(call: Call, queue: string): Promise<void> {
+    await call.ari.request('POST', `/bridges/${this.deps.ari.app}-hold-${queue}/removeChannel`, { channel: call.channelId }).catch(() => undefined);
+  }
+
+  private async forgetWaiting(callId: string, queue: string): Promise<void> {
+    await this.deps.redis.multi()
+      .zrem(`${this.p}:queue:${queue}:waiting`, callId)
+      .zrem(`${this.p}:queue:${queue}:since`, callId)
+      .del(`${this.p}:qcall:${callId}`)
+      .exec();
+  }
+
+  /** The caller leaves without an agent (waited too long): the flow takes over again. */
+  private async leave(call: Call, result: QueueExit): Promise<void> {
+    const state = this.state(call);
+    if (state?.phase !== 'waiting') return;
+    await this.forgetWaiting(call.id, state.queue);
+    await this.save(call, { phase: 'done' });
+    await this.unhold(call, state.queue);
+    await this.deps.stats.count(state.origin, 'leftQueue');
+    call.log.info({ queue: state.queue, result, waitMs: Date.now() - state.enqueuedAt }, 'left the queue');
+    await this.exitHandler(call, result);
+  }
+
+  // ---- routing ----------------------------------------------------------------------------
+
+  /** Matches free agents to waiting calls until one side runs out. Calls coalesce. */
+  async route(): Promise<void> {
+    if (this.routing) { this.routeAgain = true; return; }
+    this.routing = true;
+    try {
+      do {
+        this.routeAgain = false;
+        await this.routeOnce();
+      } while (this.routeAgain);
+    } catch (err) {
+      this.log.error({ err }, 'routing failed');
+    } finally {
+      this.routing = false;
+    }
+  }
+
+  private async routeOnce(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      const requests = await this.requests();
+      if (requests.length === 0) return;
+      const result = await this.deps.router.match(requests, Date.now(), this.controllerId);
+      if (!result) return;
+      if ('deferTo' in result) { await this.wake(); return; }
+      this.dispatchOffer(result);
+    }
+  }
+
+  /** The queues with callers and the skills each may draw on now (overflow widens them). */
+  private async requests(): Promise<Array<{ queue: string; skills: string[] }>> {
+    const queues = [...this.deps.queues().queues.values()];
+    const pipe = this.deps.redis.pipeline();
+    for (const q of queues) {
+      pipe.zcard(`${this.p}:queue:${q.id}:waiting`);
+      pipe.zrange(`${this.p}:queue:${q.id}:since`, 0, 0, 'WITHSCORES');
+    }
+    const replies = (await pipe.exec()) ?? [];
+    const now = Date.now();
+    const out: Array<{ queue: string; skills: string[] }> = [];
+    for (const [i, q] of queues.entries()) {
+      const waiting = Number(replies[i * 2]?.[1] ?? 0);
+      if (waiting === 0) continue;
+      const oldest = replies[i * 2 + 1]?.[1] as string[] | undefined;
+      const longestWaitMs = oldest?.[1] ? now - Number(oldest[1]) : 0;
+      const skills = [...q.skills];
+      let predictedLow: boolean | undefined;
+      for (const rule of q.overflow) {
+        let active = rule.afterSeconds !== undefined && longestWaitMs >= rule.afterSeconds * 1000;
+        if (!active && rule.whenPredictedBelowTarget) {
+          if (predictedLow === undefined) {
+            const sl = await this.deps.stats.predictedServiceLevel(q, await this.loggedInFor(q, false), now);
+            predictedLow = sl !== undefined && sl < q.targets[0]!.percent / 100;
+          }
+          active = predictedLow;
+        }
+        if (!active) continue;
+        for (const s of rule.addSkills ?? []) if (!skills.includes(s)) skills.push(s);
+        if (rule.toQueue) await this.overflowTo(q, rule.toQueue, rule.afterSeconds, now);
+      }
+      out.push({ queue: q.id, skills });
+    }
+    return out;
+  }
+
+  private async overflowTo(from: QueueDefinition, to: string, afterSeconds: number | undefined, now: number): Promise<void> {
+    const cutoff = afterSeconds === undefined ? '+inf' : now - afterSeconds * 1000;
+    for (const callId of await this.deps.redis.zrangebyscore(`${this.p}:queue:${from.id}:since`, '-inf', cutoff, 'LIMIT', 0, 100)) {
+      if (!(await this.deps.router.moveCall(callId, from.id, to))) continue;
+      await this.deps.stats.count(from.id, 'overflowedOut');
+      this.log.info({ callId, queue: from.id, to }, 'overflow: caller moved to another queue, keeping their place by age');
+      this.calls.run(callId, async (call) => {
+        const state = this.state(call);
+        if (state?.phase !== 'waiting') return;
+        await this.save(call, { queue: to });
+        await this.unhold(call, from.id);
+        await this.hold(call, this.queue(to));
+      });
+    }
+  }
+
+  private dispatchOffer(match: Match): void {
+    if (this.calls.run(match.callId, (call) => this.offer(call, match))) return;
+    void this.offerCallback(match).catch(async (err: unknown) => {
+      this.log.error({ err, callId: match.callId }, 'cannot place a queue callback; the call keeps its place');
+      await this.deps.router.returnCall(match.callId);
+      await this.deps.router.setAgentState(match.agentId, 'ready', '', '', Date.now(), { expect: ['reserved'] });
+    });
+  }
+
+  // ---- offering a call to an agent --------------------------------------------------------
+
+  private async offer(call: Call, match: Match): Promise<void> {
+    const state = this.state(call);
+    if (state?.phase !== 'waiting') {
+      // The caller left between the match and now: free the agent again.
+      await this.deps.router.clearOffer(call.id);
+      await this.deps.router.setAgentState(match.agentId, 'ready', '', '', Date.now(), { expect: ['reserved'] });
+      void this.route();
+      return;
+    }
+    const q = this.queue(state.queue);
+    const agent = this.deps.roster().agents.get(match.agentId);
+    const legCount = state.legCount + 1;
+    const leg = `${call.id}-a${legCount}`;
+    const now = Date.now();
+    await this.save(call, { phase: 'offering', agentId: match.agentId, agentLeg: leg, legCount, offeredAt: now });
+    await this.calls.attachLeg(call, leg);
+    call.log.info({ queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt }, 'call offered to agent');
+    this.emit('agent', {
+      type: 'offer', agentId: match.agentId, callId: call.id, queue: q.id, did: call.state.did, caller: call.state.caller,
+      waitSeconds: Math.round((now - state.enqueuedAt) / 100) / 10, tags: state.tags ?? [], callback: false,
+    } satisfies AgentOffer);
+    try {
+      await this.deps.ari.originate({
+        channelId: leg,
+        endpoint: `PJSIP/agent-${match.agentId}`,
+        callerId: `"${call.state.did}" <${call.state.caller || call.state.did}>`,
+        timeout: q.ringSeconds,
+        appArgs: `agent-leg,${call.id}`,
+        variables: agent?.autoAnswer ? { 'PJSIP_HEADER(add,Call-Info)': '<sip:rexian>;answer-after=0' } : undefined,
+      });
+    } catch (err) {
+      call.log.warn({ agentId: match.agentId, err: (err as Error).message }, 'could not ring the agent');
+      await this.ringFailed(call, 'originate-failed');
+    }
+  }
+
+  /** The agent let it ring out, rejected it, or could not be reached: next agent, now. */
+  private async ringFailed(call: Call, cause: string): Promise<void> {
+    const state = this.state(call)!;
+    const { agentId, agentLeg } = state;
+    if (agentLeg) {
+      await this.calls.detachLeg(call, agentLeg);
+      await call.ari.request('DELETE', `/channels/${agentLeg}`).catch(() => undefined);
+    }
+    const back = await this.deps.router.returnCall(call.id);
+    if (!back) {
+      await this.deps.redis.zadd(`${this.p}:queue:${state.queue}:waiting`, WaitingList.score(state.priority, state.enqueuedAt), call.id);
+    }
+    await this.save(call, { phase: 'waiting', agentId: undefined, agentLeg: undefined });
+    if (agentId) {
+      const rule = this.deps.roster().ringNoAnswer;
+      await this.deps.router.setAgentState(agentId, rule.state, rule.state === 'ready' ? '' : rule.reason, '', Date.now(), { expect: ['reserved'] });
+      this.emit('agent', { type: 'offer-withdrawn', agentId, callId: call.id, cause });
+    }
+    call.log.info({ agentId, cause, queue: state.queue }, 'agent did not answer; the call keeps its place and goes to the next agent');
+    await this.route();
+  }
+
+  private async connect(call: Call): Promise<void> {
+    const state = this.state(call)!;
+    const now = Date.now();
+    const bridgeId = `${call.id}-talk`;
+    await call.ari.request('POST', `/bridges/${bridgeId}`, { type: 'mixing', name: `talk ${call.id}` });
+    await this.unhold(call, state.queue);
+    await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${call.channelId},${state.agentLeg}` });
+    await this.save(call, { phase: 'connected', answeredAt: now, bridgeId });
+    await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, now, { expect: ['reserved'] });
+    await this.deps.router.clearOffer(call.id);
+    await this.forgetWaiting(call.id, state.queue);
+    const waitMs = now - state.enqueuedAt;
+    await this.deps.stats.answered(this.queue(state.origin), waitMs);
+    call.log.info({ agentId: state.agentId, queue: state.queue, waitMs, bridgeId }, 'call connected to agent');
+  }
+
+  /** After a call with an agent: after-call work, then ready again (or not ready as asked). */
+  private async wrapUp(agentId: string, queueId: string, callId: string, talkMs: number): Promise<void> {
+    const q = this.queue(queueId);
+    const now = Date.now();
+    await this.deps.stats.handled(queueId, talkMs, q.wrapUpSeconds * 1000);
+    if (q.wrapUpSeconds <= 0) {
+      await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'] });
+      await this.endWrapUp(agentId);
+      return;
+    }
+    const until = now + q.wrapUpSeconds * 1000;
+    await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'], wrapUntil: until });
+    this.log.info({ agentId, queue: queueId, wrapUpSeconds: q.wrapUpSeconds }, 'agent in wrap-up');
+    clearTimeout(this.wrapTimers.get(agentId));
+    this.wrapTimers.set(agentId, setTimeout(() => { this.wrapTimers.delete(agentId); void this.endWrapUp(agentId); }, until - now));
+  }
+
+  /** Ends wrap-up (its time is up, or the agent ended it early). False if not in wrap-up. */
+  async endWrapUp(agentId: string): Promise<boolean> {
+    clearTimeout(this.wrapTimers.get(agentId));
+    this.wrapTimers.delete(agentId);
+    const pending = await this.deps.redis.hget(`${this.p}:agent:${agentId}`, 'afterCall');
+    const target = pending ? 'not-ready' : 'ready';
+    const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), { expect: ['wrap-up'] });
+    if (!changed) return false;
+    if (pending) await this.deps.redis.hdel(`${this.p}:agent:${agentId}`, 'afterCall');
+    this.log.info({ agentId, state: target }, 'wrap-up ended');
+    if (target === 'ready') { await this.wake(); void this.route(); }
+    return true;
+  }
+
+  // ---- events and the end of a call ---------------------------------------------------------
+
+  /** ARI events of a queued call; true when the ACD handled it. */
+  async onEvent(call: Call, event: AriEvent): Promise<boolean> {
+    const state = this.state(call);
+    if (!state) return false;
+    const channelId = event.channel?.id;
+    const gone = event.type === 'ChannelDestroyed' || event.type === 'StasisEnd';
+    if (state.agentLeg && channelId === state.agentLeg && call.state.kind !== 'callback') {
+      if (event.type === 'StasisStart' && state.phase === 'offering') await this.connect(call);
+      else if (gone && state.phase === 'offering') await this.ringFailed(call, String(event.cause_txt ?? event.type));
+      else if (gone && state.phase === 'connected') await this.agentHungUp(call);
+      return true;
+    }
+    if (call.state.kind === 'callback') return this.onCallbackEvent(call, state, event);
+    if (channelId === call.channelId && event.type === 'ChannelDtmfReceived' && (state.phase === 'waiting' || state.phase === 'offering')) {
+      if (event.digit === '1' && state.callbackOffered && state.phase === 'waiting') await this.requestCallback(call);
+      return true; // keys pressed while queued are not menu input
+    }
+    if (event.type === 'PlaybackFinished' && event.playback?.id === state.playbackId) {
+      if (state.phase === 'callback-requested') await call.hangup();
+      return true;
+    }
+    return state.phase !== 'done';
+  }
+
+  private async agentHungUp(call: Call): Promise<void> {
+    const state = this.state(call)!;
+    await this.save(call, { phase: 'done' });
+    call.log.info({ agentId: state.agentId }, 'agent hung up; ending the call');
+    await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
+    await call.hangup();
+  }
+
+  /** The call is over (the citizen hung up, or it was found gone). */
+  async onEnd(call: Call): Promise<void> {
+    const state = this.state(call);
+    if (!state) return;
+    if (call.state.kind === 'callback') return this.endCallback(call, state);
+    const now = Date.now();
+    const hangupLeg = async (): Promise<void> => {
+      if (state.agentLeg) await this.deps.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
+    };
+    switch (state.phase) {
+      case 'waiting':
+      case 'offering': {
+        if (state.phase === 'offering') {
+          await hangupLeg();
+          await this.deps.router.clearOffer(call.id);
+          await this.deps.router.setAgentState(state.agentId!, 'ready', '', '', now, { expect: ['reserved'] });
+          void this.route();
+        }
+        await this.forgetWaiting(call.id, state.queue);
+        const waitMs = now - state.enqueuedAt;
+        const short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs);
+        call.log.info({ queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)');
+        return;
+      }
+      case 'connected':
+        await hangupLeg();
+        call.log.info({ agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up');
+        await this.wrapUp(state.agentId!, state.origin, call.id, now - (state.answeredAt ?? now));
+        return;
+      default:
+    }
+  }
+
+  /** After a controller restart: pick up where the call was. */
+  async resume(call: Call): Promise<void> {
+    const state = this.state(call);
+    if (!state) return;
+    if (call.state.kind === 'callback') return;
+    const q = this.queue(state.queue);
+    await this.deps.redis.hset(`${this.p}:qcall:${call.id}`, 'owner', this.controllerId);
+    switch (state.phase) {
+      case 'waiting':
+        await this.hold(call, q).catch((err: unknown) => call.log.warn({ err: (err as Error).message }, 'could not put the caller back in the holding bridge'));
+        this.armTimers(call, { ...state, nextAnnounceAt: state.nextAnnounceAt === undefined ? undefined : Math.max(Date.now(), state.nextAnnounceAt) }, q);
+        call.log.info({ queue: q.id }, 'caller still queued after restart; place kept');
+        void this.route();
+        return;
+      case 'offering': {
+        const leg = await this.channelState(state.agentLeg!);
+        if (leg === undefined) return this.ringFailed(call, 'lost-while-away');
+        if (leg === 'Up') return this.connect(call);
+        return; // still ringing: its answer or end will come as an event
+      }
+      case 'connected':
+        if ((await this.channelState(state.agentLeg!)) === undefined) await this.agentHungUp(call);
+        return;
+      default:
+    }
+  }
+
+  private async channelState(channelId: string): Promise<string | undefined> {
+    try {
+      return (await this.deps.ari.request<{ state: string }>('GET', `/channels/${channelId}`)).state;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- announcements and callbacks that keep the caller's place ------------------------------
+
+  private async announce(call: Call): Promise<void> {
+    const state = this.state(call);
+    if (state?.phase !== 'waiting') return;
+    const q = this.queue(state.queue);
+    const rank = await this.deps.redis.zrank(`${this.p}:queue:${q.id}:waiting`, call.id);
+    if (rank === null) return;
+    const ahead = rank;
+    const loggedIn = Math.max(1, await this.loggedInFor(q, false));
+    const figures = await this.deps.redis.hmget(this.deps.stats.key(q.id), 'handled', 'handleMs');
+    const handleS = Number(figures[0] ?? 0) > 0 ? Number(figures[1]) / Number(figures[0]) / 1000 : 180;
+    const estimatedWaitS = ((ahead + 1) * handleS) / loggedIn;
+    const parts: string[] = [];
+    if (q.announce.position) parts.push(ahead === 0 ? '您是下一位。' : `您前面还有${ahead}位。`);
+    if (q.announce.estimatedWait) parts.push(`预计等待约${Math.max(1, Math.round(estimatedWaitS / 60))}分钟。`);
+    const offerCallback = q.callbackAfterEstimatedWaitSeconds > 0 && estimatedWaitS >= q.callbackAfterEstimatedWaitSeconds && CALLBACK_NUMBER.test(call.state.caller);
+    if (offerCallback) parts.push('如需我们回拨并保留您的排队位置，请按1。');
+    const next = q.announce.everySeconds > 0 ? Date.now() + q.announce.everySeconds * 1000 : undefined;
+    const playbackId = `${call.id}-ann-${Date.now().toString(36)}`;
+    await this.save(call, { nextAnnounceAt: next, callbackOffered: state.callbackOffered || offerCallback, playbackId });
+    if (parts.length > 0) {
+      const media = await this.deps.speak(parts.join(''));
+      await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
+      call.log.info({ queue: q.id, ahead, estimatedWaitS: Math.round(estimatedWaitS), offerCallback }, 'announced position and estimated wait');
+    }
+    if (next !== undefined) call.later(next - Date.now(), () => this.announce(call));
+  }
+
+  /** The caller pressed 1: we call back when their turn comes; the entry keeps its place. */
+  private async requestCallback(call: Call): Promise<void> {
+    const state = this.state(call)!;
+    const playbackId = `${call.id}-cbok`;
+    await this.save(call, { phase: 'callback-requested', playbackId });
+    await this.deps.redis.hset(`${this.p}:qcall:${call.id}`, { owner: '', callback: call.state.caller });
+    await this.deps.stats.count(state.origin, 'callbacksRequested');
+    await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'queue-callback' });
+    call.log.info({ queue: state.queue }, 'caller chose a callback; their place in the queue is kept');
+    const media = await this.deps.speak('已为您登记回拨，轮到您时我们会来电，请挂机等候。');
+    await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
+  }
+
+  /** A callback entry reached the head: ring the agent first, then the citizen. */
+  private async offerCallback(match: Match): Promise<void> {
+    const info = await this.deps.redis.hgetall(`${this.p}:qcall:${match.callId}`);
+    if (!info.callback || !CALLBACK_NUMBER.test(info.callback)) throw new Error(`queue entry ${match.callId} is neither a live call here nor a callback`);
+    const callId = `${match.callId}-cb${Date.now().toString(36)}`;
+    const leg = `${callId}-a`;
+    const state: AcdCallState = {
+      queue: match.queue, origin: info.origin ?? match.queue, phase: 'offering', priority: Number(info.priority ?? 0),
+      enqueuedAt: Number(info.enqueuedAt), legCount: 1, agentId: match.agentId, agentLeg: leg, offeredAt: Date.now(),
+      originCallId: match.callId, callbackNumber: info.callback,
+    };
+    const call = await this.calls.open({
+      callId, channelId: leg, did: info.did ?? '12345', caller: info.callback, startedAt: new Date().toISOString(),
+      asteriskStartup: '', flow: { acd: state }, kind: 'callback',
+    });
+    call.log.info({ agentId: match.agentId, originCallId: match.callId, queue: match.queue }, 'queue callback: ringing the agent first');
+    this.emit('agent', {
+      type: 'offer', agentId: match.agentId, callId, queue: match.queue, did: call.state.did, caller: info.callback,
+      waitSeconds: Math.round((Date.now() - state.enqueuedAt) / 1000), tags: [], callback: true,
+    } satisfies AgentOffer);
+    this.calls.run(callId, async () => {
+      await this.deps.ari.originate({
+        channelId: leg, endpoint: `PJSIP/agent-${match.agentId}`, callerId: `"回拨" <${info.callback}>`,
+        timeout: this.queue(match.queue).ringSeconds, appArgs: `agent-leg,${callId}`,
+      });
+    });
+  }
+
+  private async onCallbackEvent(call: Call, state: AcdCallState, event: AriEvent): Promise<boolean> {
+    const channelId = event.channel?.id;
+    if (event.type === 'StasisStart' && channelId === state.agentLeg && state.phase === 'offering') {
+      const citizenLeg = `${call.id}-c`;
+      await this.save(call, { phase: 'dialing-citizen', citizenLeg, answeredAt: Date.now() });
+      await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, Date.now(), { expect: ['reserved'] });
+      await this.deps.router.clearOffer(state.originCallId!);
+      await this.calls.attachLeg(call, citizenLeg);
+      call.log.info({ agentId: state.agentId, citizenChannel: citizenLeg }, 'queue callback: agent answered; calling the citizen');
+      await this.deps.ari.originate({
+        channelId: citizenLeg, endpoint: `PJSIP/${state.callbackNumber}@${this.deps.pstnEndpoint ?? 'pstn'}`,
+        callerId: call.state.did, timeout: 40, appArgs: `agent-leg,${call.id}`,
+      });
+      return true;
+    }
+    if (channelId === state.citizenLeg) {
+      if (event.type === 'StasisStart' && state.phase === 'dialing-citizen') {
+        const bridgeId = `${call.id}-talk`;
+        await call.ari.request('POST', `/bridges/${bridgeId}`, { type: 'mixing', name: `callback ${call.id}` });
+        await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${state.agentLeg},${state.citizenLeg}` });
+        await this.save(call, { phase: 'connected', bridgeId });
+        await this.forgetWaiting(state.originCallId!, state.queue);
+        call.log.info({ agentId: state.agentId }, 'queue callback connected');
+      } else if (event.type === 'ChannelDestroyed' && (state.phase === 'dialing-citizen' || state.phase === 'connected')) {
+        if (state.phase === 'dialing-citizen') {
+          call.log.warn({ cause: event.cause_txt }, 'queue callback: the citizen did not answer; left to the outbound dialer');
+          await this.deps.callbacks.add({ callId: state.originCallId!, did: call.state.did, caller: state.callbackNumber!, reason: 'queue-callback-unreached' });
+          await this.forgetWaiting(state.originCallId!, state.queue);
+          await this.save(call, { phase: 'done' });
+        }
+        await call.hangup(); // the agent's leg; the call ends and the agent goes to wrap-up
+      }
+      return true;
+    }
+    return true;
+  }
+
+  private async endCallback(call: Call, state: AcdCallState): Promise<void> {
+    const now = Date.now();
+    if (state.citizenLeg) await this.deps.ari.request('DELETE', `/channels/${state.citizenLeg}`).catch(() => undefined);
+    if (state.phase === 'offering') {
+      // The agent did not answer: the entry goes back to its place, the agent steps out.
+      await this.deps.router.returnCall(state.originCallId!);
+      const rule = this.deps.roster().ringNoAnswer;
+      await this.deps.router.setAgentState(state.agentId!, rule.state, rule.state === 'ready' ? '' : rule.reason, '', now, { expect: ['reserved'] });
+      call.log.info({ agentId: state.agentId }, 'queue callback: agent did not answer; the entry keeps its place');
+      void this.route();
+      return;
+    }
+    if (state.phase === 'connected' || state.phase === 'dialing-citizen' || state.phase === 'done') {
+      if (state.phase === 'dialing-citizen') await this.forgetWaiting(state.originCallId!, state.queue);
+      await this.wrapUp(state.agentId!, state.origin, call.id, now - (state.answeredAt ?? now));
+    }
+  }
+}

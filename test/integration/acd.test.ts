@@ -1,0 +1,195 @@
+// The ACD on real Asterisk with SIPp agents and citizens: who is served first, by whom, what
+// happens when an agent lets it ring, overflow before the target, abandons, callbacks that
+// keep the caller's place, and a controller restart that loses nobody's place.
+import t, { type Test } from 'tap';
+import { ControllerProcess, type LogLine } from '../helpers/controller.js';
+import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
+import { sleep, until } from '../helpers/lab.js';
+import { runSipp, startLine } from '../helpers/sipp.js';
+
+let acdLab: AcdLab;
+let controller: ControllerProcess;
+
+t.before(async () => {
+  acdLab = await startAcdLab('acd', 7, [
+    { id: 'a1', skills: { general: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 1500 },
+    { id: 'a2', skills: { general: 5 }, scenario: 'agent-answers.xml' },
+    { id: 'a3', skills: { general: 9 }, scenario: 'agent-answers.xml' },
+    { id: 'n1', skills: { general: 9 }, scenario: 'agent-never-answers.xml' },
+    { id: 'b1', skills: { backup: 5 }, scenario: 'agent-answers.xml' },
+    { id: 'cb1', skills: { cbskill: 5 }, scenario: 'agent-answers.xml' },
+  ]);
+  controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
+  await controller.waitReady();
+});
+
+t.teardown(async () => {
+  await controller?.kill('SIGKILL');
+  await acdLab?.close();
+});
+
+async function agent(t: Test, id: string, action: 'login' | 'ready' | 'logout' | 'not-ready', body?: unknown): Promise<Record<string, unknown>> {
+  const res = await controller.api('POST', `/api/agents/${id}/${action}`, body ?? (action === 'login' ? {} : undefined));
+  t.equal(res.status, 200, `${id} ${action}`, { body: res.body });
+  return res.body;
+}
+
+async function agentState(id: string): Promise<Record<string, unknown>> {
+  return (await controller.api('GET', `/api/agents/${id}`)).body;
+}
+
+async function resetAgents(t: Test): Promise<void> {
+  for (const id of ['a1', 'a2', 'a3', 'n1', 'b1', 'cb1']) {
+    await until(`${id} free`, async () => !['reserved', 'on-call'].includes((await agentState(id)).state as string), 20_000);
+    const s = (await agentState(id)).state;
+    if (s !== 'logged-out') await agent(t, id, 'logout').catch(() => undefined);
+    if ((await agentState(id)).state === 'wrap-up') {
+      await controller.api('POST', `/api/agents/${id}/end-wrap-up`);
+      await agent(t, id, 'logout');
+    }
+  }
+}
+
+function connected(since: number): LogLine[] {
+  return controller.logs.slice(since).filter((l) => l.msg === 'call connected to agent');
+}
+
+async function waiting(queue: string): Promise<string[]> {
+  return acdLab.lab.redis.zrange(`${acdLab.lab.prefix}:queue:${queue}:waiting`, 0, -1);
+}
+
+t.test('callers are served by priority, then in order of arrival, and wrap-up is respected', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'a1', 'login');
+  const from = controller.logs.length;
+  const early = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000001' });
+  await early.log('call queued');
+  const later = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000002' });
+  await later.log('call queued');
+  const urgent = citizen(acdLab.lab, controller, { did: '7002', caller: '13800000003' });
+  await urgent.log('call queued');
+  t.same(await waiting('general'), [(await urgent.entered).callId, (await early.entered).callId, (await later.entered).callId], 'the waiting list holds priority, then arrival');
+
+  await agent(t, 'a1', 'ready'); // a1 talks 1.5 s per call and hangs up, then 2 s wrap-up
+  const order = await until('three calls served', () => { const c = connected(from); return c.length >= 3 ? c : undefined; }, 40_000);
+  const callers = await Promise.all([urgent, early, later].map(async (c) => (await c.entered).callId));
+  t.same(order.slice(0, 3).map((l) => l.callId), callers, 'priority 5 first, then first come first served');
+  t.ok(order.every((l) => l.agentId === 'a1'));
+
+  const ended = controller.logs.slice(from).filter((l) => l.msg === 'wrap-up ended' && l.agentId === 'a1');
+  const hungUp = controller.logs.slice(from).filter((l) => l.msg === 'agent hung up; ending the call');
+  t.ok(hungUp.length >= 2 && ended.length >= 2, 'each call was followed by wrap-up');
+  for (let i = 1; i < 3; i++) {
+    const gap = order[i]!.time - hungUp[i - 1]!.time;
+    t.ok(gap >= 1900, `no call offered during wrap-up (next call ${gap} ms after the hang-up; wrap-up is 2 s)`);
+    t.ok(gap < 3500, `the next call followed as soon as wrap-up ended (${gap} ms)`);
+  }
+  for (const c of [early, later, urgent]) t.equal((await c.sipp.done).exitCode, 0, 'each citizen was answered and hung up on normally');
+});
+
+t.test('the best-skilled agent serves first, and among equals the one idle longest', async (t) => {
+  await resetAgents(t);
+  for (const id of ['a2', 'a3']) await agent(t, id, 'login');
+  await agent(t, 'a2', 'ready');
+  await sleep(300);
+  await agent(t, 'a3', 'ready');
+  const from = controller.logs.length;
+  const first = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000011', hangUpAfterMs: 6000 });
+  t.equal((await first.log('call connected to agent')).agentId, 'a3', 'level 9 beats level 5 even though a2 was idle longer');
+  const second = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000012', hangUpAfterMs: 3000 });
+  t.equal((await second.log('call connected to agent')).agentId, 'a2');
+  await Promise.all([first.sipp.done, second.sipp.done]);
+  t.equal(connected(from).length, 2);
+});
+
+t.test('an agent who lets it ring is skipped: the next agent rings within a second, and the first is set not ready', async (t) => {
+  await resetAgents(t);
+  for (const id of ['n1', 'a2']) { await agent(t, id, 'login'); await agent(t, id, 'ready'); }
+  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000021', hangUpAfterMs: 9000 });
+  const offered = await c.log('call offered to agent');
+  t.equal(offered.agentId, 'n1', 'the better-skilled agent is offered first');
+  const noAnswer = await c.log('agent did not answer; the call keeps its place and goes to the next agent', 15_000);
+  t.ok(noAnswer.time - offered.time >= 3500, `rang for the queue's ring time (${noAnswer.time - offered.time} ms)`);
+  const next = await c.log('call offered to agent', 5_000, (l) => l.agentId === 'a2');
+  t.ok(next.time - noAnswer.time < 1000, `next agent offered ${next.time - noAnswer.time} ms later`);
+  await c.log('call connected to agent');
+  t.match(await agentState('n1'), { state: 'not-ready', reason: 'no-answer', reasonLabel: '未接听' });
+  await c.sipp.done;
+});
+
+t.test('overflow widens to backup agents before the answer target is missed', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'b1', 'login');
+  await agent(t, 'b1', 'ready');
+  const c = citizen(acdLab.lab, controller, { did: '7003', caller: '13800000031', hangUpAfterMs: 8000 });
+  const queued = await c.log('call queued');
+  t.equal(queued.queue, 'special');
+  const conn = await c.log('call connected to agent', 15_000);
+  t.equal(conn.agentId, 'b1', 'an agent with the overflow skill took it');
+  t.ok((conn.waitMs as number) >= 2900, `not before the overflow time (${conn.waitMs} ms)`);
+  t.ok((conn.waitMs as number) < 5000, `well before the 10 s target (${conn.waitMs} ms)`);
+  await c.sipp.done;
+});
+
+t.test('abandons are counted, short abandons apart', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'a2', 'login'); // logged in, not ready: callers wait
+  const before = (await controller.api<{ abandoned: number; shortAbandoned: number; offered: number }>('GET', '/api/queues/general')).body;
+  const quick = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000041', hangUpAfterMs: 1000 });
+  const patient = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000042', hangUpAfterMs: 4500 });
+  await quick.log('caller hung up while queued (short abandon)', 20_000);
+  await patient.log('caller hung up while queued (abandon)', 20_000);
+  const after = (await controller.api<{ abandoned: number; shortAbandoned: number; offered: number; serviceLevel: Array<{ seconds: number }>; formula: string }>('GET', '/api/queues/general')).body;
+  t.equal(after.offered - before.offered, 2);
+  t.equal(after.abandoned - before.abandoned, 2);
+  t.equal(after.shortAbandoned - before.shortAbandoned, 1, 'only the 1 s hang-up is a short abandon (threshold 3 s)');
+  t.match(after.formula, /answered within T ÷ \(answered \+ abandoned − short abandons\)/);
+  t.same(await waiting('general'), [], 'nobody left waiting');
+});
+
+t.test('a caller who chooses a callback keeps their place and is called back before later callers', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'cb1', 'login');
+  // The first announcement (after 1 s) offers the callback; the caller presses 1 at ~4 s.
+  const x = citizen(acdLab.lab, controller, { did: '7004', caller: '13900000051', steps: [{ pauseMs: 4000 }, { key: '1' }] });
+  await x.log('caller chose a callback; their place in the queue is kept', 20_000);
+  t.equal((await x.sipp.done).exitCode, 0, 'the caller heard the confirmation and was hung up on');
+  const y = citizen(acdLab.lab, controller, { did: '7004', caller: '13900000052', hangUpAfterMs: 20_000 });
+  await y.log('call queued');
+  const { callId: xId } = await x.entered;
+  t.same((await waiting('cbq'))[0], xId, 'the callback entry is still first in line');
+
+  const from = controller.logs.length;
+  // The citizen's own phone, reached through the carrier trunk: answers, talks 1 s, hangs up.
+  const callbackPhone = runSipp({ scenario: 'agent-answers-then-hangs-up.xml', localPort: acdLab.lab.ports.sipp + 9, mediaPort: acdLab.lab.ports.sippMedia + 90, timeoutSec: 60, extraArgs: ['-d', '1000'] });
+  await agent(t, 'cb1', 'ready');
+  const ringing = await controller.waitForLog('callback rings the agent', (l) => l.msg === 'queue callback: ringing the agent first', 15_000, from);
+  t.equal(ringing.originCallId, xId, 'the agent is rung for the callback, not for the later caller');
+  await controller.waitForLog('callback connected', (l) => l.msg === 'queue callback connected', 20_000, from);
+  const leg = await callbackPhone.done;
+  const invite = leg.messages.find((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE'));
+  t.match(startLine(invite?.text ?? ''), /^INVITE sip:13900000051@/, 'the citizen\'s number was dialled');
+  t.match(invite?.text ?? '', /From:[^\n]*7004/, 'showing the hotline number they called');
+  t.same((await waiting('cbq')), [(await y.entered).callId], 'the later caller still waits');
+  await y.sipp.done;
+});
+
+t.test('after a controller crash, waiting callers keep their places and are served in order', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'a2', 'login');
+  const p = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000061', hangUpAfterMs: 15_000 });
+  await p.log('call queued');
+  const q = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000062', hangUpAfterMs: 15_000 });
+  await q.log('call queued');
+  const before = await waiting('general');
+  await controller.kill('SIGKILL');
+  controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
+  await controller.waitReady();
+  const { callId: pId } = await p.entered;
+  await controller.waitForLog('P picked up', (l) => l.msg === 'caller still queued after restart; place kept' && l.callId === pId, 15_000);
+  t.same(await waiting('general'), before, 'same callers, same order');
+  await agent(t, 'a2', 'ready');
+  const conn = await controller.waitForLog('first connect', (l) => l.msg === 'call connected to agent', 15_000);
+  t.equal(conn.callId, (await p.entered).callId, 'the caller who came first is served first');
+  await Promise.all([p.sipp.done, q.sipp.done]);
+});
