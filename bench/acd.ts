@@ -8,7 +8,7 @@
 //     in process, against real Redis.
 // The last line printed is one JSON object with the headline figures.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -23,10 +23,10 @@ import type { RunningSipp } from '../test/helpers/sipp.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 20);
-const LOAD_CALLS = Number(args.get('calls') ?? 120);
+const LOAD_CALLS = Number(args.get('calls') ?? 240);
 const LOAD_AGENTS = Number(args.get('agents') ?? 4);
-const MEAN_TALK_S = Number(args.get('talk') ?? 6);
-const LOAD_RHO = Number(args.get('rho') ?? 0.75);
+const MEAN_TALK_S = Number(args.get('talk') ?? 4);
+const LOAD_RHO = Number(args.get('rho') ?? 0.7);
 const SL_T = Number(args.get('t') ?? 2);
 const skip = new Set((args.get('skip') ?? '').split(',').filter(Boolean));
 
@@ -42,7 +42,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 // ---- 1. agent freed → caller connected ------------------------------------------------------
 
 async function connectLatency(): Promise<{ ours: number[]; native: number[] }> {
-  const agents: LabAgent[] = [{ id: 'q1', skills: { general: 5 }, scenario: 'agent-answers.xml' }];
+  // The agent talks half a second and hangs up; the citizens wait for the hang-up.
+  const agents: LabAgent[] = [{ id: 'q1', skills: { general: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 500 }];
   const lab = await startAcdLab('bench-connect', 15, agents, { extraDialplan: NATIVE_DIALPLAN });
   const controller = new ControllerProcess({ ...lab.lab.env, REXIAN_LOG_LEVEL: 'info' }, lab.lab.ports.controller).start();
   const ami = await observeAmi(lab.lab);
@@ -54,7 +55,7 @@ async function connectLatency(): Promise<{ ours: number[]; native: number[] }> {
     for (let i = 0; i < ROUNDS; i++) {
       // rexian: the caller waits in our queue; the agent becomes ready through the API.
       {
-        const c = citizen(lab.lab, controller, { did: '7001', caller: `1360000${String(i).padStart(4, '0')}`, hangUpAfterMs: 1500 });
+        const c = citizen(lab.lab, controller, { did: '7001', caller: `1360000${String(i).padStart(4, '0')}` });
         await c.log('call queued');
         await sleep(200);
         const since = ami.events.length;
@@ -69,7 +70,7 @@ async function connectLatency(): Promise<{ ours: number[]; native: number[] }> {
       // app_queue: the caller waits in the native queue; the member is unpaused over AMI.
       {
         await ami.action({ action: 'QueuePause', queue: 'rexian-fallback', interface: 'PJSIP/agent-q1', paused: 'true', reason: 'bench' });
-        const c = citizen(lab.lab, controller, { did: '7999', caller: `1350000${String(i).padStart(4, '0')}`, hangUpAfterMs: 1500, expectController: false });
+        const c = citizen(lab.lab, controller, { did: '7999', caller: `1350000${String(i).padStart(4, '0')}`, expectController: false });
         const since0 = ami.events.length;
         await ami.waitFor('caller joins the native queue', (e) => e.event === 'QueueCallerJoin', 10_000, since0);
         await sleep(200);
@@ -84,6 +85,9 @@ async function connectLatency(): Promise<{ ours: number[]; native: number[] }> {
       process.stdout.write(`  round ${i + 1}/${ROUNDS}: rexian ${ours.at(-1)} ms, app_queue ${native.at(-1)} ms\n`);
     }
     return { ours, native };
+  } catch (err) {
+    console.error(lab.lab.asterisk.tailLog(40));
+    throw err;
   } finally {
     await ami.close();
     await controller.kill('SIGKILL');
@@ -107,12 +111,16 @@ function exponential(mean: number): number {
 
 async function loadVsErlangC(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'rexian-bench-'));
+  // The agent's phone talks for a time read per call from an injection file, which holds
+  // exponential samples drawn here (SIPp's own distributions need a GSL build).
   const scenario = join(dir, 'agent-exp.xml');
-  // The agent phone with an exponentially distributed talk time (SIPp's own distribution).
-  const { readFileSync } = await import('node:fs');
   const base = readFileSync(join(import.meta.dirname, '../test/sipp/agent-answers-then-hangs-up.xml'), 'utf8');
-  writeFileSync(scenario, base.replace('<pause/>', `<pause distribution="exponential" mean="${MEAN_TALK_S * 1000}"/>`));
-  const agents: LabAgent[] = Array.from({ length: LOAD_AGENTS }, (_, i) => ({ id: `l${i + 1}`, skills: { general: 5 }, scenario: scenario as LabAgent['scenario'] }));
+  writeFileSync(scenario, base.replace('<pause/>', '<nop><action><assignstr assign_to="talk" value="[field0]"/><todouble assign_to="talkms" variable="talk"/></action></nop>\n  <pause variable="talkms"/>'));
+  const agents: LabAgent[] = Array.from({ length: LOAD_AGENTS }, (_, i) => {
+    const talks = join(dir, `talks-${i}.csv`);
+    writeFileSync(talks, `SEQUENTIAL\n${Array.from({ length: LOAD_CALLS + 10 }, () => `${Math.round(exponential(MEAN_TALK_S * 1000))};`).join('\n')}\n`);
+    return { id: `l${i + 1}`, skills: { general: 5 }, scenario: scenario as LabAgent['scenario'], extraArgs: ['-inf', talks] };
+  });
   const lab: AcdLab = await startAcdLab('bench-load', 16, agents, { queues: LOAD_QUEUES });
   const controller = new ControllerProcess({ ...lab.lab.env, REXIAN_LOG_LEVEL: 'info' }, lab.lab.ports.controller).start();
   try {
@@ -129,7 +137,10 @@ async function loadVsErlangC(): Promise<Record<string, number>> {
     }
     const span = (Date.now() - start) / 1000;
     await Promise.all(citizens.map((c) => c.done));
-    const connects = controller.logs.filter((l) => l.msg === 'call connected to agent');
+    // The first tenth of the run is warm-up (the queue starts empty, which flatters any ACD).
+    const warmEnd = start + (span * 1000) / 10;
+    const queuedAt = new Map(controller.logs.filter((l) => l.msg === 'call queued').map((l) => [l.callId, l.time]));
+    const connects = controller.logs.filter((l) => l.msg === 'call connected to agent' && (queuedAt.get(l.callId) ?? 0) >= warmEnd);
     const ends = new Map(controller.logs.filter((l) => l.msg === 'agent hung up; ending the call' || l.msg === 'citizen hung up; agent goes to wrap-up').map((l) => [l.callId, l.time]));
     const waits = connects.map((l) => Number(l.waitMs) / 1000);
     const talks = connects.map((l) => ((ends.get(l.callId) ?? l.time) - l.time) / 1000).filter((x) => x > 0);
@@ -138,7 +149,8 @@ async function loadVsErlangC(): Promise<Record<string, number>> {
     const erlang = { arrivalRate: measuredLambda, handleTime: aht, agents: LOAD_AGENTS };
     return {
       calls: LOAD_CALLS,
-      answered: connects.length,
+      answered: controller.logs.filter((l) => l.msg === 'call connected to agent').length,
+      measured: connects.length,
       lambda: round3(measuredLambda),
       aht: round1(aht),
       sl_measured: round3(waits.filter((w) => w <= SL_T).length / Math.max(1, waits.length)),
@@ -217,7 +229,7 @@ if (!skip.has('connect')) {
 if (!skip.has('load')) {
   console.log(`2. service level under load vs Erlang C (answered within ${SL_T} s; time-compressed)`);
   const load = await loadVsErlangC();
-  console.log(`   measured: SL ${load.sl_measured}, ASA ${load.asa_measured_s} s, occupancy ${load.occupancy} (λ ${load.lambda}/s, AHT ${load.aht} s, ${load.answered}/${load.calls} answered)`);
+  console.log(`   measured: SL ${load.sl_measured}, ASA ${load.asa_measured_s} s, occupancy ${load.occupancy} (λ ${load.lambda}/s, AHT ${load.aht} s, ${load.answered}/${load.calls} answered, ${load.measured} after warm-up measured)`);
   console.log(`   Erlang C: SL ${load.sl_erlang_c}, ASA ${load.asa_erlang_c_s} s`);
   Object.assign(result, { sl_measured: load.sl_measured, sl_erlang_c: load.sl_erlang_c, asa_measured_s: load.asa_measured_s, asa_erlang_c_s: load.asa_erlang_c_s, sl_threshold_s: SL_T });
 }

@@ -16,6 +16,8 @@ export interface LabAgent {
   scenario: 'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml';
   /** For agent-answers-then-hangs-up: talk time in ms. */
   talkMs?: number;
+  /** More SIPp arguments for the phone (an injection file, say). */
+  extraArgs?: string[];
 }
 
 export interface AcdLab {
@@ -92,7 +94,7 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   if (options.phonesOfSlot === undefined) agents.forEach((a, i) => {
     phones.set(a.id, runSipp({
       scenario: a.scenario, localPort: agentPort(lab, i), mediaPort: lab.ports.sippMedia + 40 + 4 * i, calls: 1000, timeoutSec: 900,
-      extraArgs: a.talkMs ? ['-d', String(a.talkMs)] : [],
+      extraArgs: [...(a.talkMs ? ['-d', String(a.talkMs)] : []), ...(a.extraArgs ?? [])],
     }));
   });
   return {
