@@ -170,10 +170,12 @@ const LOAD_QUEUES = `defaults:
   wrapUpSeconds: 0
   announce: { firstAfterSeconds: 0, everySeconds: 0 }
   callbackAfterEstimatedWaitSeconds: 0
+  afterCallFlow: ""
 queues:
   general: { name: 综合, skills: [general] }
   special: { name: 专项, skills: [special] }
   cbq: { name: 回拨, skills: [cbskill] }
+  svq: { name: 评价, skills: [svskill] }
 `;
 
 // ---- 3. routing cost at scale --------------------------------------------------------------

@@ -20,10 +20,13 @@ load_env() {
 # Local secrets for this machine's stack, made by scripts/stack.sh. Not committed.
 REXIAN_ARI_PASSWORD=$(secret)
 REXIAN_AMI_PASSWORD=$(secret)
-REXIAN_LAB_AGENTS=1001,1002
-REXIAN_LAB_AGENT_SECRET=$(secret)
+REXIAN_AGENT_SIP_SECRET=$(secret)
+REXIAN_ADMIN_TOKEN=$(secret)$(secret)
 ENV
   fi
+  # Files made by an older rexian: add what is new.
+  grep -q '^REXIAN_AGENT_SIP_SECRET=' "$envfile" || echo "REXIAN_AGENT_SIP_SECRET=$(secret)" >>"$envfile"
+  grep -q '^REXIAN_ADMIN_TOKEN=' "$envfile" || echo "REXIAN_ADMIN_TOKEN=$(secret)$(secret)" >>"$envfile"
   set -a
   # shellcheck disable=SC1090
   source "$envfile"
@@ -69,10 +72,15 @@ up() {
   fi
   cat <<MSG
 
-Register a SIP softphone (e.g. Linphone, MicroSIP, baresip) on this machine:
+Register a SIP softphone (e.g. Linphone, MicroSIP, baresip) on this machine as an agent
+from sip-config/agents.yaml:
   server    127.0.0.1:$sip_port (UDP or TCP)
-  user      agent-1001   (or agent-1002)
-  password  $REXIAN_LAB_AGENT_SECRET
+  user      agent-1001
+  password  $(node bin/rexian.js agent password 1001)
+Then log in and get ready for calls (the admin token is in .rexian/local.env):
+  curl -X POST -H "authorization: Bearer \$REXIAN_ADMIN_TOKEN" -H 'content-type: application/json' \\
+       -d '{"ready":true}' http://127.0.0.1:$http_port/api/agents/1001/login
+Live queue figures:  curl -H "authorization: Bearer \$REXIAN_ADMIN_TOKEN" http://127.0.0.1:$http_port/api/queues
 Citizens' calls come from the carrier address (127.0.0.1 here); to play citizen, dial 12345
 from SIPp:  sipp 127.0.0.1:$sip_port -sf test/sipp/citizen-hangs-up-after-12s.xml -s 12345 -key caller 13800138000 -m 1
 Flows:      node bin/rexian.js flow lint ivr-flows   (edits in ivr-flows/ apply without a restart)

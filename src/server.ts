@@ -11,7 +11,8 @@ import type { Config } from './config/index.js';
 import { AgentDesk } from './acd/agents.js';
 import { QueueStats } from './acd/figures.js';
 import { parseQueueConfig, type QueueConfig } from './acd/queue-config.js';
-import { parseRoster, type Roster } from './acd/roster.js';
+import { AgentProvisioning } from './acd/provisioning.js';
+import { mergeRoster, parseRoster, type AgentDefinition, type Roster } from './acd/roster.js';
 import { allFigures, registerAcdRoutes } from './acd/routes.js';
 import { Router } from './acd/router.js';
 import { AcdService } from './acd/service.js';
@@ -51,7 +52,9 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   // Queues and roster: a broken edit is refused at start; while running, the last good
   // version keeps serving (see reloadAcdConfig).
   let queueConfig: QueueConfig = parseQueueConfig(config.flows.queues);
-  let roster: Roster = parseRoster(config.acd.agents);
+  let fileRoster: Roster = parseRoster(config.acd.agents);
+  let apiAgents: AgentDefinition[] = [];
+  let roster: Roster = fileRoster;
 
   const ari = new AriClient({ ...config.ari, logger });
   const ami = new AmiClient({ ...config.ami, logger });
@@ -64,7 +67,14 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
     queues: () => queueConfig, roster: () => roster,
     speak: (text) => prompts.resolve({ text }),
   });
-  const desk = new AgentDesk(redis, prefix, router, acd, () => roster);
+  const provisioning = new AgentProvisioning(ari, redis, prefix, config.acd.agentSipSecret, logger);
+  const refreshRoster = async (): Promise<void> => {
+    apiAgents = await provisioning.agents();
+    roster = mergeRoster(fileRoster, apiAgents);
+  };
+  const desk = new AgentDesk(redis, prefix, router, acd, () => roster, provisioning, (id) => fileRoster.agents.has(id), refreshRoster);
+  // Agents pushed into Asterisk are lost when it restarts: push them on every connect.
+  ari.on('connected', () => void provisioning.pushAll());
   const runner = new IvrRunner({ registry, prompts, acd, callbacks, logger });
   const calls = new CallService(ari, new CallStore(redis, prefix), runner, logger);
   acd.bindCalls(calls);
@@ -78,12 +88,14 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   const events = registerEventStream(app, { adminToken: config.auth.adminToken, allowedOrigins: config.http.allowedOrigins ?? [] });
   acd.on('agent', (event: Record<string, unknown>) => events.publish({ ...event, type: `agent.${String(event.type)}` }));
   let figuresTimer: NodeJS.Timeout | undefined;
+  let rosterTimer: NodeJS.Timeout | undefined;
   const reloadAcdConfig = async (): Promise<void> => {
     try {
       const nextQueues = parseQueueConfig(config.flows.queues);
       const nextRoster = parseRoster(config.acd.agents);
       queueConfig = nextQueues;
-      roster = nextRoster;
+      fileRoster = nextRoster;
+      await refreshRoster();
       await desk.sync();
       logger.info({ queues: queueConfig.queues.size, agents: roster.agents.size }, 'queues and roster reloaded');
     } catch (err) {
@@ -102,9 +114,12 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
     app,
     logger,
     async start() {
+      await refreshRoster();
       await desk.sync();
       await acd.start();
       process.on('SIGHUP', () => void reloadAcdConfig());
+      // Agents another controller added through the API.
+      rosterTimer = setInterval(() => void refreshRoster().catch(() => undefined), 5000);
       figuresTimer = setInterval(() => {
         if (events.clients === 0) return;
         void figures().then((queues) => events.publish({ type: 'queue.figures', queues }), () => undefined);
@@ -116,6 +131,7 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
     async stop() {
       registry.close();
       clearInterval(figuresTimer);
+      clearInterval(rosterTimer);
       events.close();
       await acd.stop();
       await app.close();

@@ -3,7 +3,8 @@
 // compare-and-set script, so a request that races a call offer cannot undo the offer.
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
-import type { Roster } from './roster.js';
+import type { AgentProvisioning } from './provisioning.js';
+import type { AgentDefinition, Roster } from './roster.js';
 import type { Router } from './router.js';
 import type { AcdService } from './service.js';
 
@@ -33,7 +34,36 @@ export class AgentDesk {
     private readonly router: Router,
     private readonly acd: AcdService,
     private readonly roster: () => Roster,
+    private readonly provisioning: AgentProvisioning,
+    /** Agents of the roster file (the API may not change or remove them). */
+    private readonly inFile: (agentId: string) => boolean,
+    private readonly rosterChanged: () => Promise<void>,
   ) {}
+
+  /** Adds or updates an agent through the API: its SIP endpoint is live at once. */
+  async upsert(agentId: string, body: Omit<AgentDefinition, 'id' | 'device' | 'autoAnswer'> & Partial<AgentDefinition>): Promise<AgentView & { sipUsername: string; sipPassword: string }> {
+    if (this.inFile(agentId)) {
+      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is defined in the roster file; change it there`, { agentId }, 409);
+    }
+    const agent: AgentDefinition = { id: agentId, name: body.name, skills: body.skills, device: body.device ?? 'sip', autoAnswer: body.autoAnswer ?? false, ...(body.team ? { team: body.team } : {}) };
+    const sip = await this.provisioning.save(agent);
+    await this.rosterChanged();
+    await this.router.registerAgent(agentId, agent.skills);
+    return { ...(await this.view(agentId)), ...sip };
+  }
+
+  /** Removes an agent added through the API; refused while the agent is on a call. */
+  async remove(agentId: string): Promise<void> {
+    this.known(agentId);
+    if (this.inFile(agentId)) {
+      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is defined in the roster file; remove it there`, { agentId }, 409);
+    }
+    const { changed, previous } = await this.router.setAgentState(agentId, 'logged-out', 'removed', '', Date.now(), { expect: ['logged-out', 'ready', 'not-ready', 'wrap-up'] });
+    if (!changed) throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" cannot be removed while ${previous}`, { agentId, state: previous }, 409);
+    await this.provisioning.remove(agentId);
+    await this.redis.multi().srem(`${this.prefix}:agents`, agentId).del(`${this.prefix}:agent:${agentId}`).exec();
+    await this.rosterChanged();
+  }
 
   /** Enters the roster into Redis (skills may have changed); agents removed from it log out. */
   async sync(): Promise<void> {

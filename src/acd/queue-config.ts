@@ -32,6 +32,8 @@ export interface QueueSettings {
   /** Offer a callback that keeps the caller's place once the estimated wait passes this; 0 = never. */
   callbackAfterEstimatedWaitSeconds: number;
   musicClass: string;
+  /** The flow the citizen hears when the agent hangs up first (the satisfaction survey); '' hangs up. */
+  afterCallFlow: string;
 }
 
 export interface QueueDefinition extends QueueSettings {
@@ -71,6 +73,7 @@ const settingsProperties = {
   },
   callbackAfterEstimatedWaitSeconds: seconds,
   musicClass: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+  afterCallFlow: { type: 'string', pattern: '^([a-z0-9-]+)?$' },
 } as const;
 
 const skillList = { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, minItems: 1 } as const;
@@ -117,6 +120,7 @@ export const builtInSettings: QueueSettings = {
   announce: { firstAfterSeconds: 30, everySeconds: 45, position: true, estimatedWait: true },
   callbackAfterEstimatedWaitSeconds: 120,
   musicClass: 'default',
+  afterCallFlow: 'survey',
 };
 
 interface QueuesFile {

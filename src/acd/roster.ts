@@ -102,3 +102,13 @@ export function rosterEndpoints(roster: Roster, masterSecret: string, contacts: 
     ...(contacts[a.id] ? { contact: contacts[a.id] } : {}),
   }));
 }
+
+/** The roster file's agents plus those added through the API (the file wins a clash). */
+export function mergeRoster(file: Roster, added: Iterable<AgentDefinition>): Roster {
+  const agents = new Map(file.agents);
+  for (const a of added) if (!agents.has(a.id)) agents.set(a.id, a);
+  return { ...file, agents };
+}
+
+/** JSON Schema of one agent in the API (the roster file's entry, plus nothing). */
+export const agentBodySchema = rosterSchema.properties.agents.additionalProperties;

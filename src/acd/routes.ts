@@ -2,6 +2,7 @@
 // their kept history, and each queue's live figures. Thin: validate, call, shape the reply.
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { AgentDesk } from './agents.js';
+import { agentBodySchema, type AgentDefinition } from './roster.js';
 import type { QueueFigures, QueueStats } from './figures.js';
 import type { AcdService } from './service.js';
 
@@ -13,6 +14,13 @@ const agentParams = {
 export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: AcdService, figures: () => Promise<QueueFigures[]>, auth: preHandlerAsyncHookHandler): void {
   app.get('/api/agents', { preHandler: auth }, async () => ({ agents: await desk.list() }));
   app.get<{ Params: { id: string } }>('/api/agents/:id', { preHandler: auth, schema: { params: agentParams } }, async (req) => desk.view(req.params.id));
+  app.put<{ Params: { id: string }; Body: AgentDefinition }>('/api/agents/:id', {
+    preHandler: auth, schema: { params: agentParams, body: agentBodySchema },
+  }, async (req) => desk.upsert(req.params.id, req.body));
+  app.delete<{ Params: { id: string } }>('/api/agents/:id', { preHandler: auth, schema: { params: agentParams } }, async (req, reply) => {
+    await desk.remove(req.params.id);
+    return reply.code(204).send();
+  });
   app.get<{ Params: { id: string }; Querystring: { limit?: number } }>('/api/agents/:id/history', {
     preHandler: auth,
     schema: { params: agentParams, querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } } },

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Call } from '../calls/call.js';
 import type { CallService } from '../calls/service.js';
-import { RexianError } from '../errors/index.js';
+import { isRexianError, RexianError } from '../errors/index.js';
 import type { CallbackTasks } from '../ivr/callbacks.js';
 import type { Redis } from '../store/redis.js';
 import type { QueueStats } from './figures.js';
@@ -91,6 +91,7 @@ const CALLBACK_NUMBER = /^\+?\d{3,20}$/;
 export class AcdService extends EventEmitter {
   readonly controllerId = `ctl-${randomBytes(5).toString('hex')}`;
   private exitHandler: (call: Call, result: QueueExit) => Promise<void> = async () => {};
+  private afterCallHandler: (call: Call, flowId: string) => Promise<boolean> = async () => false;
   private routing = false;
   private routeAgain = false;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -112,6 +113,11 @@ export class AcdService extends EventEmitter {
 
   private get p(): string {
     return this.deps.prefix;
+  }
+
+  /** Starts the after-call flow (the survey) for a citizen whose agent hung up; false if it cannot. */
+  onAgentLeft(handler: (call: Call, flowId: string) => Promise<boolean>): void {
+    this.afterCallHandler = handler;
   }
 
   /** What the flow does when a caller leaves a queue without an agent. */
@@ -251,7 +257,9 @@ export class AcdService extends EventEmitter {
   }
 
   private async createHoldingBridge(bridgeId: string, q: QueueDefinition): Promise<void> {
-    await this.deps.ari.request('POST', `/bridges/${bridgeId}`, { type: 'holding', name: `hold ${q.id}` });
+    // 409: it exists already (made by an earlier process, or another controller); keep it.
+    await this.deps.ari.request('POST', `/bridges/${bridgeId}`, { type: 'holding', name: `hold ${q.id}` })
+      .catch((err: unknown) => { if (!isRexianError(err) || err.details.status !== 409) throw err; });
     await this.deps.ari.request('POST', `/bridges/${bridgeId}/moh`, { mohClass: q.musicClass }).catch(() => undefined);
     this.holdingBridges.add(bridgeId);
   }
@@ -506,8 +514,14 @@ export class AcdService extends EventEmitter {
   private async agentHungUp(call: Call): Promise<void> {
     const state = this.state(call)!;
     await this.save(call, { phase: 'done' });
-    call.log.info({ agentId: state.agentId }, 'agent hung up; ending the call');
     await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
+    if (state.bridgeId) await call.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
+    const flowId = this.queue(state.origin).afterCallFlow;
+    if (flowId && (await this.afterCallHandler(call, flowId).catch((err: unknown) => { call.log.error({ err }, 'after-call flow failed'); return false; }))) {
+      call.log.info({ agentId: state.agentId, flowId }, 'agent hung up; the citizen goes on to the after-call flow');
+      return;
+    }
+    call.log.info({ agentId: state.agentId }, 'agent hung up; ending the call');
     await call.hangup();
   }
 

@@ -8,13 +8,14 @@ export function requireAdmin(adminToken: string | undefined) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!adminToken || !token || !same(token, adminToken)) {
+    if (!adminToken || !token || !sameToken(token, adminToken)) {
       await reply.code(401).send({ error: { code: 'REXIAN_UNAUTHORIZED', message: 'a valid bearer token is required', details: {} } });
     }
   };
 }
 
-function same(a: string, b: string): boolean {
+/** Constant-time comparison of a presented token with the expected one. */
+export function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

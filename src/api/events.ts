@@ -4,9 +4,9 @@
 // another site cannot ride a logged-in browser's connection.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { sameToken } from './auth.js';
 
 export interface EventHub {
   publish(event: Record<string, unknown>): void;
@@ -25,7 +25,7 @@ export function registerEventStream(app: FastifyInstance, options: { adminToken?
     if (url.pathname !== '/api/events') return reject(socket, 404, 'Not Found');
     const header = req.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('token') ?? '';
-    if (!options.adminToken || !same(token, options.adminToken)) return reject(socket, 401, 'Unauthorized');
+    if (!options.adminToken || !sameToken(token, options.adminToken)) return reject(socket, 401, 'Unauthorized');
     const origin = req.headers.origin;
     if (origin !== undefined && !options.allowedOrigins.includes(origin)) return reject(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -51,8 +51,3 @@ export function registerEventStream(app: FastifyInstance, options: { adminToken?
   };
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}

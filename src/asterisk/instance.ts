@@ -119,6 +119,7 @@ export class AsteriskInstance {
       ['sip-config/pjsip.conf', 'pjsip.conf', o.extraPjsip],
       ['dialplans/extensions.conf', 'extensions.conf', o.extraDialplan],
       ['sip-config/queues.conf', 'queues.conf', undefined],
+      ['sip-config/sorcery.conf', 'sorcery.conf', undefined],
       ['sip-config/http.conf', 'http.conf', undefined],
       ['sip-config/ari.conf', 'ari.conf', undefined],
       ['sip-config/manager.conf', 'manager.conf', undefined],

@@ -2,6 +2,7 @@
 // configuration as the controller (ports and secrets), so the two always agree.
 import { loadConfig, type Config } from '../config/index.js';
 import { AsteriskInstance, ensureChroot, listInstances, type AgentEndpoint } from '../asterisk/instance.js';
+import { agentSipPassword, parseRoster, rosterEndpoints } from '../acd/roster.js';
 
 export function instanceFor(config: Config, name: string, chroot: string, agents: AgentEndpoint[]): AsteriskInstance {
   const ariPort = Number(new URL(config.ari.url).port || 80);
@@ -20,12 +21,32 @@ export function instanceFor(config: Config, name: string, chroot: string, agents
   });
 }
 
-/** Lab agents for a local stack: REXIAN_LAB_AGENTS="1001,1002" sharing REXIAN_LAB_AGENT_SECRET. */
-function labAgents(env: NodeJS.ProcessEnv): AgentEndpoint[] {
-  const ids = (env.REXIAN_LAB_AGENTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const secret = env.REXIAN_LAB_AGENT_SECRET;
-  if (ids.length > 0 && (!secret || secret.length < 8)) throw new Error('REXIAN_LAB_AGENT_SECRET (8 characters or more) is needed for REXIAN_LAB_AGENTS');
-  return ids.map((id) => ({ id, secret: secret! }));
+/** The roster's agents as PJSIP endpoints; their passwords derive from acd.agentSipSecret. */
+function rosterAgents(config: Config): AgentEndpoint[] {
+  const roster = parseRoster(config.acd.agents);
+  if (roster.agents.size === 0) return [];
+  if (!config.acd.agentSipSecret) throw new Error('REXIAN_AGENT_SIP_SECRET (8 characters or more) is needed to give the roster\'s agents SIP passwords');
+  return rosterEndpoints(roster, config.acd.agentSipSecret);
+}
+
+/** `rexian agent password ID`: the SIP password of a roster agent (derived, never stored). */
+export function agentCommand(args: string[]): number {
+  const [action, id] = args;
+  const config = loadConfig();
+  if (action !== 'password' || !id) {
+    console.error('usage: rexian agent password ID');
+    return 2;
+  }
+  if (!parseRoster(config.acd.agents).agents.has(id)) {
+    console.error(`rexian: no agent "${id}" in ${config.acd.agents}`);
+    return 1;
+  }
+  if (!config.acd.agentSipSecret) {
+    console.error('rexian: REXIAN_AGENT_SIP_SECRET is not set');
+    return 1;
+  }
+  console.log(agentSipPassword(config.acd.agentSipSecret, id));
+  return 0;
 }
 
 export async function asteriskCommand(args: string[]): Promise<number> {
@@ -40,7 +61,7 @@ export async function asteriskCommand(args: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const instance = instanceFor(config, name, chroot, labAgents(process.env));
+  const instance = instanceFor(config, name, chroot, rosterAgents(config));
   if (action === 'up') {
     await instance.render();
     await instance.stop();

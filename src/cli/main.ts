@@ -1,10 +1,11 @@
 // The `rexian` command line.
 import { isRexianError } from '../errors/index.js';
-import { asteriskCommand } from './asterisk.js';
+import { agentCommand, asteriskCommand } from './asterisk.js';
 import { flowCommand } from './flow.js';
 
 const usage = `usage: rexian <command>
   asterisk up|down|status [--name NAME]   the local Asterisk instance in its chroot
+  agent password ID                       a roster agent's SIP password (derived from REXIAN_AGENT_SIP_SECRET)
   flow lint [paths…]                      check flow files (schema and graph); exit 1 on errors
   flow simulate FILE --did N --dtmf KEYS [--at ISO] [--caller N] [--json] [--offline]
   flow graph FILE -o OUT.svg              draw a flow (Graphviz)
@@ -17,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
       return asteriskCommand(rest);
     case 'flow':
       return flowCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -55,6 +55,17 @@ export class PromptResolver {
 
 export class IvrRunner implements CallFlow {
   constructor(private readonly deps: IvrRunnerDeps) {
+    deps.acd.onAgentLeft(async (call, flowId) => {
+      const ref = deps.registry.current(flowId);
+      if (!ref) return false;
+      // The flow that brought the caller here is kept, for the record, before the next one starts.
+      const ivr = this.saved(call).ivr;
+      const before = (call.flow.previousFlows as unknown[] | undefined) ?? [];
+      await call.updateFlow({ previousFlows: ivr ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }] : before });
+      call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'after-call flow started');
+      await this.apply(call, startFlow(ref, this.context(call)));
+      return true;
+    });
     deps.acd.onQueueExit(async (call, result) => {
       call.log.info({ result }, 'left the queue; the flow goes on');
       await this.feed(call, { type: 'queueResult', result });
@@ -152,7 +163,7 @@ export class IvrRunner implements CallFlow {
     const saved = this.saved(call);
     await this.deps.acd.onEnd(call);
     if (saved.ivr) {
-      call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars }, 'flow ended');
+      call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars, previousFlows: call.flow.previousFlows }, 'flow ended');
     }
   }
 

@@ -12,8 +12,10 @@ import { citizenScenario, runSipp, type CitizenStep, type RunningSipp } from './
 export interface LabAgent {
   id: string;
   skills: Record<string, number>;
-  /** SIPp scenario run as this agent's phone. */
-  scenario: 'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml';
+  /** SIPp scenario run as this agent's phone; none: the test runs the phone itself. */
+  scenario: 'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml' | 'none';
+  device?: 'sip' | 'webrtc';
+  autoAnswer?: boolean;
   /** For agent-answers-then-hangs-up: talk time in ms. */
   talkMs?: number;
   /** More SIPp arguments for the phone (an injection file, say). */
@@ -29,7 +31,7 @@ export interface AcdLab {
 
 /** Test numbers: each routes to a queue node of the acd fixture flow. */
 export const acdFlow = `id: acd
-numbers: ["7001", "7002", "7003", "7004"]
+numbers: ["7001", "7002", "7003", "7004", "7005"]
 start: route
 nodes:
   route:
@@ -38,11 +40,13 @@ nodes:
       - { when: { did: ["7002"] }, next: vip }
       - { when: { did: ["7003"] }, next: special }
       - { when: { did: ["7004"] }, next: callback }
+      - { when: { did: ["7005"] }, next: surveyed }
     otherwise: normal
   normal: { type: queue, queue: general, onNoAgents: bye }
   vip: { type: queue, queue: general, priority: 5, onNoAgents: bye }
   special: { type: queue, queue: special, onNoAgents: bye }
   callback: { type: queue, queue: cbq, onNoAgents: bye }
+  surveyed: { type: queue, queue: svq, onNoAgents: bye }
   bye: { type: hangup }
 `;
 
@@ -52,8 +56,10 @@ export const acdQueues = `defaults:
   shortAbandonSeconds: 3
   announce: { firstAfterSeconds: 0, everySeconds: 0 }
   callbackAfterEstimatedWaitSeconds: 0
+  afterCallFlow: ""
 queues:
   general: { name: 综合, skills: [general] }
+  svq: { name: 评价测试, skills: [svskill], afterCallFlow: survey }
   special:
     name: 专项
     skills: [special]
@@ -76,8 +82,9 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   mkdirSync(flowsDir);
   cpSync(join(repoRoot, 'test/fixtures/flows-greeting/calendar.yaml'), join(flowsDir, 'calendar.yaml'));
   writeFileSync(join(flowsDir, 'acd.yaml'), acdFlow);
+  cpSync(join(repoRoot, 'ivr-flows/survey.yaml'), join(flowsDir, 'survey.yaml'));
   writeFileSync(join(dir, 'queues.yaml'), options.queues ?? acdQueues);
-  writeFileSync(join(dir, 'agents.yaml'), `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)} }`).join('\n')}\n`);
+  writeFileSync(join(dir, 'agents.yaml'), `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)}, device: ${a.device ?? 'sip'}, autoAnswer: ${a.autoAnswer ?? false} }`).join('\n')}\n`);
   const sipSecret = options.sipSecret ?? 'lab-agent-master-secret';
   // SIPp agents do not register: each endpoint gets a fixed contact at its phone's port.
   // Another lab's phones may serve this one too (two Asterisks, one set of agents).
@@ -85,13 +92,14 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   const lab = await startLab(name, slot, {
     flowsDir, queuesFile: join(dir, 'queues.yaml'), agentsFile: join(dir, 'agents.yaml'), prefix: options.prefix,
     pstnContact: `sip:127.0.0.1:${ports.sipp + 9}`,
-    numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004'],
+    numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004', '7005'],
     extraDialplan: options.extraDialplan,
-    agents: agents.map((a, i) => ({ id: a.id, secret: agentSipPassword(sipSecret, a.id), contact: `sip:agent-${a.id}@127.0.0.1:${ports.sipp + i}` })),
+    agents: agents.map((a, i) => ({ id: a.id, secret: agentSipPassword(sipSecret, a.id), webrtc: a.device === 'webrtc', ...(a.device === 'webrtc' ? {} : { contact: `sip:agent-${a.id}@127.0.0.1:${ports.sipp + i}` }) })),
   });
   lab.env.REXIAN_AGENT_SIP_SECRET = sipSecret;
   const phones = new Map<string, RunningSipp>();
   if (options.phonesOfSlot === undefined) agents.forEach((a, i) => {
+    if (a.scenario === 'none') return;
     phones.set(a.id, runSipp({
       scenario: a.scenario, localPort: agentPort(lab, i), mediaPort: lab.ports.sippMedia + 40 + 4 * i, calls: 1000, timeoutSec: 900,
       extraArgs: [...(a.talkMs ? ['-d', String(a.talkMs)] : []), ...(a.extraArgs ?? [])],

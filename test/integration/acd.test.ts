@@ -2,6 +2,7 @@
 // happens when an agent lets it ring, overflow before the target, abandons, callbacks that
 // keep the caller's place, and a controller restart that loses nobody's place.
 import t, { type Test } from 'tap';
+import { WebSocket } from 'ws';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
 import { sleep, until } from '../helpers/lab.js';
@@ -18,6 +19,9 @@ t.before(async () => {
     { id: 'n1', skills: { general: 9 }, scenario: 'agent-never-answers.xml' },
     { id: 'b1', skills: { backup: 5 }, scenario: 'agent-answers.xml' },
     { id: 'cb1', skills: { cbskill: 5 }, scenario: 'agent-answers.xml' },
+    { id: 'aa1', skills: { general: 1 }, scenario: 'none', autoAnswer: true },
+    { id: 'w1', skills: { general: 1 }, scenario: 'none', device: 'webrtc' },
+    { id: 'sv1', skills: { svskill: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 1000 },
   ]);
   controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
   await controller.waitReady();
@@ -39,7 +43,7 @@ async function agentState(id: string): Promise<Record<string, unknown>> {
 }
 
 async function resetAgents(t: Test): Promise<void> {
-  for (const id of ['a1', 'a2', 'a3', 'n1', 'b1', 'cb1']) {
+  for (const id of ['a1', 'a2', 'a3', 'n1', 'b1', 'cb1', 'aa1', 'sv1']) {
     await until(`${id} free`, async () => !['reserved', 'on-call'].includes((await agentState(id)).state as string), 20_000);
     const s = (await agentState(id)).state;
     if (s !== 'logged-out') await agent(t, id, 'logout').catch(() => undefined);
@@ -188,8 +192,88 @@ t.test('after a controller crash, waiting callers keep their places and are serv
   const { callId: pId } = await p.entered;
   await controller.waitForLog('P picked up', (l) => l.msg === 'caller still queued after restart; place kept' && l.callId === pId, 15_000);
   t.same(await waiting('general'), before, 'same callers, same order');
+  const r = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000063', hangUpAfterMs: 12_000 });
+  await r.log('call queued');
+  t.same(await waiting('general'), [...before, (await r.entered).callId], 'a caller arriving after the restart queues behind them');
   await agent(t, 'a2', 'ready');
   const conn = await controller.waitForLog('first connect', (l) => l.msg === 'call connected to agent', 15_000);
   t.equal(conn.callId, (await p.entered).callId, 'the caller who came first is served first');
-  await Promise.all([p.sipp.done, q.sipp.done]);
+  await Promise.all([p.sipp.done, q.sipp.done, r.sipp.done]);
+});
+
+t.test('an agent set to auto-answer is asked to by the INVITE itself', async (t) => {
+  await resetAgents(t);
+  const phone = runSipp({ scenario: 'agent-answers-then-hangs-up.xml', localPort: acdLab.lab.ports.sipp + 6, mediaPort: acdLab.lab.ports.sippMedia + 80, timeoutSec: 60, extraArgs: ['-d', '500'] });
+  await agent(t, 'aa1', 'login', { ready: true });
+  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000071' });
+  const seen = await phone.done;
+  const invite = seen.messages.find((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE'));
+  t.match(invite?.text ?? '', /Call-Info:[^\n]*answer-after=0/, 'Call-Info: answer-after=0 on the INVITE');
+  t.equal((await c.sipp.done).exitCode, 0);
+});
+
+t.test('a browser agent gets a WebRTC endpoint, reachable over the WebSocket transport', async (t) => {
+  const endpoint = await acdLab.lab.asterisk.command('pjsip show endpoint agent-w1');
+  t.match(endpoint, /webrtc\s*:\s*yes/i);
+  t.match(endpoint, /dtls_auto_generate_cert\s*:\s*yes/i);
+  t.match(endpoint, /media_encryption\s*:\s*dtls/i);
+  t.match(await acdLab.lab.asterisk.command('pjsip show transports'), /transport-ws\s+ws/);
+});
+
+function openStream(headers: Record<string, string>): Promise<{ ws?: WebSocket; status?: number; messages: Array<Record<string, unknown>> }> {
+  const messages: Array<Record<string, unknown>> = [];
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${acdLab.lab.ports.controller}/api/events`, { headers });
+    ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+    ws.on('open', () => resolve({ ws, messages }));
+    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode, messages }));
+    ws.on('error', () => undefined);
+  });
+}
+
+t.test('the event stream: token and origin checked at the handshake; figures every second and screen pops', async (t) => {
+  t.equal((await openStream({})).status, 401, 'no token, no stream');
+  t.equal((await openStream({ authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}`, origin: 'https://evil.example' })).status, 403, 'a page on another site is refused');
+  const stream = await openStream({ authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}` });
+  t.teardown(() => stream.ws?.close());
+  const figures = await until('queue figures pushed', () => stream.messages.find((m) => m.type === 'queue.figures'), 5_000) as { queues: Array<{ queue: string; serviceLevel: unknown[] }> };
+  t.ok(figures.queues.some((q) => q.queue === 'general' && q.serviceLevel.length === 2), 'every queue with its service level per target');
+  await resetAgents(t);
+  await agent(t, 'a2', 'login', { ready: true });
+  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000081', hangUpAfterMs: 3000 });
+  const offer = await until('screen pop', () => stream.messages.find((m) => m.type === 'agent.offer' && m.caller === '13800000081'), 15_000);
+  t.match(offer, { agentId: 'a2', did: '7001', queue: 'general', callback: false });
+  await c.sipp.done;
+});
+
+t.test('an agent added through the API can register at once; removed, it cannot', async (t) => {
+  const put = await controller.api<{ sipUsername: string; sipPassword: string; state: string }>('PUT', '/api/agents/dyn1', { name: '新坐席', skills: { general: 3 } });
+  t.equal(put.status, 200, 'added');
+  t.match(put.body, { sipUsername: 'agent-dyn1', state: 'logged-out' });
+  const register = (password: string) => runSipp({
+    scenario: 'agent-registers.xml', remote: `127.0.0.1:${acdLab.lab.ports.sip}`, service: 'agent-dyn1',
+    localPort: acdLab.lab.ports.sipp + 7, mediaPort: acdLab.lab.ports.sippMedia + 96, timeoutSec: 10,
+    extraArgs: ['-au', 'agent-dyn1', '-ap', password],
+  }).done;
+  t.equal((await register(put.body.sipPassword)).exitCode, 0, 'registered with the password the API gave');
+  t.not((await register('wrong-password')).exitCode, 0, 'a wrong password is refused');
+  t.match(await acdLab.lab.asterisk.command('pjsip show aor agent-dyn1'), /contact\s*:\s*agent-dyn1\/sip:agent-dyn1@127\.0\.0\.1/i);
+  t.equal((await controller.api('PUT', '/api/agents/a1', { name: 'x', skills: { general: 1 } })).status, 409, 'a roster-file agent cannot be changed through the API');
+  t.equal((await controller.api('PUT', '/api/agents/dyn2', { name: 'x', skills: { general: 100 } })).status, 400, 'a bad skill level is refused');
+  await agent(t, 'dyn1', 'login');
+  t.equal((await controller.api('DELETE', '/api/agents/dyn1')).status, 204, 'removed');
+  t.equal((await controller.api('GET', '/api/agents/dyn1')).status, 404);
+  t.not((await register(put.body.sipPassword)).exitCode, 0, 'its phone can no longer register');
+});
+
+t.test('when the agent hangs up first, the citizen is asked for their satisfaction and the answer is kept', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'sv1', 'login', { ready: true }); // talks 1 s, then hangs up
+  const c = citizen(acdLab.lab, controller, { did: '7005', caller: '13800000091', steps: [{ pauseMs: 3000 }, { key: '1' }] });
+  await c.log('after-call flow started', 20_000, (l) => l.flowId === 'survey');
+  const ended = await c.log('flow ended', 40_000);
+  t.equal(ended.flowId, 'survey');
+  t.equal((ended.vars as Record<string, string>).survey, 'satisfied', '1 满意 was recorded');
+  t.match(ended.previousFlows, [{ flowId: 'acd', outcome: { type: 'queue', queue: 'svq' } }], 'with the flow that queued the call');
+  t.equal((await c.sipp.done).exitCode, 0, 'thanked and hung up on');
 });

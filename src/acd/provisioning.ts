@@ -1,0 +1,83 @@
+// Agents added through the API, next to the roster file: kept in Redis, and their PJSIP
+// endpoint, auth and AOR pushed into Asterisk through ARI's push configuration (sorcery's
+// memory wizard, see sip-config/sorcery.conf), so a new seat can register at once, without
+// a reload. Asterisk forgets pushed objects when it restarts: we push them again on every
+// (re)connect.
+import type { Logger } from 'pino';
+import type { AriClient } from '../asterisk/ari.js';
+import { RexianError } from '../errors/index.js';
+import type { Redis } from '../store/redis.js';
+import { agentSipPassword, type AgentDefinition } from './roster.js';
+
+type Fields = Array<{ attribute: string; value: string }>;
+
+/** The same settings as the agent templates in sip-config/pjsip.conf. */
+function endpointFields(agent: AgentDefinition): Fields {
+  const name = `agent-${agent.id}`;
+  const common: Record<string, string> = {
+    context: 'from-agents', auth: name, aors: name, callerid: `"${agent.id}" <${agent.id}>`,
+    send_connected_line: 'no', dtmf_mode: 'rfc4733', disallow: 'all',
+  };
+  const media: Record<string, string> = agent.device === 'webrtc'
+    ? { allow: 'opus,alaw,ulaw', webrtc: 'yes', dtls_auto_generate_cert: 'yes' }
+    : { allow: 'alaw,ulaw', direct_media: 'no', rtp_symmetric: 'yes', force_rport: 'yes', rewrite_contact: 'yes' };
+  return Object.entries({ ...common, ...media }).map(([attribute, value]) => ({ attribute, value }));
+}
+
+export class AgentProvisioning {
+  constructor(
+    private readonly ari: AriClient,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly sipSecret: string | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  private get key(): string {
+    return `${this.prefix}:roster:api`;
+  }
+
+  /** Agents added through the API. */
+  async agents(): Promise<AgentDefinition[]> {
+    return Object.values(await this.redis.hgetall(this.key)).map((raw) => JSON.parse(raw) as AgentDefinition);
+  }
+
+  async save(agent: AgentDefinition): Promise<{ sipUsername: string; sipPassword: string }> {
+    if (!this.sipSecret) {
+      throw new RexianError('REXIAN_NOT_READY', 'agents cannot be added without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET): it derives their SIP passwords', {}, 503);
+    }
+    await this.push(agent);
+    await this.redis.hset(this.key, agent.id, JSON.stringify(agent));
+    return { sipUsername: `agent-${agent.id}`, sipPassword: agentSipPassword(this.sipSecret, agent.id) };
+  }
+
+  async remove(agentId: string): Promise<void> {
+    const name = `agent-${agentId}`;
+    for (const type of ['endpoint', 'auth', 'aor']) {
+      await this.ari.request('DELETE', `/asterisk/config/dynamic/res_pjsip/${type}/${name}`).catch(() => undefined);
+    }
+    await this.redis.hdel(this.key, agentId);
+  }
+
+  /** Pushes every API agent into Asterisk again (after a connect: Asterisk may have restarted). */
+  async pushAll(): Promise<void> {
+    for (const agent of await this.agents()) {
+      await this.push(agent).catch((err: unknown) => this.logger.error({ agentId: agent.id, err: (err as Error).message }, 'could not push an agent\'s SIP endpoint to Asterisk'));
+    }
+  }
+
+  private async push(agent: AgentDefinition): Promise<void> {
+    const name = `agent-${agent.id}`;
+    const put = (type: string, fields: Fields): Promise<unknown> =>
+      this.ari.request('PUT', `/asterisk/config/dynamic/res_pjsip/${type}/${name}`, {}, { fields });
+    // Order matters: the endpoint names its auth and AOR, which must exist first.
+    await put('auth', [
+      { attribute: 'auth_type', value: 'userpass' },
+      { attribute: 'username', value: name },
+      { attribute: 'password', value: agentSipPassword(this.sipSecret!, agent.id) },
+    ]);
+    await put('aor', [{ attribute: 'max_contacts', value: '1' }, { attribute: 'remove_existing', value: 'yes' }]);
+    await put('endpoint', endpointFields(agent));
+    this.logger.info({ agentId: agent.id, device: agent.device }, 'agent SIP endpoint pushed to Asterisk');
+  }
+}
