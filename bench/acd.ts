@@ -176,6 +176,7 @@ queues:
   special: { name: 专项, skills: [special] }
   cbq: { name: 回拨, skills: [cbskill] }
   svq: { name: 评价, skills: [svskill] }
+  tiny: { name: 小, skills: [general] }
 `;
 
 // ---- 3. routing cost at scale --------------------------------------------------------------

@@ -31,7 +31,7 @@ export interface AcdLab {
 
 /** Test numbers: each routes to a queue node of the acd fixture flow. */
 export const acdFlow = `id: acd
-numbers: ["7001", "7002", "7003", "7004", "7005"]
+numbers: ["7001", "7002", "7003", "7004", "7005", "7006", "7007"]
 start: route
 nodes:
   route:
@@ -41,12 +41,17 @@ nodes:
       - { when: { did: ["7003"] }, next: special }
       - { when: { did: ["7004"] }, next: callback }
       - { when: { did: ["7005"] }, next: surveyed }
+      - { when: { did: ["7006"] }, next: impatient }
+      - { when: { did: ["7007"] }, next: small }
     otherwise: normal
   normal: { type: queue, queue: general, onNoAgents: bye }
   vip: { type: queue, queue: general, priority: 5, onNoAgents: bye }
   special: { type: queue, queue: special, onNoAgents: bye }
   callback: { type: queue, queue: cbq, onNoAgents: bye }
   surveyed: { type: queue, queue: svq, onNoAgents: bye }
+  impatient: { type: queue, queue: general, maxWait: 5, onTimeout: sorry, onNoAgents: bye }
+  small: { type: queue, queue: tiny, onNoAgents: sorry }
+  sorry: { type: hangup, prompt: goodbye }
   bye: { type: hangup }
 `;
 
@@ -60,6 +65,7 @@ export const acdQueues = `defaults:
 queues:
   general: { name: 综合, skills: [general] }
   svq: { name: 评价测试, skills: [svskill], afterCallFlow: survey }
+  tiny: { name: 小队列, skills: [general], maxLength: 1 }
   special:
     name: 专项
     skills: [special]
@@ -92,7 +98,7 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   const lab = await startLab(name, slot, {
     flowsDir, queuesFile: join(dir, 'queues.yaml'), agentsFile: join(dir, 'agents.yaml'), prefix: options.prefix,
     pstnContact: `sip:127.0.0.1:${ports.sipp + 9}`,
-    numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004', '7005'],
+    numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004', '7005', '7006', '7007'],
     extraDialplan: options.extraDialplan,
     agents: agents.map((a, i) => ({ id: a.id, secret: agentSipPassword(sipSecret, a.id), webrtc: a.device === 'webrtc', ...(a.device === 'webrtc' ? {} : { contact: `sip:agent-${a.id}@127.0.0.1:${ports.sipp + i}` }) })),
   });

@@ -277,3 +277,24 @@ t.test('when the agent hangs up first, the citizen is asked for their satisfacti
   t.match(ended.previousFlows, [{ flowId: 'acd', outcome: { type: 'queue', queue: 'svq' } }], 'with the flow that queued the call');
   t.equal((await c.sipp.done).exitCode, 0, 'thanked and hung up on');
 });
+
+t.test('a caller past the flow\'s maximum wait, or turned away by a full queue, goes where the flow says', async (t) => {
+  await resetAgents(t);
+  await agent(t, 'a2', 'login'); // logged in, not ready: nobody answers
+  const impatient = citizen(acdLab.lab, controller, { did: '7006', caller: '13800000101' });
+  const queued = await impatient.log('call queued');
+  const left = await impatient.log('left the queue', 10_000);
+  t.equal(left.result, 'timeout');
+  t.ok(left.time - queued.time >= 4900 && left.time - queued.time < 6500, `left after the flow's 5 s (${left.time - queued.time} ms)`);
+  t.equal((await impatient.sipp.done).exitCode, 0, 'then the flow said goodbye and hung up');
+
+  const first = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000102', hangUpAfterMs: 8000 });
+  await first.log('call queued');
+  const second = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000103' });
+  await second.log('queue full; the flow decides what next');
+  t.equal((await second.sipp.done).exitCode, 0, 'the second caller was told goodbye instead of waiting in a full queue');
+  t.same(await waiting('tiny'), [(await first.entered).callId], 'the first caller kept their place');
+  const figures = (await controller.api<{ leftQueue: number }>('GET', '/api/queues/tiny')).body;
+  t.equal(figures.leftQueue, 1, 'counted as left, not as abandoned');
+  await first.sipp.done;
+});
