@@ -17,7 +17,8 @@ import { allFigures, registerAcdRoutes } from './acd/routes.js';
 import { Router } from './acd/router.js';
 import { AcdService } from './acd/service.js';
 import { registerEventStream } from './api/events.js';
-import { requireAdmin } from './api/auth.js';
+import { Authenticator, requireRole } from './api/auth.js';
+import { registerApiDocs } from './api/docs.js';
 import { CallbackTasks } from './ivr/callbacks.js';
 import { loadPromptCatalog, prepareCatalog } from './ivr/prompts.js';
 import { FlowRegistry } from './ivr/registry.js';
@@ -82,10 +83,11 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
 
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
   registerErrorHandler(app);
-  const auth = requireAdmin(config.auth.adminToken);
-  registerFlowRoutes(app, registry, auth);
-  registerAcdRoutes(app, desk, acd, figures, auth);
-  const events = registerEventStream(app, { adminToken: config.auth.adminToken, allowedOrigins: config.http.allowedOrigins ?? [] });
+  await registerApiDocs(app);
+  const authn = new Authenticator(config.auth);
+  registerFlowRoutes(app, registry, requireRole(authn, 'ops'));
+  registerAcdRoutes(app, desk, acd, figures, authn);
+  const events = registerEventStream(app, { authn, allowedOrigins: config.http.allowedOrigins ?? [], teamOf: (id) => desk.teamOf(id) });
   acd.on('agent', (event: Record<string, unknown>) => events.publish({ ...event, type: `agent.${String(event.type)}` }));
   let figuresTimer: NodeJS.Timeout | undefined;
   let rosterTimer: NodeJS.Timeout | undefined;

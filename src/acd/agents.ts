@@ -76,6 +76,11 @@ export class AgentDesk {
     }
   }
 
+  /** The agent's team (supervisors see the teams they oversee). */
+  teamOf(agentId: string): string | undefined {
+    return this.roster().agents.get(agentId)?.team;
+  }
+
   private known(agentId: string): void {
     if (!this.roster().agents.has(agentId)) {
       throw new RexianError('REXIAN_UNKNOWN_AGENT', `no agent "${agentId}" in the roster`, { agentId }, 404);

@@ -1,47 +1,93 @@
 // The ACD's HTTP routes: agents' state (log in, ready, not ready with a reason, end wrap-up),
-// their kept history, and each queue's live figures. Thin: validate, call, shape the reply.
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+// their kept history, seats added through the API, and each queue's live figures. Thin:
+// check who may do it, call the desk, shape the reply.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden, mayActForAgent, requireRole, type Authenticator, type Principal } from '../api/auth.js';
 import type { AgentDesk } from './agents.js';
-import { agentBodySchema, type AgentDefinition } from './roster.js';
 import type { QueueFigures, QueueStats } from './figures.js';
+import { agentBodySchema, type AgentDefinition } from './roster.js';
 import type { AcdService } from './service.js';
 
 const agentParams = {
   type: 'object', required: ['id'], additionalProperties: false,
-  properties: { id: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$' } },
+  properties: { id: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$', description: 'agent id (roster key)' } },
 } as const;
+const security = [{ bearer: [] }];
 
-export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: AcdService, figures: () => Promise<QueueFigures[]>, auth: preHandlerAsyncHookHandler): void {
-  app.get('/api/agents', { preHandler: auth }, async () => ({ agents: await desk.list() }));
-  app.get<{ Params: { id: string } }>('/api/agents/:id', { preHandler: auth, schema: { params: agentParams } }, async (req) => desk.view(req.params.id));
+export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: AcdService, figures: () => Promise<QueueFigures[]>, authn: Authenticator): void {
+  const anyone = requireRole(authn, 'agent', 'supervisor', 'ops');
+  const staff = requireRole(authn, 'supervisor', 'ops');
+  const ops = requireRole(authn, 'ops');
+  const principal = (req: FastifyRequest): Principal => req.principal!;
+  /** Agents act for themselves, supervisors for their teams, ops and admins for all (reads). */
+  const checkAgent = (req: FastifyRequest, agentId: string, opsMay: boolean): void => {
+    const p = principal(req);
+    if (opsMay && p.role === 'ops') return;
+    if (!mayActForAgent(p, agentId, desk.teamOf(agentId))) {
+      throw forbidden(`${p.name} (${p.role}) may not act for agent "${agentId}"`, { agentId, role: p.role });
+    }
+  };
+  const act = (summary: string, path: string, run: (id: string, body: unknown) => Promise<unknown>, body?: object) =>
+    app.post<{ Params: { id: string }; Body: unknown }>(path, {
+      preHandler: requireRole(authn, 'agent', 'supervisor'),
+      schema: { tags: ['agents'], summary, security, params: agentParams, ...(body ? { body } : {}) },
+    }, async (req) => {
+      checkAgent(req, req.params.id, false);
+      return run(req.params.id, req.body);
+    });
+
+  app.get('/api/agents', {
+    preHandler: anyone, schema: { tags: ['agents'], summary: 'Agents and their states (those the caller may see)', security },
+  }, async (req) => {
+    const p = principal(req);
+    const all = await desk.list();
+    return { agents: p.role === 'ops' ? all : all.filter((a) => mayActForAgent(p, a.id, a.team)) };
+  });
+  app.get<{ Params: { id: string } }>('/api/agents/:id', {
+    preHandler: anyone, schema: { tags: ['agents'], summary: 'One agent and its state', security, params: agentParams },
+  }, async (req) => {
+    checkAgent(req, req.params.id, true);
+    return desk.view(req.params.id);
+  });
+  app.get<{ Params: { id: string }; Querystring: { limit?: number } }>('/api/agents/:id/history', {
+    preHandler: anyone,
+    schema: {
+      tags: ['agents'], summary: 'The agent\'s state changes, newest first', security, params: agentParams,
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+    },
+  }, async (req) => {
+    checkAgent(req, req.params.id, true);
+    return { agent: req.params.id, changes: await desk.history(req.params.id, req.query.limit ?? 100) };
+  });
+
   app.put<{ Params: { id: string }; Body: AgentDefinition }>('/api/agents/:id', {
-    preHandler: auth, schema: { params: agentParams, body: agentBodySchema },
+    preHandler: ops,
+    schema: { tags: ['agents'], summary: 'Add or change a seat (not one of the roster file); its SIP endpoint is live at once', security, params: agentParams, body: agentBodySchema },
   }, async (req) => desk.upsert(req.params.id, req.body));
-  app.delete<{ Params: { id: string } }>('/api/agents/:id', { preHandler: auth, schema: { params: agentParams } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/agents/:id', {
+    preHandler: ops, schema: { tags: ['agents'], summary: 'Remove a seat added through the API', security, params: agentParams },
+  }, async (req, reply) => {
     await desk.remove(req.params.id);
     return reply.code(204).send();
   });
-  app.get<{ Params: { id: string }; Querystring: { limit?: number } }>('/api/agents/:id/history', {
-    preHandler: auth,
-    schema: { params: agentParams, querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } } },
-  }, async (req) => ({ agent: req.params.id, changes: await desk.history(req.params.id, req.query.limit ?? 100) }));
 
-  app.post<{ Params: { id: string }; Body: { ready?: boolean } | undefined }>('/api/agents/:id/login', {
-    preHandler: auth,
-    schema: { params: agentParams, body: { type: ['object', 'null'], additionalProperties: false, properties: { ready: { type: 'boolean' } } } },
-  }, async (req) => desk.login(req.params.id, req.body?.ready ?? false));
-  app.post<{ Params: { id: string } }>('/api/agents/:id/logout', { preHandler: auth, schema: { params: agentParams } }, async (req) => desk.logout(req.params.id));
-  app.post<{ Params: { id: string } }>('/api/agents/:id/ready', { preHandler: auth, schema: { params: agentParams } }, async (req) => desk.ready(req.params.id));
-  app.post<{ Params: { id: string }; Body: { reason: string } }>('/api/agents/:id/not-ready', {
-    preHandler: auth,
-    schema: { params: agentParams, body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', pattern: '^[a-z0-9-]+$' } } } },
-  }, async (req) => desk.notReady(req.params.id, req.body.reason));
-  app.post<{ Params: { id: string } }>('/api/agents/:id/end-wrap-up', { preHandler: auth, schema: { params: agentParams } }, async (req) => desk.endWrapUp(req.params.id));
+  act('Log in (not ready, or ready with {"ready":true})', '/api/agents/:id/login', (id, body) => desk.login(id, (body as { ready?: boolean } | undefined)?.ready ?? false),
+    { type: ['object', 'null'], additionalProperties: false, properties: { ready: { type: 'boolean' } } });
+  act('Log out', '/api/agents/:id/logout', (id) => desk.logout(id));
+  act('Ready for calls', '/api/agents/:id/ready', (id) => desk.ready(id));
+  act('Not ready, with a reason code (during a call: when it ends)', '/api/agents/:id/not-ready', (id, body) => desk.notReady(id, (body as { reason: string }).reason),
+    { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', pattern: '^[a-z0-9-]+$' } } });
+  act('End wrap-up early', '/api/agents/:id/end-wrap-up', (id) => desk.endWrapUp(id));
+  act('Put the citizen on hold (they hear music, the agent silence)', '/api/agents/:id/call/hold', (id) => acd.holdCall(id));
+  act('Take the citizen back from hold', '/api/agents/:id/call/resume', (id) => acd.resumeCall(id));
+  act('End the call (the citizen goes on to the survey)', '/api/agents/:id/call/hangup', (id) => acd.hangupByAgent(id));
 
-  app.get('/api/queues', { preHandler: auth }, async () => ({ queues: await figures() }));
+  app.get('/api/queues', {
+    preHandler: staff, schema: { tags: ['queues'], summary: 'Live figures of every queue (today)', security },
+  }, async () => ({ queues: await figures() }));
   app.get<{ Params: { id: string } }>('/api/queues/:id', {
-    preHandler: auth,
-    schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9-]+$' } } } },
+    preHandler: staff,
+    schema: { tags: ['queues'], summary: 'Live figures of one queue (today)', security, params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9-]+$' } } } },
   }, async (req) => {
     acd.queue(req.params.id); // 404 with the queue named when unknown
     return (await figures()).find((f) => f.queue === req.params.id);

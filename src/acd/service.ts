@@ -56,6 +56,10 @@ export interface AcdCallState {
   originCallId?: string;
   citizenLeg?: string;
   callbackNumber?: string;
+  /** On hold: the citizen is out of the talk bridge, hearing music. */
+  held?: boolean;
+  heldSince?: number;
+  holdMs?: number;
 }
 
 export interface AcdDeps {
@@ -469,6 +473,68 @@ export class AcdService extends EventEmitter {
     this.log.info({ agentId, queue: queueId, wrapUpSeconds: q.wrapUpSeconds }, 'agent in wrap-up');
     clearTimeout(this.wrapTimers.get(agentId));
     this.wrapTimers.set(agentId, setTimeout(() => { this.wrapTimers.delete(agentId); void this.endWrapUp(agentId); }, until - now));
+  }
+
+  // ---- what an agent does during a call ----------------------------------------------------
+
+  /**
+   * Runs an action on the call an agent is on, in that call's order. The call must be on
+   * this controller (its ARI app holds the channels).
+   */
+  private async onAgentsCall(agentId: string, action: string, task: (call: Call, state: AcdCallState) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    const agent = await this.deps.router.agent(agentId);
+    if (agent.state !== 'on-call' || !agent.call) {
+      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is not on a call (${agent.state ?? 'logged-out'}); cannot ${action}`, { agentId, state: agent.state }, 409);
+    }
+    const callId = agent.call;
+    return new Promise((resolve, reject) => {
+      const queued = this.calls.run(callId, async (call) => {
+        try {
+          const state = this.state(call);
+          if (state?.phase !== 'connected' || state.agentId !== agentId) {
+            throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is not connected to agent "${agentId}"; cannot ${action}`, { agentId, callId }, 409);
+          }
+          resolve({ callId, ...(await task(call, state)) });
+        } catch (err) {
+          reject(err);
+        }
+      });
+      if (!queued) reject(new RexianError('REXIAN_AGENT_STATE', `call ${callId} is handled by another controller; send the request there`, { agentId, callId }, 409));
+    });
+  }
+
+  /** The citizen leaves the talk for music on hold; the agent hears silence. */
+  holdCall(agentId: string): Promise<Record<string, unknown>> {
+    return this.onAgentsCall(agentId, 'hold', async (call, state) => {
+      if (state.held) return { held: true };
+      await call.ari.request('POST', `/bridges/${state.bridgeId}/removeChannel`, { channel: call.channelId });
+      await call.ari.request('POST', `/channels/${call.channelId}/moh`, { mohClass: this.queue(state.origin).musicClass });
+      await this.save(call, { held: true, heldSince: Date.now() });
+      call.log.info({ agentId }, 'citizen on hold');
+      this.emit('agent', { type: 'call', agentId, callId: call.id, state: 'held' });
+      return { held: true };
+    });
+  }
+
+  resumeCall(agentId: string): Promise<Record<string, unknown>> {
+    return this.onAgentsCall(agentId, 'resume', async (call, state) => {
+      if (!state.held) return { held: false };
+      await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
+      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: call.channelId });
+      const heldMs = Date.now() - (state.heldSince ?? Date.now());
+      await this.save(call, { held: false, heldSince: undefined, holdMs: (state.holdMs ?? 0) + heldMs });
+      call.log.info({ agentId, heldMs }, 'citizen back from hold');
+      this.emit('agent', { type: 'call', agentId, callId: call.id, state: 'talking' });
+      return { held: false };
+    });
+  }
+
+  /** The agent ends the call (as if they hung up their phone): wrap-up and the survey follow. */
+  hangupByAgent(agentId: string): Promise<Record<string, unknown>> {
+    return this.onAgentsCall(agentId, 'hang up', async (call, state) => {
+      await call.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
+      return { ended: true };
+    });
   }
 
   /** Ends wrap-up (its time is up, or the agent ended it early). False if not in wrap-up. */

@@ -1,3 +1,5 @@
+import type { TokenConfig } from '../api/auth.js';
+
 // JSON Schema of the controller's configuration. Unknown keys are errors: a typo in a
 // config file must fail loudly at start, not silently fall back to a default.
 
@@ -58,7 +60,24 @@ export const configSchema = {
     },
     auth: {
       type: 'object', additionalProperties: false,
-      properties: { adminToken: { type: 'string', minLength: 16 } },
+      properties: {
+        adminToken: { type: 'string', minLength: 16 },
+        tokens: {
+          type: 'array',
+          items: {
+            type: 'object', additionalProperties: false, required: ['name', 'role'],
+            oneOf: [{ required: ['token'] }, { required: ['tokenSha256'] }],
+            properties: {
+              name: { type: 'string', minLength: 1 },
+              role: { enum: ['agent', 'supervisor', 'ops', 'admin'] },
+              token: { type: 'string', minLength: 16 },
+              tokenSha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+              agent: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$' },
+              teams: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' } },
+            },
+          },
+        },
+      },
     },
     log: {
       type: 'object', additionalProperties: false, required: ['level'],
@@ -78,6 +97,6 @@ export interface Config {
   flows: { dir: string; queues: string };
   /** agents: the roster file. agentSipSecret: the master secret agents' SIP passwords derive from. */
   acd: { agents: string; agentSipSecret?: string };
-  auth: { adminToken?: string };
+  auth: { adminToken?: string; tokens?: TokenConfig[] };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

@@ -34,7 +34,9 @@ export type ErrorCode =
   | 'REXIAN_UNKNOWN_AGENT'
   | 'REXIAN_UNKNOWN_QUEUE'
   | 'REXIAN_AGENT_STATE'
-  | 'REXIAN_QUEUE_FULL';
+  | 'REXIAN_QUEUE_FULL'
+  | 'REXIAN_BAD_DIAL_STRING'
+  | 'REXIAN_FLOW_BAD_NUMBER';
 
 export class RexianError extends Error {
   readonly code: ErrorCode;

@@ -1,5 +1,6 @@
 // Lints flows as graphs, after the schema: what a tired editor breaks at night. Every issue
 // names file:line:col and the node.
+import { checkDestination, EMERGENCY_NUMBERS as EMERGENCY_LINES } from '../calls/dial-string.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { FlowDefinition, FlowNode, PromptRef } from './flow-schema.js';
 import { targetsOf, type FlowIssue, type LoadedFlow } from './loader.js';
@@ -14,7 +15,7 @@ export interface LintContext {
 }
 
 /** The emergency lines a hotline hands off to: police, fire, ambulance, traffic police. */
-export const EMERGENCY_NUMBERS = new Set(['110', '119', '120', '122']);
+export const EMERGENCY_NUMBERS = new Set<string>(EMERGENCY_LINES);
 
 /** Nodes that end the IVR part of a call, or leave the flow for another one. */
 const TERMINAL = new Set<FlowNode['type']>(['queue', 'transfer', 'hangup', 'return']);
@@ -135,6 +136,13 @@ function lintNode(loaded: LoadedFlow, id: string, node: FlowNode, context: LintC
       }
       if (node.kind !== 'emergency' && EMERGENCY_NUMBERS.has(node.number)) {
         out.push(issue(loaded, 'REXIAN_FLOW_EMERGENCY_NUMBER', at(['kind']), `node "${id}" transfers to ${node.number}: use kind: emergency so it bypasses hours and queue limits`, id));
+      } else if (node.kind !== 'emergency') {
+        // The same rules as the API: no toll fraud through a flow file either.
+        try {
+          checkDestination(node.kind, node.number, `node "${id}" number`);
+        } catch (err) {
+          out.push(issue(loaded, 'REXIAN_FLOW_BAD_NUMBER', at(['number']), (err as Error).message.replace(/^REXIAN_BAD_DIAL_STRING: /, ''), id));
+        }
       }
       break;
     case 'subflow':

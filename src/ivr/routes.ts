@@ -1,12 +1,14 @@
 // GET /api/flows: which version of each flow file serves calls, and the errors of any edit
 // that was rejected (the last good version keeps serving).
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { PreHandler } from '../api/auth.js';
 import type { FlowRegistry } from './registry.js';
 
-export function registerFlowRoutes(app: FastifyInstance, registry: FlowRegistry, auth: preHandlerAsyncHookHandler): void {
+export function registerFlowRoutes(app: FastifyInstance, registry: FlowRegistry, auth: PreHandler): void {
   app.get('/api/flows', {
     preHandler: auth,
     schema: {
+      tags: ['flows'], summary: 'Flow files: the version serving each, and the errors of rejected edits', security: [{ bearer: [] }],
       response: {
         200: {
           type: 'object',

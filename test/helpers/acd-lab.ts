@@ -13,9 +13,10 @@ export interface LabAgent {
   id: string;
   skills: Record<string, number>;
   /** SIPp scenario run as this agent's phone; none: the test runs the phone itself. */
-  scenario: 'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml' | 'none';
+  scenario: 'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml' | 'none' | (string & {});
   device?: 'sip' | 'webrtc';
   autoAnswer?: boolean;
+  team?: string;
   /** For agent-answers-then-hangs-up: talk time in ms. */
   talkMs?: number;
   /** More SIPp arguments for the phone (an injection file, say). */
@@ -90,7 +91,7 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   writeFileSync(join(flowsDir, 'acd.yaml'), acdFlow);
   cpSync(join(repoRoot, 'ivr-flows/survey.yaml'), join(flowsDir, 'survey.yaml'));
   writeFileSync(join(dir, 'queues.yaml'), options.queues ?? acdQueues);
-  writeFileSync(join(dir, 'agents.yaml'), `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)}, device: ${a.device ?? 'sip'}, autoAnswer: ${a.autoAnswer ?? false} }`).join('\n')}\n`);
+  writeFileSync(join(dir, 'agents.yaml'), `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)}, device: ${a.device ?? 'sip'}, autoAnswer: ${a.autoAnswer ?? false}${a.team ? `, team: ${a.team}` : ''} }`).join('\n')}\n`);
   const sipSecret = options.sipSecret ?? 'lab-agent-master-secret';
   // SIPp agents do not register: each endpoint gets a fixed contact at its phone's port.
   // Another lab's phones may serve this one too (two Asterisks, one set of agents).

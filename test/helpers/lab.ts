@@ -24,6 +24,8 @@ export interface Lab {
   env: Record<string, string>;
   /** A REST call to this lab's Asterisk (as the test, not as the controller). */
   ari<T = unknown>(method: string, path: string): Promise<{ status: number; body: T }>;
+  /** A POST that must succeed (throws with Asterisk's answer otherwise). */
+  ariPost<T = unknown>(path: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,16 @@ export async function startLab(name: string, slot: number, options: { agents?: A
       });
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async ariPost<T>(path: string) {
+      const res = await fetch(`${asterisk.ariUrl}/ari${path}`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${ari.username}:${ari.password}`).toString('base64')}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
     },
     async close() {
       await asterisk.destroy();

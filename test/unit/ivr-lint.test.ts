@@ -120,6 +120,19 @@ nodes:
   t.match(issues.find((i) => i.node === 'e')!.message, /use kind: emergency/);
 });
 
+t.test('a transfer to a number nobody may dial through the hotline is refused, at its line', async (t) => {
+  const issues = lintYaml(`id: t
+start: a
+nodes:
+  a: { type: branch, conditions: [ { when: { did: ["12345"] }, next: b } ], otherwise: c }
+  b: { type: transfer, kind: external, number: "0044207946000" }
+  c: { type: transfer, kind: external, number: "01088886666" }
+`);
+  t.same(codes(issues), ['REXIAN_FLOW_BAD_NUMBER'], 'the Beijing landline passes, the call abroad does not');
+  t.match(issues[0]!.message, /node "b" number "0044207946000" is an international number/);
+  t.equal(issues[0]!.line, 5);
+});
+
 t.test('a number answered by two flows is refused on the second', async (t) => {
   const first = load('id: first\nnumbers: ["12345"]\nstart: a\nnodes:\n  a: { type: hangup }\n', 'first.yaml');
   const second = load('id: second\nnumbers: ["12315", "12345"]\nstart: a\nnodes:\n  a: { type: hangup }\n', 'second.yaml');
