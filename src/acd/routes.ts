@@ -81,6 +81,9 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
   act('Put the citizen on hold (they hear music, the agent silence)', '/api/agents/:id/call/hold', (id) => acd.holdCall(id));
   act('Take the citizen back from hold', '/api/agents/:id/call/resume', (id) => acd.resumeCall(id));
   act('End the call (the citizen goes on to the survey)', '/api/agents/:id/call/hangup', (id) => acd.hangupByAgent(id));
+  act('Hand the citizen to 110, 119, 120 or 122 through the emergency trunk (recorded; the agent may stay or leave)', '/api/agents/:id/call/emergency',
+    (id, body) => acd.emergencyHandOff(id, (body as { number: string }).number),
+    { type: 'object', required: ['number'], additionalProperties: false, properties: { number: { type: 'string', maxLength: 32, description: '110, 119, 120 or 122' } } });
 
   app.get('/api/queues', {
     preHandler: staff, schema: { tags: ['queues'], summary: 'Live figures of every queue (today)', security },

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Call } from '../calls/call.js';
+import { checkDestination } from '../calls/dial-string.js';
 import type { CallService } from '../calls/service.js';
 import { isRexianError, RexianError } from '../errors/index.js';
 import type { CallbackTasks } from '../ivr/callbacks.js';
@@ -60,6 +61,10 @@ export interface AcdCallState {
   held?: boolean;
   heldSince?: number;
   holdMs?: number;
+  /** Emergency hand-off: the 110/119/120/122 leg, its number, whether it has joined. */
+  emergencyLeg?: string;
+  emergencyNumber?: string;
+  emergencyJoined?: boolean;
 }
 
 export interface AcdDeps {
@@ -537,6 +542,65 @@ export class AcdService extends EventEmitter {
     });
   }
 
+  /**
+   * Emergency hand-off: the emergency line (110 police, 119 fire, 120 ambulance, 122 traffic
+   * police) is called through the emergency trunk, presenting the citizen's number, and
+   * joins citizen and agent in the talk bridge; the agent may then leave. The conversation is
+   * recorded from the moment of the hand-off, and the hand-off is kept as an emergency event.
+   * Nothing here looks at hours, queues or limits: none of them may delay it.
+   */
+  emergencyHandOff(agentId: string, number: string): Promise<Record<string, unknown>> {
+    const destination = checkDestination('emergency', number, 'number');
+    return this.onAgentsCall(agentId, 'hand off to an emergency line', async (call, state) => {
+      if (state.emergencyLeg) {
+        throw new RexianError('REXIAN_AGENT_STATE', `call ${call.id} is already being handed to ${state.emergencyNumber}`, { callId: call.id }, 409);
+      }
+      if (state.held) {
+        await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
+        await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: call.channelId });
+      }
+      const legCount = state.legCount + 1;
+      const leg = `${call.id}-e${legCount}`;
+      const recording = `${call.id}-emergency`;
+      const at = new Date().toISOString();
+      await this.save(call, { legCount, emergencyLeg: leg, emergencyNumber: destination.number, held: false });
+      await this.calls.attachLeg(call, leg);
+      await call.ari.request('POST', `/bridges/${state.bridgeId}/record`, { name: recording, format: 'wav', ifExists: 'overwrite' })
+        .catch((err: unknown) => call.log.error({ err }, 'could not record the emergency hand-off; handing off anyway'));
+      await this.deps.redis.xadd(`${this.p}:emergency-events`, 'MAXLEN', '~', 100_000, '*',
+        'callId', call.id, 'agentId', agentId, 'number', destination.number, 'caller', call.state.caller, 'did', call.state.did, 'recording', recording, 'at', at);
+      call.log.warn({ agentId, number: destination.number, emergencyChannel: leg, recording, at }, 'emergency hand-off');
+      this.emit('agent', { type: 'emergency', agentId, callId: call.id, number: destination.number, at });
+      await this.deps.ari.originate({
+        channelId: leg, endpoint: `PJSIP/${destination.number}@emergency`,
+        callerId: call.state.caller || call.state.did, timeout: 120, appArgs: `agent-leg,${call.id}`,
+      });
+      return { emergencyChannel: leg, number: destination.number, recording };
+    });
+  }
+
+  private async onEmergencyEvent(call: Call, state: AcdCallState, event: AriEvent): Promise<void> {
+    const gone = event.type === 'ChannelDestroyed' || event.type === 'StasisEnd';
+    if (event.type === 'StasisStart' && !state.emergencyJoined) {
+      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: state.emergencyLeg! });
+      await this.save(call, { emergencyJoined: true });
+      call.log.warn({ number: state.emergencyNumber, agentId: state.agentId }, 'emergency line joined the call');
+      return;
+    }
+    if (!gone) return;
+    await this.calls.detachLeg(call, state.emergencyLeg!);
+    if (!state.emergencyJoined) {
+      call.log.error({ number: state.emergencyNumber, cause: event.cause_txt }, 'emergency line did not answer; the citizen stays with the agent');
+      await this.save(call, { emergencyLeg: undefined, emergencyNumber: undefined });
+      this.emit('agent', { type: 'emergency-failed', agentId: state.agentId, callId: call.id, number: state.emergencyNumber, cause: event.cause_txt ?? 'no answer' });
+      return;
+    }
+    await this.save(call, { emergencyLeg: undefined, emergencyJoined: false });
+    call.log.warn({ number: state.emergencyNumber }, 'emergency line left the call');
+    // Handed off and the agent already gone: nobody is left to talk to the citizen.
+    if (state.phase === 'done') await call.hangup();
+  }
+
   /** Ends wrap-up (its time is up, or the agent ended it early). False if not in wrap-up. */
   async endWrapUp(agentId: string): Promise<boolean> {
     clearTimeout(this.wrapTimers.get(agentId));
@@ -565,6 +629,10 @@ export class AcdService extends EventEmitter {
       else if (gone && state.phase === 'connected') await this.agentHungUp(call);
       return true;
     }
+    if (state.emergencyLeg && channelId === state.emergencyLeg) {
+      await this.onEmergencyEvent(call, state, event);
+      return true;
+    }
     if (call.state.kind === 'callback') return this.onCallbackEvent(call, state, event);
     if (channelId === call.channelId && event.type === 'ChannelDtmfReceived' && (state.phase === 'waiting' || state.phase === 'offering')) {
       if (event.digit === '1' && state.callbackOffered && state.phase === 'waiting') await this.requestCallback(call);
@@ -581,6 +649,11 @@ export class AcdService extends EventEmitter {
     const state = this.state(call)!;
     await this.save(call, { phase: 'done' });
     await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
+    if (state.emergencyLeg) {
+      // A warm hand-off: the citizen stays with the emergency line.
+      call.log.warn({ agentId: state.agentId, number: state.emergencyNumber }, 'agent left; the citizen stays with the emergency line');
+      return;
+    }
     if (state.bridgeId) await call.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
     const flowId = this.queue(state.origin).afterCallFlow;
     if (flowId && (await this.afterCallHandler(call, flowId).catch((err: unknown) => { call.log.error({ err }, 'after-call flow failed'); return false; }))) {
@@ -595,10 +668,20 @@ export class AcdService extends EventEmitter {
   async onEnd(call: Call): Promise<void> {
     const state = this.state(call);
     if (!state) return;
+    try {
+      await this.endCall(call, state);
+    } finally {
+      // An empty talk bridge would stay in Asterisk for ever.
+      if (state.bridgeId) await this.deps.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
+    }
+  }
+
+  private async endCall(call: Call, state: AcdCallState): Promise<void> {
     if (call.state.kind === 'callback') return this.endCallback(call, state);
     const now = Date.now();
     const hangupLeg = async (): Promise<void> => {
       if (state.agentLeg) await this.deps.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
+      if (state.emergencyLeg) await this.deps.ari.request('DELETE', `/channels/${state.emergencyLeg}`).catch(() => undefined);
     };
     switch (state.phase) {
       case 'waiting':
@@ -615,6 +698,9 @@ export class AcdService extends EventEmitter {
         call.log.info({ queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)');
         return;
       }
+      case 'done':
+        if (state.emergencyLeg) await hangupLeg();
+        return;
       case 'connected':
         await hangupLeg();
         call.log.info({ agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up');

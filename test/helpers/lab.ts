@@ -1,6 +1,7 @@
 // A lab per test file: its own Asterisk instance (own ports and directories in the shared
 // chroot), a private Redis key prefix, and the env that points a controller at them.
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { AsteriskInstance, ensureChroot, repoRoot, type AgentEndpoint } from '../../src/asterisk/instance.js';
@@ -60,6 +61,7 @@ export async function startLab(name: string, slot: number, options: { agents?: A
   });
   await asterisk.render();
   await asterisk.stop(); // a leftover from an aborted run
+  killStaleController(ports.controller);
   await asterisk.start();
 
   const prefix = options.prefix ?? `rexian-test:${name}:${randomBytes(4).toString('hex')}`;
@@ -112,6 +114,36 @@ export async function startLab(name: string, slot: number, options: { agents?: A
       redis.disconnect();
     },
   };
+}
+
+/**
+ * A controller left listening on this lab's port by an aborted run (its test runner killed,
+ * the child not) would make the next run fail with EADDRINUSE: find it through /proc and
+ * end it. Only our own controllers (…/src/main.ts) are touched.
+ */
+export function killStaleController(port: number): void {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[1]!.endsWith(`:${hex}`) && cols[3] === '0A') inodes.add(cols[9]!);
+    }
+  }
+  if (inodes.size === 0) return;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes('src/main.ts')) continue;
+      const holds = readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try { return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''); } catch { return false; }
+      });
+      if (holds) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // the process ended meanwhile
+    }
+  }
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
