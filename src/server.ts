@@ -6,6 +6,10 @@ import { registerHealthRoutes } from './api/health.js';
 import { AmiClient } from './asterisk/ami.js';
 import { AriClient } from './asterisk/ari.js';
 import { CallService } from './calls/service.js';
+import type { Call } from './calls/call.js';
+import type { AriEvent } from './asterisk/ari.js';
+import { SupervisionService } from './supervision/service.js';
+import { registerSupervisionRoutes } from './supervision/routes.js';
 import { CallStore } from './calls/store.js';
 import type { Config } from './config/index.js';
 import { AgentDesk } from './acd/agents.js';
@@ -76,9 +80,12 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   const desk = new AgentDesk(redis, prefix, router, acd, () => roster, provisioning, (id) => fileRoster.agents.has(id), refreshRoster);
   // Agents pushed into Asterisk are lost when it restarts: push them on every connect.
   ari.on('connected', () => void provisioning.pushAll());
-  const runner = new IvrRunner({ registry, prompts, acd, callbacks, logger });
+  const legHandlers: Array<{ onEvent(call: Call, event: AriEvent): Promise<boolean>; onEnd(call: Call): Promise<void> }> = [];
+  const runner = new IvrRunner({ registry, prompts, acd, callbacks, logger, legHandlers });
   const calls = new CallService(ari, new CallStore(redis, prefix), runner, logger);
   acd.bindCalls(calls);
+  const supervision = new SupervisionService({ ari, calls, acd, redis, prefix, logger });
+  legHandlers.push(supervision);
   const figures = () => allFigures(acd, stats, desk, () => [...queueConfig.queues.keys()]);
 
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
@@ -87,6 +94,7 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   const authn = new Authenticator(config.auth);
   registerFlowRoutes(app, registry, requireRole(authn, 'ops'));
   registerAcdRoutes(app, desk, acd, figures, authn);
+  registerSupervisionRoutes(app, supervision, calls, (id) => desk.teamOf(id), authn);
   const events = registerEventStream(app, { authn, allowedOrigins: config.http.allowedOrigins ?? [], teamOf: (id) => desk.teamOf(id) });
   acd.on('agent', (event: Record<string, unknown>) => events.publish({ ...event, type: `agent.${String(event.type)}` }));
   let figuresTimer: NodeJS.Timeout | undefined;

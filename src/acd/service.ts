@@ -11,7 +11,7 @@ import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Call } from '../calls/call.js';
 import { checkDestination } from '../calls/dial-string.js';
 import type { CallService } from '../calls/service.js';
-import { isRexianError, RexianError } from '../errors/index.js';
+import { RexianError } from '../errors/index.js';
 import type { CallbackTasks } from '../ivr/callbacks.js';
 import type { Redis } from '../store/redis.js';
 import type { QueueStats } from './figures.js';
@@ -32,7 +32,7 @@ export interface QueueRequest {
 
 export type QueueExit = 'timeout' | 'noAgents';
 
-type Phase = 'waiting' | 'offering' | 'connected' | 'callback-requested' | 'dialing-citizen' | 'done';
+type Phase = 'waiting' | 'offering' | 'connected' | 'callback-requested' | 'dialing-citizen' | 'taken-over' | 'done';
 
 /** What the ACD keeps in the call's saved state (call.flow.acd). */
 export interface AcdCallState {
@@ -61,6 +61,8 @@ export interface AcdCallState {
   held?: boolean;
   heldSince?: number;
   holdMs?: number;
+  /** A supervisor took the call over: the agent's leg is being dropped, the call goes on. */
+  takenOver?: boolean;
   /** Emergency hand-off: the 110/119/120/122 leg, its number, whether it has joined. */
   emergencyLeg?: string;
   emergencyNumber?: string;
@@ -266,9 +268,8 @@ export class AcdService extends EventEmitter {
   }
 
   private async createHoldingBridge(bridgeId: string, q: QueueDefinition): Promise<void> {
-    // 409: it exists already (made by an earlier process, or another controller); keep it.
-    await this.deps.ari.request('POST', `/bridges/${bridgeId}`, { type: 'holding', name: `hold ${q.id}` })
-      .catch((err: unknown) => { if (!isRexianError(err) || err.details.status !== 409) throw err; });
+    // It may exist already (made by an earlier process, or another controller): keep it.
+    await this.deps.ari.ensureBridge(bridgeId, 'holding', `hold ${q.id}`);
     await this.deps.ari.request('POST', `/bridges/${bridgeId}/moh`, { mohClass: q.musicClass }).catch(() => undefined);
     this.holdingBridges.add(bridgeId);
   }
@@ -451,7 +452,7 @@ export class AcdService extends EventEmitter {
     const state = this.state(call)!;
     const now = Date.now();
     const bridgeId = `${call.id}-talk`;
-    await call.ari.request('POST', `/bridges/${bridgeId}`, { type: 'mixing', name: `talk ${call.id}` });
+    await call.ari.ensureBridge(bridgeId, 'mixing', `talk ${call.id}`);
     await this.unhold(call, state.queue);
     await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${call.channelId},${state.agentLeg}` });
     await this.save(call, { phase: 'connected', answeredAt: now, bridgeId });
@@ -478,6 +479,22 @@ export class AcdService extends EventEmitter {
     this.log.info({ agentId, queue: queueId, wrapUpSeconds: q.wrapUpSeconds }, 'agent in wrap-up');
     clearTimeout(this.wrapTimers.get(agentId));
     this.wrapTimers.set(agentId, setTimeout(() => { this.wrapTimers.delete(agentId); void this.endWrapUp(agentId); }, until - now));
+  }
+
+  // ---- for supervision --------------------------------------------------------------------
+
+  /** The talk of a call connected to an agent, or undefined. */
+  talkOf(call: Call): { bridgeId: string; agentLeg: string; agentId: string } | undefined {
+    const state = this.state(call);
+    if (state?.phase !== 'connected' || !state.bridgeId || !state.agentLeg || !state.agentId) return undefined;
+    return { bridgeId: state.bridgeId, agentLeg: state.agentLeg, agentId: state.agentId };
+  }
+
+  /** Take-over: the agent's leg is dropped and the agent goes to wrap-up; the call goes on. */
+  async releaseAgent(call: Call): Promise<void> {
+    const state = this.state(call)!;
+    await this.save(call, { takenOver: true });
+    await call.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
   }
 
   // ---- what an agent does during a call ----------------------------------------------------
@@ -647,6 +664,12 @@ export class AcdService extends EventEmitter {
 
   private async agentHungUp(call: Call): Promise<void> {
     const state = this.state(call)!;
+    if (state.takenOver) {
+      await this.save(call, { phase: 'taken-over' });
+      await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
+      call.log.info({ agentId: state.agentId }, 'agent dropped; the supervisor has the call');
+      return;
+    }
     await this.save(call, { phase: 'done' });
     await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
     if (state.emergencyLeg) {
@@ -833,7 +856,7 @@ export class AcdService extends EventEmitter {
     if (channelId === state.citizenLeg) {
       if (event.type === 'StasisStart' && state.phase === 'dialing-citizen') {
         const bridgeId = `${call.id}-talk`;
-        await call.ari.request('POST', `/bridges/${bridgeId}`, { type: 'mixing', name: `callback ${call.id}` });
+        await call.ari.ensureBridge(bridgeId, 'mixing', `callback ${call.id}`);
         await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${state.agentLeg},${state.citizenLeg}` });
         await this.save(call, { phase: 'connected', bridgeId });
         await this.forgetWaiting(state.originCallId!, state.queue);

@@ -198,6 +198,15 @@ export class AriClient extends EventEmitter {
     return this.request<AriChannel[]>('GET', '/channels');
   }
 
+  /** Creates a bridge with our id; one that exists already (409) is fine. */
+  async ensureBridge(bridgeId: string, type: string, name: string): Promise<void> {
+    try {
+      await this.request('POST', `/bridges/${encodeURIComponent(bridgeId)}`, { type, name });
+    } catch (err) {
+      if (!(err instanceof RexianError && err.details.status === 409)) throw err;
+    }
+  }
+
   /**
    * Originates with a channel id we chose, so a retry after a timeout cannot ring twice:
    * Asterisk answers 409 for a reused id, which we take as "already placed".

@@ -139,6 +139,11 @@ export class CallService {
     return true;
   }
 
+  /** The live calls this controller handles. */
+  list(): Call[] {
+    return [...this.calls.values()];
+  }
+
   get(callId: string): Call | undefined {
     return this.calls.get(callId);
   }

@@ -29,6 +29,8 @@ export interface IvrRunnerDeps {
   registry: FlowRegistry;
   prompts: PromptResolver;
   acd: AcdService;
+  /** Domains with legs of their own on a call (supervision): asked first. */
+  legHandlers?: Array<{ onEvent(call: Call, event: AriEvent): Promise<boolean>; onEnd(call: Call): Promise<void> }>;
   callbacks: CallbackTasks;
   logger: Logger;
 }
@@ -137,6 +139,7 @@ export class IvrRunner implements CallFlow {
   async onEvent(call: Call, event: AriEvent): Promise<void> {
     const saved = this.saved(call);
     call.log.trace({ event: event.type }, 'ARI event');
+    for (const handler of this.deps.legHandlers ?? []) if (await handler.onEvent(call, event)) return;
     if (await this.deps.acd.onEvent(call, event)) return;
     switch (event.type) {
       case 'PlaybackFinished':
@@ -161,6 +164,7 @@ export class IvrRunner implements CallFlow {
 
   async onEnd(call: Call): Promise<void> {
     const saved = this.saved(call);
+    for (const handler of this.deps.legHandlers ?? []) await handler.onEnd(call).catch((err: unknown) => call.log.error({ err }, 'cleanup failed'));
     await this.deps.acd.onEnd(call);
     if (saved.ivr) {
       call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars, previousFlows: call.flow.previousFlows }, 'flow ended');

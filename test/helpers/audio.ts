@@ -2,6 +2,7 @@
 // (an ARI snoop, spy "out"); a tone injected as if spoken by another party (a snoop,
 // whisper "in", playing tone:F) is then looked for with a Goertzel filter.
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ export function readWav(file: string): Int16Array {
 }
 
 export interface ToneReport {
-  /** Share of 100 ms windows in which the tone carries most of the energy. */
+  /** Share of 100 ms windows in which the tone carries a quarter or more of the energy (two voices may mix). */
   toneWindows: number;
   /** Root mean square level of the whole recording (0–32767). */
   rms: number;
@@ -53,7 +54,7 @@ export function toneReport(samples: Int16Array, frequency: number, rate = 8000):
     windows++;
     // Goertzel power relative to the window's energy: near 1 for a pure tone.
     const power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((n / 2) * Math.max(energy, 1));
-    if (energy > n * 100 * 100 && power > 0.6) toneWindows++;
+    if (energy > n * 100 * 100 && power > 0.25) toneWindows++;
   }
   return { toneWindows: windows ? toneWindows / windows : 0, rms: Math.sqrt(total / Math.max(1, samples.length)), windows };
 }
@@ -185,6 +186,51 @@ export function agentSpeakingScenario(frequency: number): string {
   const pcap = tonePcap(frequency, 60);
   const scenario = base.replace('  <label id="in-call"/>', `  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>\n  <label id="in-call"/>`);
   const file = join(mkdtempSync(join(tmpdir(), 'rexian-scenario-')), 'agent-speaking.xml');
+  writeFileSync(file, scenario);
+  return file;
+}
+
+/** G.711 A-law to a 16-bit sample. */
+function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a & 0x70) >> 4;
+  let value = (a & 0x0f) << 4;
+  value = exponent === 0 ? value + 8 : ((value + 0x108) << (exponent - 1));
+  return a & 0x80 ? value : -value;
+}
+
+/**
+ * An ear in place of a phone's speaker: a UDP socket that receives the RTP Asterisk sends
+ * to a phone. Needed where a snoop cannot tell (Asterisk's spies see a channel's audio
+ * before whispers are mixed in). The phone's SDP must point here and the phone must send
+ * no RTP of its own (symmetric RTP would otherwise follow its source address).
+ */
+export async function rtpEar(port: number): Promise<{ hear(ms: number, frequency: number): Promise<ToneReport>; close(): void }> {
+  const socket = createSocket('udp4');
+  let collecting: number[] | undefined;
+  socket.on('message', (packet) => {
+    if (!collecting || packet.length <= 12 || (packet[1]! & 0x7f) !== 8) return;
+    const cc = packet[0]! & 0x0f;
+    for (let i = 12 + cc * 4; i < packet.length; i++) collecting.push(alawToLinear(packet[i]!));
+  });
+  await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
+  return {
+    async hear(ms, frequency) {
+      collecting = [];
+      await sleep(ms);
+      const samples = Int16Array.from(collecting);
+      collecting = undefined;
+      return toneReport(samples, frequency);
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** An agent's phone that answers, sends nothing, and has Asterisk send its audio to `earPort`. */
+export function agentListeningScenario(earPort: number): string {
+  const base = readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8');
+  const scenario = base.replaceAll('m=audio [media_port] RTP/AVP 8 101', `m=audio ${earPort} RTP/AVP 8 101`).replaceAll('c=IN IP[media_ip_type] [media_ip]', 'c=IN IP4 127.0.0.1');
+  const file = join(mkdtempSync(join(tmpdir(), 'rexian-scenario-')), 'agent-listening.xml');
   writeFileSync(file, scenario);
   return file;
 }

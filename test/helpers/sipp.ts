@@ -98,7 +98,7 @@ export function startLine(text: string): string {
   return lines.find((l) => /^(SIP\/2\.0 \d{3}|[A-Z]+ sip:)/.test(l)) ?? '';
 }
 
-export type CitizenStep = { pauseMs: number } | { key: string };
+export type CitizenStep = { pauseMs: number } | { key: string } | { pcap: string };
 
 /**
  * Writes a SIPp scenario for a citizen who dials, then presses keys (RFC 2833, from the
@@ -111,7 +111,9 @@ export function citizenScenario(steps: CitizenStep[], end: { hangUpAfterMs: numb
   let presses = 0;
   const body = steps.map((s) => ('key' in s
     ? `  <nop><action><exec play_pcap_audio="${dtmfPcap(s.key, presses++)}"/></action></nop>\n  <pause milliseconds="300"/>\n`
-    : `  <pause milliseconds="${s.pauseMs}"/>\n`)).join('');
+    : 'pcap' in s
+      ? `  <nop><action><exec play_pcap_audio="${s.pcap}"/></action></nop>\n` // plays on while the call goes on
+      : `  <pause milliseconds="${s.pauseMs}"/>\n`)).join('');
   const finish = end === 'wait-for-bye' ? tail : `  <pause milliseconds="${end.hangUpAfterMs}"/>
   <send retrans="500">
     <![CDATA[

@@ -118,7 +118,8 @@ t.test('/docs/json documents every route', async (t) => {
     ['/api/agents/{id}/history', 'get'], ['/api/agents/{id}/login', 'post'], ['/api/agents/{id}/logout', 'post'],
     ['/api/agents/{id}/ready', 'post'], ['/api/agents/{id}/not-ready', 'post'], ['/api/agents/{id}/end-wrap-up', 'post'],
     ['/api/agents/{id}/call/hold', 'post'], ['/api/agents/{id}/call/resume', 'post'], ['/api/agents/{id}/call/hangup', 'post'],
-    ['/api/agents/{id}/call/emergency', 'post'],
+    ['/api/agents/{id}/call/emergency', 'post'], ['/api/calls', 'get'], ['/api/calls/{callId}/supervise', 'post'],
+    ['/api/calls/{callId}/supervise', 'delete'], ['/api/calls/{callId}/supervise/mode', 'post'], ['/api/calls/{callId}/take-over', 'post'],
     ['/api/queues', 'get'], ['/api/queues/{id}', 'get'], ['/api/flows', 'get'], ['/healthz', 'get'], ['/readyz', 'get'],
   ];
   for (const [path, method] of expected) t.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`);

@@ -1,0 +1,190 @@
+// Supervisors on live calls: monitor (listen to both sides), whisper (only the agent hears
+// the supervisor), barge (everyone hears everyone), switch between them during the call,
+// and take over (the agent drops, the supervisor stays with the citizen).
+//
+// Built from ARI pieces: the supervisor's phone is rung with a channel id of our own; for
+// monitor and whisper it meets, in a private mixing bridge, a snoop channel on the agent's
+// leg (spy both ways; whisper "out" sends the supervisor's voice to the agent only). Barge
+// moves the supervisor's channel into the call's talk bridge. A snoop's directions are fixed
+// when it is made, so switching mode replaces the snoop. Every action is audited.
+import type { Logger } from 'pino';
+import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import type { AcdService } from '../acd/service.js';
+import type { Call } from '../calls/call.js';
+import type { CallService } from '../calls/service.js';
+import { RexianError } from '../errors/index.js';
+import type { Redis } from '../store/redis.js';
+
+export type SupervisionMode = 'monitor' | 'whisper' | 'barge';
+
+interface SupervisionState {
+  supervisor: string;
+  phone: string;
+  leg: string;
+  mode: SupervisionMode;
+  bridge: string;
+  snoop?: string;
+  joined: boolean;
+  count: number;
+  takenOver?: boolean;
+}
+
+export interface SupervisionDeps {
+  ari: AriClient;
+  calls: CallService;
+  acd: AcdService;
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+}
+
+export class SupervisionService {
+  constructor(private readonly deps: SupervisionDeps) {}
+
+  private state(call: Call): SupervisionState | undefined {
+    return call.flow.supervision as SupervisionState | undefined;
+  }
+
+  private async save(call: Call, patch: Partial<SupervisionState> | undefined): Promise<void> {
+    await call.updateFlow({ supervision: patch === undefined ? undefined : { ...this.state(call), ...patch } });
+  }
+
+  private async audit(who: string, action: string, call: Call, details: Record<string, unknown>): Promise<void> {
+    const at = new Date().toISOString();
+    const fields = Object.entries({ who, action, callId: call.id, at, ...details }).flatMap(([k, v]) => [k, String(v ?? '')]);
+    await this.deps.redis.xadd(`${this.deps.prefix}:audit`, 'MAXLEN', '~', 1_000_000, '*', ...fields);
+    call.log.warn({ supervisor: who, action, ...details }, 'supervision');
+  }
+
+  /** Runs a supervision action in the call's order; the call must be on this controller. */
+  private run<T>(callId: string, task: (call: Call) => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const queued = this.deps.calls.run(callId, async (call) => {
+        try { resolve(await task(call)); } catch (err) { reject(err); }
+      });
+      if (!queued) reject(new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404));
+    });
+  }
+
+  /** Rings the supervisor's phone; they join in `mode` when they answer. */
+  start(callId: string, supervisor: string, phone: string, mode: SupervisionMode): Promise<Record<string, unknown>> {
+    return this.run(callId, async (call) => {
+      const talk = this.deps.acd.talkOf(call);
+      if (!talk) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is not connected to an agent`, { callId }, 409);
+      if (this.state(call)) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is already supervised by ${this.state(call)!.supervisor}`, { callId }, 409);
+      const leg = `${callId}-s1`;
+      await this.save(call, { supervisor, phone, leg, mode, bridge: `${callId}-sup`, joined: false, count: 1 });
+      await this.deps.calls.attachLeg(call, leg);
+      await this.audit(supervisor, 'start', call, { mode, agentId: talk.agentId, phone });
+      await this.deps.ari.originate({ channelId: leg, endpoint: `PJSIP/agent-${phone}`, callerId: `"监听" <${call.state.did}>`, timeout: 30, appArgs: `agent-leg,${callId}` });
+      return { callId, supervisorChannel: leg, mode };
+    });
+  }
+
+  setMode(callId: string, supervisor: string, mode: SupervisionMode): Promise<Record<string, unknown>> {
+    return this.run(callId, async (call) => {
+      const s = this.mine(call, supervisor);
+      await this.audit(supervisor, 'mode', call, { from: s.mode, mode, agentId: this.deps.acd.talkOf(call)?.agentId });
+      await this.save(call, { mode });
+      if (s.joined) await this.place(call, { ...s, mode });
+      return { callId, mode };
+    });
+  }
+
+  /** The supervisor takes the call: into the talk bridge, then the agent's leg is dropped. */
+  takeOver(callId: string, supervisor: string): Promise<Record<string, unknown>> {
+    return this.run(callId, async (call) => {
+      const s = this.mine(call, supervisor);
+      if (!s.joined) throw new RexianError('REXIAN_AGENT_STATE', 'the supervisor has not answered yet', { callId }, 409);
+      const talk = this.deps.acd.talkOf(call)!;
+      await this.audit(supervisor, 'take-over', call, { agentId: talk.agentId });
+      await this.place(call, { ...s, mode: 'barge' });
+      await this.save(call, { mode: 'barge', takenOver: true });
+      await this.deps.acd.releaseAgent(call);
+      return { callId, takenOverFrom: talk.agentId };
+    });
+  }
+
+  stop(callId: string, supervisor: string): Promise<Record<string, unknown>> {
+    return this.run(callId, async (call) => {
+      const s = this.mine(call, supervisor);
+      await this.audit(supervisor, 'stop', call, { mode: s.mode });
+      await this.teardown(call, s);
+      return { callId, stopped: true };
+    });
+  }
+
+  private mine(call: Call, supervisor: string): SupervisionState {
+    const s = this.state(call);
+    if (!s) throw new RexianError('REXIAN_NOT_FOUND', `call ${call.id} is not being supervised`, { callId: call.id }, 404);
+    if (s.supervisor !== supervisor) throw new RexianError('REXIAN_FORBIDDEN', `call ${call.id} is supervised by ${s.supervisor}`, { callId: call.id }, 403);
+    return s;
+  }
+
+  /** Puts the supervisor's channel where its mode wants it. */
+  private async place(call: Call, s: SupervisionState): Promise<void> {
+    const talk = this.deps.acd.talkOf(call);
+    if (!talk) return;
+    const ari = call.ari;
+    if (s.snoop) {
+      await ari.request('DELETE', `/channels/${s.snoop}`).catch(() => undefined);
+      await this.save(call, { snoop: undefined });
+    }
+    if (s.mode === 'barge') {
+      await ari.request('POST', `/bridges/${s.bridge}/removeChannel`, { channel: s.leg }).catch(() => undefined);
+      await ari.request('POST', `/bridges/${talk.bridgeId}/addChannel`, { channel: s.leg });
+      return;
+    }
+    await ari.request('POST', `/bridges/${talk.bridgeId}/removeChannel`, { channel: s.leg }).catch(() => undefined);
+    await ari.ensureBridge(s.bridge, 'mixing', `supervise ${call.id}`);
+    const count = s.count + 1;
+    const snoop = `${call.id}-sn${count}`;
+    await this.save(call, { snoop, count });
+    await this.deps.calls.attachLeg(call, snoop);
+    // spy both: the supervisor hears citizen and agent. whisper out: what the supervisor
+    // says is mixed into what the agent hears, and only that.
+    await ari.request('POST', `/channels/${talk.agentLeg}/snoop/${snoop}`, {
+      app: this.deps.ari.app, appArgs: `agent-leg,${call.id}`, spy: 'both', whisper: s.mode === 'whisper' ? 'out' : 'none',
+    });
+    await ari.request('POST', `/bridges/${s.bridge}/addChannel`, { channel: s.leg });
+  }
+
+  private async teardown(call: Call, s: SupervisionState): Promise<void> {
+    await this.save(call, undefined);
+    if (s.snoop) {
+      await this.deps.calls.detachLeg(call, s.snoop);
+      await call.ari.request('DELETE', `/channels/${s.snoop}`).catch(() => undefined);
+    }
+    await this.deps.calls.detachLeg(call, s.leg);
+    await call.ari.request('DELETE', `/channels/${s.leg}`).catch(() => undefined);
+    await call.ari.request('DELETE', `/bridges/${s.bridge}`).catch(() => undefined);
+  }
+
+  /** ARI events of the supervisor's and the snoop's channels; true when handled. */
+  async onEvent(call: Call, event: AriEvent): Promise<boolean> {
+    const s = this.state(call);
+    const channelId = event.channel?.id;
+    if (!s || !channelId) return false;
+    if (channelId === s.snoop) {
+      if (event.type === 'StasisStart') await call.ari.request('POST', `/bridges/${s.bridge}/addChannel`, { channel: s.snoop });
+      return true;
+    }
+    if (channelId !== s.leg) return false;
+    if (event.type === 'StasisStart' && !s.joined) {
+      await this.save(call, { joined: true });
+      call.log.info({ supervisor: s.supervisor, mode: s.mode }, 'supervisor joined');
+      await this.place(call, { ...s, joined: true });
+    } else if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
+      await this.teardown(call, s);
+      call.log.info({ supervisor: s.supervisor, takenOver: s.takenOver ?? false }, 'supervisor left');
+      // After a take-over the supervisor was the citizen's last party.
+      if (s.takenOver) await call.hangup();
+    }
+    return true;
+  }
+
+  async onEnd(call: Call): Promise<void> {
+    const s = this.state(call);
+    if (s) await this.teardown(call, s);
+  }
+}
