@@ -4,6 +4,7 @@
 // so tests and scale-out can run several side by side.
 import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -85,6 +86,7 @@ export class AsteriskInstance {
     if (!existsSync(join(o.chroot, 'usr/sbin/asterisk'))) {
       throw new RexianError('REXIAN_ASTERISK_INSTANCE', `no Asterisk in ${o.chroot}: build the chroot first (scripts/asterisk-chroot.sh)`, { chroot: o.chroot });
     }
+    ensureChrootHosts(o.chroot);
     const etc = join(this.hostDir, 'etc');
     for (const sub of ['etc', 'lib/keys', 'spool/recording', 'spool/monitor', 'run', 'log', 'cache']) mkdirSync(join(this.hostDir, sub), { recursive: true });
     // Debian's defaults first (features, indications, codecs …), then ours on top.
@@ -285,6 +287,19 @@ async function exited(pid: number, timeoutMs: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
+}
+
+/**
+ * mmdebstrap leaves the chroot without /etc/hosts, so Asterisk's lookups of "localhost" and
+ * of this machine's name (it looks both up on the first call) go to DNS, which can be slow
+ * or silent: the first call then stalls. Name them locally.
+ */
+function ensureChrootHosts(chroot: string): void {
+  const file = join(chroot, 'etc/hosts');
+  const name = hostname();
+  const wanted = `127.0.0.1\tlocalhost ${name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+  if (existsSync(file) && readFileSync(file, 'utf8').split(/\s+/).includes(name)) return;
+  writeFileSync(file, `# written by rexian (src/asterisk/instance.ts)\n${wanted}${existsSync(file) ? readFileSync(file, 'utf8') : ''}`);
 }
 
 /** Every instance directory in a chroot, for `rexian asterisk status`. */
