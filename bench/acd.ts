@@ -8,8 +8,7 @@
 //     in process, against real Redis.
 // The last line printed is one JSON object with the headline figures.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { averageSpeedOfAnswer, serviceLevel } from '../src/acd/erlang-c.js';
@@ -20,6 +19,7 @@ import { citizen, startAcdLab, type AcdLab, type LabAgent } from '../test/helper
 import { ControllerProcess } from '../test/helpers/controller.js';
 import { deleteKeys, sleep, until } from '../test/helpers/lab.js';
 import type { RunningSipp } from '../test/helpers/sipp.js';
+import { scratchDir } from '../test/helpers/scratch.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 20);
@@ -110,7 +110,7 @@ function exponential(mean: number): number {
 }
 
 async function loadVsErlangC(): Promise<Record<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'rexian-bench-'));
+  const dir = scratchDir('bench');
   // The agent's phone talks for a time read per call from an injection file, which holds
   // exponential samples drawn here (SIPp's own distributions need a GSL build).
   const scenario = join(dir, 'agent-exp.xml');

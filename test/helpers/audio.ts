@@ -3,13 +3,13 @@
 // whisper "in", playing tone:F) is then looked for with a Goertzel filter.
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import type { Lab } from './lab.js';
 import { sleep, until } from './lab.js';
+import { scratchDir } from './scratch.js';
 
 /** Reads an 8 kHz, 16-bit mono WAV (what Asterisk writes for format=wav). */
 export function readWav(file: string): Int16Array {
@@ -132,7 +132,7 @@ function alaw(sample: number): number {
  * phone that "speaks" a known frequency, so a test can tell who hears whom.
  */
 export function tonePcap(frequency: number, seconds: number): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'rexian-tone-')), `tone-${frequency}.pcap`);
+  const file = join(scratchDir('tone'), `tone-${frequency}.pcap`);
   const packets = Math.round(seconds * 50);
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
@@ -185,7 +185,7 @@ export function agentSpeakingScenario(frequency: number): string {
   const base = readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8');
   const pcap = tonePcap(frequency, 60);
   const scenario = base.replace('  <label id="in-call"/>', `  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>\n  <label id="in-call"/>`);
-  const file = join(mkdtempSync(join(tmpdir(), 'rexian-scenario-')), 'agent-speaking.xml');
+  const file = join(scratchDir('scenario'), 'agent-speaking.xml');
   writeFileSync(file, scenario);
   return file;
 }
@@ -230,7 +230,7 @@ export async function rtpEar(port: number): Promise<{ hear(ms: number, frequency
 export function agentListeningScenario(earPort: number): string {
   const base = readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8');
   const scenario = base.replaceAll('m=audio [media_port] RTP/AVP 8 101', `m=audio ${earPort} RTP/AVP 8 101`).replaceAll('c=IN IP[media_ip_type] [media_ip]', 'c=IN IP4 127.0.0.1');
-  const file = join(mkdtempSync(join(tmpdir(), 'rexian-scenario-')), 'agent-listening.xml');
+  const file = join(scratchDir('scenario'), 'agent-listening.xml');
   writeFileSync(file, scenario);
   return file;
 }

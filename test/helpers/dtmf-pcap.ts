@@ -2,11 +2,11 @@
 // from key 0 to key 9. Played as they are, "9 then 1" sends 1 with an older sequence number
 // and Asterisk drops it as a stale packet. This rewrites a key's pcap for the n-th press of a
 // call so sequence numbers and timestamps only ever go up.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rexian-dtmf-'));
+const dir = scratchDir('dtmf');
 
 export function dtmfPcap(key: string, pressIndex: number): string {
   const name = key === '*' ? 'star' : key === '#' ? 'pound' : key;

@@ -66,6 +66,8 @@ export async function startLab(name: string, slot: number, options: { agents?: A
 
   const prefix = options.prefix ?? `rexian-test:${name}:${randomBytes(4).toString('hex')}`;
   const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  // Keys an aborted run of this lab left behind (its teardown never ran).
+  await deleteKeys(redis, `rexian-test:${name}`);
   const env: Record<string, string> = {
     REXIAN_HTTP_PORT: String(ports.controller),
     REXIAN_ARI_URL: asterisk.ariUrl,

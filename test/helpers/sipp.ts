@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { dtmfPcap } from './dtmf-pcap.js';
+import { scratchDir } from './scratch.js';
 
 export interface SippOptions {
   scenario: string;
@@ -131,7 +132,7 @@ export function citizenScenario(steps: CitizenStep[], end: { hangUpAfterMs: numb
   <recv response="200" crlf="true"/>
 </scenario>
 `;
-  const file = join(mkdtempSync(join(tmpdir(), 'rexian-scenario-')), 'citizen.xml');
+  const file = join(scratchDir('scenario'), 'citizen.xml');
   writeFileSync(file, head + body + finish);
   return file;
 }

@@ -17,7 +17,7 @@ let ctlA: ControllerProcess;
 let ctlB: ControllerProcess;
 
 t.before(async () => {
-  const prefix = `rexian-test:two:${randomBytes(4).toString('hex')}`;
+  const prefix = `rexian-test:two-a:${randomBytes(4).toString('hex')}`; // cleared with lab two-a's leftovers
   labA = await startAcdLab('two-a', 8, agents, { prefix });
   labB = await startAcdLab('two-b', 9, agents, { prefix, phonesOfSlot: 8 });
   ctlA = new ControllerProcess(labA.lab.env, labA.lab.ports.controller).start();

@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isRexianError } from '../../src/errors/index.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const secrets = { REXIAN_ARI_PASSWORD: 'ari-secret-1', REXIAN_AMI_PASSWORD: 'ami-secret-1' };
-const dir = mkdtempSync(join(tmpdir(), 'rexian-config-'));
+const dir = scratchDir('config');
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { flowSchema } from '../../src/ivr/flow-schema.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function rexian(...args: string[]) {
   return spawnSync(process.execPath, [join(repoRoot, 'bin/rexian.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
@@ -17,7 +17,7 @@ t.test('rexian flow lint passes on the shipped flows', async (t) => {
 });
 
 t.test('rexian flow lint fails with file:line:col on a broken copy', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'rexian-flows-'));
+  const dir = scratchDir('flows');
   cpSync(join(repoRoot, 'ivr-flows'), dir, { recursive: true });
   const file = join(dir, 'main-12345.yaml');
   writeFileSync(file, readFileSync(file, 'utf8').replace('"1": enterprise', '"1": enterprse'));
@@ -40,7 +40,7 @@ t.test('rexian flow simulate prints the path and the outcome as JSON', async (t)
 });
 
 t.test('rexian flow graph draws an SVG', async (t) => {
-  const out = join(mkdtempSync(join(tmpdir(), 'rexian-graph-')), 'main.svg');
+  const out = join(scratchDir('graph'), 'main.svg');
   const run = rexian('flow', 'graph', 'ivr-flows/main-12345.yaml', '-o', out);
   t.equal(run.status, 0, run.stderr);
   t.ok(existsSync(out));

@@ -1,7 +1,6 @@
 // Random and truncated flow files must never crash loading or linting: an editor saving a
 // half-written file at night must get errors, not a dead controller.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { join } from 'node:path';
 import t from 'tap';
@@ -10,6 +9,7 @@ import { lintFlows } from '../../src/ivr/lint.js';
 import { parseFlow, type LoadedFlow } from '../../src/ivr/loader.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
 import { lintContext } from '../helpers/flows.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 // A small seeded generator, so a failure can be replayed.
 function rng(seed: number): () => number {
@@ -58,7 +58,7 @@ t.test('2,000 mutated and truncated flow files load or fail with issues, never t
 });
 
 t.test('the service keeps its flows while a directory fills with garbage, and serves the good ones', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'rexian-fuzz-flows-'));
+  const dir = scratchDir('fuzz-flows');
   cpSync(join(repoRoot, 'ivr-flows'), dir, { recursive: true });
   const registry = new FlowRegistry({
     flowsDir: dir, queuesFile: join(repoRoot, 'sip-config/queues.yaml'),

@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { preparePrompt } from '../../src/ivr/prompts.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function soxi(file: string, flag: string): string {
   return execFileSync('soxi', [flag, file], { encoding: 'utf8' }).trim();
 }
 
 t.test('a text prompt is synthesized once to 8 kHz mono WAV, named by its content', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'rexian-prompts-'));
+  const dir = scratchDir('prompts');
   const paths = { dir, asteriskDir: '/srv/asterisk-view', recordedDir: join(dir, 'recorded') };
   const media = await preparePrompt(paths, 'welcome', '您好，欢迎致电12345。');
   t.match(media, /^\/srv\/asterisk-view\/tts-[0-9a-f]{16}$/, 'the path is given as Asterisk sees it, without extension');
@@ -25,8 +25,8 @@ t.test('a text prompt is synthesized once to 8 kHz mono WAV, named by its conten
 });
 
 t.test('a recorded file with the prompt name overrides the text and is converted to 8 kHz', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'rexian-prompts-'));
-  const recordedDir = mkdtempSync(join(tmpdir(), 'rexian-recorded-'));
+  const dir = scratchDir('prompts');
+  const recordedDir = scratchDir('recorded');
   execFileSync('sox', ['-n', '-r', '16000', '-c', '2', join(recordedDir, 'welcome.wav'), 'synth', '1.5', 'sine', '440']);
   const media = await preparePrompt({ dir, asteriskDir: '/p', recordedDir }, 'welcome', 'ignored text');
   t.match(media, /^\/p\/rec-welcome-[0-9a-f]{16}$/);
