@@ -15,7 +15,7 @@ import { averageSpeedOfAnswer, serviceLevel } from '../src/acd/erlang-c.js';
 import { Router } from '../src/acd/router.js';
 import { WaitingList } from '../src/acd/waiting.js';
 import { observeAmi } from '../test/helpers/ami-observer.js';
-import { citizen, startAcdLab, type AcdLab, type LabAgent } from '../test/helpers/acd-lab.js';
+import { acdQueuesWith, citizen, startAcdLab, type AcdLab, type LabAgent } from '../test/helpers/acd-lab.js';
 import { ControllerProcess } from '../test/helpers/controller.js';
 import { deleteKeys, sleep, until } from '../test/helpers/lab.js';
 import type { RunningSipp } from '../test/helpers/sipp.js';
@@ -165,19 +165,11 @@ async function loadVsErlangC(): Promise<Record<string, number>> {
   }
 }
 
-const LOAD_QUEUES = `defaults:
-  ringSeconds: 10
+const LOAD_QUEUES = acdQueuesWith(`  ringSeconds: 10
   wrapUpSeconds: 0
   announce: { firstAfterSeconds: 0, everySeconds: 0 }
   callbackAfterEstimatedWaitSeconds: 0
-  afterCallFlow: ""
-queues:
-  general: { name: 综合, skills: [general] }
-  special: { name: 专项, skills: [special] }
-  cbq: { name: 回拨, skills: [cbskill] }
-  svq: { name: 评价, skills: [svskill] }
-  tiny: { name: 小, skills: [general] }
-`;
+  afterCallFlow: ""`);
 
 // ---- 3. routing cost at scale --------------------------------------------------------------
 

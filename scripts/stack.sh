@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run up` / `npm run down`: the whole local stack. up installs what is missing, starts
 # Redis and PostgreSQL if they are not running, Asterisk 22 in its chroot and the
-# controller, places a test call to 12345, and prints how to register a softphone.
+# controller, places a test call to 12345, prints today's report with that call in it, and
+# how to register a softphone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -69,6 +70,18 @@ up() {
     else
       echo "rexian: the test call failed; see $logfile" >&2; exit 1
     fi
+    # The call's record goes through the outbox into PostgreSQL; today's report shows it.
+    today=$(TZ=Asia/Shanghai date +%F)
+    report=""
+    for _ in $(seq 50); do
+      report=$(curl -fsS -H "authorization: Bearer $REXIAN_ADMIN_TOKEN" \
+        "http://127.0.0.1:$http_port/api/reports/daily?date=$today&by=line&format=csv" 2>/dev/null) || true
+      grep -q '^total,[1-9]' <<<"$report" && break
+      sleep 0.2
+    done
+    grep -q '^total,[1-9]' <<<"$report" || { echo "rexian: the test call's record did not reach PostgreSQL; see $logfile" >&2; exit 1; }
+    echo "rexian: today's report by line (GET /api/reports/daily?date=$today&by=line&format=csv):"
+    grep -v '^#' <<<"$report" | sed 's/^\xEF\xBB\xBF//' | cut -d, -f1-10
   fi
   cat <<MSG
 

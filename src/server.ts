@@ -1,5 +1,5 @@
 // Wires the domains together; nothing else does.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerErrorHandler } from './api/errors.js';
 import { registerHealthRoutes } from './api/health.js';
@@ -10,16 +10,39 @@ import type { Call } from './calls/call.js';
 import type { AriEvent } from './asterisk/ari.js';
 import { SupervisionService } from './supervision/service.js';
 import { registerSupervisionRoutes } from './supervision/routes.js';
-import { CallStore } from './calls/store.js';
+import { asteriskScope, CallStore } from './calls/store.js';
+import { CallForwarder } from './api/forward.js';
+import { RexianError } from './errors/index.js';
+import pg from 'pg';
+import { join } from 'node:path';
+import { repoRoot } from './asterisk/instance.js';
+import { buildCallRecord } from './records/call-record.js';
+import { RecordOutbox, RecordWriter } from './records/outbox.js';
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config/index.js';
 import { AgentDesk } from './acd/agents.js';
-import { QueueStats } from './acd/figures.js';
+import { overallFigures, QueueStats } from './acd/figures.js';
 import { parseQueueConfig, type QueueConfig } from './acd/queue-config.js';
 import { AgentProvisioning } from './acd/provisioning.js';
+import { parseWindows, type WindowDirectory } from './acd/windows.js';
+import { SurveyAnswers } from './ivr/surveys.js';
+import { RecordingService } from './recording/service.js';
+import { registerRecordingRoutes } from './recording/routes.js';
+import { registerMetricsRoute } from './metrics/routes.js';
+import { registerReportRoutes } from './reports/routes.js';
+import { buildStaffing } from './reports/staffing.js';
+import { Dialer } from './dialer/service.js';
+import { BindingStore } from './masking/bindings.js';
+import { parsePool, type VirtualPool } from './masking/pool.js';
+import { registerMaskingRoutes } from './masking/routes.js';
+import { MaskedCalls } from './masking/calls.js';
+import { DialerTasks } from './dialer/tasks.js';
+import { registerDialerRoutes } from './dialer/routes.js';
 import { mergeRoster, parseRoster, type AgentDefinition, type Roster } from './acd/roster.js';
 import { allFigures, registerAcdRoutes } from './acd/routes.js';
 import { Router } from './acd/router.js';
 import { AcdService } from './acd/service.js';
+import { WaitingList } from './acd/waiting.js';
 import { registerEventStream } from './api/events.js';
 import { Authenticator, requireRole } from './api/auth.js';
 import { registerApiDocs } from './api/docs.js';
@@ -52,6 +75,9 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   }, logger, redisVersionStore(redis, prefix));
   registry.reload();
   if (registry.calendarProblem) throw new Error(`cannot start without a working calendar: ${registry.calendarProblem}`);
+  if (config.dialer.enabled && !registry.calendar.scheduleNames.includes(config.dialer.hours)) {
+    throw new RexianError('REXIAN_CONFIG_INVALID', `dialer.hours names schedule "${config.dialer.hours}", which the calendar does not have (it has: ${registry.calendar.scheduleNames.join(', ')})`, { key: 'dialer.hours' });
+  }
   registry.watch();
 
   // Queues and roster: a broken edit is refused at start; while running, the last good
@@ -60,6 +86,8 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   let fileRoster: Roster = parseRoster(config.acd.agents);
   let apiAgents: AgentDefinition[] = [];
   let roster: Roster = fileRoster;
+  let windows: WindowDirectory = parseWindows(config.acd.windows);
+  let virtualPool: VirtualPool = parsePool(config.acd.virtualNumbers ?? 'sip-config/virtual-numbers.yaml');
 
   const ari = new AriClient({ ...config.ari, logger });
   const ami = new AmiClient({ ...config.ami, logger });
@@ -67,9 +95,18 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   const callbacks = new CallbackTasks(redis, prefix);
   const router = new Router(redis, prefix);
   const stats = new QueueStats(redis, prefix);
+  // Call records: into the Redis outbox when a call ends, into PostgreSQL by the writer.
+  const pool = new pg.Pool({ connectionString: config.postgres.url, max: 4, connectionTimeoutMillis: 3_000 });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'PostgreSQL connection lost'));
+  const outbox = new RecordOutbox(redis, prefix);
+  const scope = asteriskScope(config.ari.url);
+  const controllerId = `ctl-${randomBytes(5).toString('hex')}`;
+  const recordings = new RecordingService(ari, redis, prefix, scope, controllerId, config.recording, logger);
   const acd = new AcdService({
-    ari, router, stats, redis, prefix, callbacks, logger,
-    queues: () => queueConfig, roster: () => roster,
+    controllerId,
+    ari, router, stats, redis, prefix, callbacks, logger, waiting: new WaitingList(redis, prefix), recordings,
+    queues: () => queueConfig, roster: () => roster, windows: () => windows,
+    advertiseUrl: config.http.advertiseUrl ?? `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`,
     speak: (text) => prompts.resolve({ text }),
   });
   const provisioning = new AgentProvisioning(ari, redis, prefix, config.acd.agentSipSecret, logger);
@@ -81,20 +118,48 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   // Agents pushed into Asterisk are lost when it restarts: push them on every connect.
   ari.on('connected', () => void provisioning.pushAll());
   const legHandlers: Array<{ onEvent(call: Call, event: AriEvent): Promise<boolean>; onEnd(call: Call): Promise<void> }> = [];
-  const runner = new IvrRunner({ registry, prompts, acd, callbacks, logger, legHandlers });
-  const calls = new CallService(ari, new CallStore(redis, prefix), runner, logger);
+  const bindings = new BindingStore(redis, prefix, () => virtualPool.numbers, { get ttlHours() { return virtualPool.ttlHours; }, get maxCalls() { return virtualPool.maxCallsPerBinding; } });
+  let calls: CallService | undefined;
+  const masking: MaskedCalls = new MaskedCalls({
+    bindings, isVirtual: (did) => virtualPool.numbers.includes(did), calls: () => calls!, recordings, logger,
+    toHotline: (call, prompt): Promise<void> => runner.divertToHotline(call, prompt),
+  });
+  legHandlers.push(masking);
+  const runner: IvrRunner = new IvrRunner({ registry, prompts, acd, callbacks, surveys: new SurveyAnswers(redis, prefix), outboundFlow: config.dialer.flow, masking, logger, legHandlers });
+  calls = new CallService(ari, new CallStore(redis, prefix, scope), runner, logger, controllerId,
+    (state, reason) => outbox.add(buildCallRecord(state, new Date(), reason)));
+  const forwarder = new CallForwarder({ calls, router, redis, prefix });
+  const writer = new RecordWriter(redis, outbox, pool, logger.child({ domain: 'records' }), {
+    consumer: controllerId, migrationsDir: join(repoRoot, 'migrations'),
+    isAlive: async (id) => (await redis.exists(`${prefix}:controller:${id}`)) === 1,
+  });
   acd.bindCalls(calls);
   const supervision = new SupervisionService({ ari, calls, acd, redis, prefix, logger });
   legHandlers.push(supervision);
   const figures = () => allFigures(acd, stats, desk, () => [...queueConfig.queues.keys()]);
 
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true }) as unknown as FastifyInstance;
+  // Per-request lines are off: routes log what they did, with the call and the caller.
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
   registerErrorHandler(app);
   await registerApiDocs(app);
   const authn = new Authenticator(config.auth);
   registerFlowRoutes(app, registry, requireRole(authn, 'ops'));
-  registerAcdRoutes(app, desk, acd, figures, authn);
-  registerSupervisionRoutes(app, supervision, calls, (id) => desk.teamOf(id), authn);
+  registerAcdRoutes(app, desk, acd, figures, authn, () => windows, forwarder);
+  registerRecordingRoutes(app, recordings, (id) => desk.teamOf(id), authn, forwarder);
+  const dialerTasks = new DialerTasks(redis, prefix);
+  const dialer = new Dialer({
+    ari, acd, redis, virtualNumberOf: async (id) => (await bindings.get(id))?.x, prefix, tasks: dialerTasks, callbacksKey: callbacks.key, calendar: () => registry.calendar, config: config.dialer,
+    outbox, logger, consumer: controllerId,
+  });
+  registerDialerRoutes(app, dialerTasks, authn);
+  registerMaskingRoutes(app, bindings, authn);
+  registerReportRoutes(app, pool, authn, (queue, date) => buildStaffing(pool, redis, prefix, acd.queue(queue), date));
+  registerMetricsRoute(app, {
+    phases: () => calls.list().map((c) => (c.flow.acd as { phase?: string } | undefined)?.phase ?? 'ivr'),
+    figures, agents: () => desk.list(), ariConnected: () => ari.connected, amiConnected: () => ami.connected,
+    outboxLength: () => redis.xlen(outbox.key),
+  }, authn);
+  registerSupervisionRoutes(app, supervision, calls, (id) => desk.teamOf(id), authn, forwarder);
   const events = registerEventStream(app, { authn, allowedOrigins: config.http.allowedOrigins ?? [], teamOf: (id) => desk.teamOf(id) });
   acd.on('agent', (event: Record<string, unknown>) => events.publish({ ...event, type: `agent.${String(event.type)}` }));
   let figuresTimer: NodeJS.Timeout | undefined;
@@ -103,13 +168,17 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
     try {
       const nextQueues = parseQueueConfig(config.flows.queues);
       const nextRoster = parseRoster(config.acd.agents);
+      const nextWindows = parseWindows(config.acd.windows);
+      const nextPool = parsePool(config.acd.virtualNumbers ?? 'sip-config/virtual-numbers.yaml');
       queueConfig = nextQueues;
       fileRoster = nextRoster;
+      windows = nextWindows;
+      virtualPool = nextPool;
       await refreshRoster();
       await desk.sync();
-      logger.info({ queues: queueConfig.queues.size, agents: roster.agents.size }, 'queues and roster reloaded');
+      logger.info({ queues: queueConfig.queues.size, agents: roster.agents.size }, 'queues, roster and windows reloaded');
     } catch (err) {
-      logger.error({ err: (err as Error).message }, 'queues or roster edit rejected; the last good version keeps serving');
+      logger.error({ err: (err as Error).message }, 'queues, roster or windows edit rejected; the last good version keeps serving');
     }
   };
   registerHealthRoutes(app, {
@@ -127,12 +196,19 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
       await refreshRoster();
       await desk.sync();
       await acd.start();
+      recordings.start();
+      await writer.start();
+      await dialer.start();
       process.on('SIGHUP', () => void reloadAcdConfig());
       // Agents another controller added through the API.
       rosterTimer = setInterval(() => void refreshRoster().catch(() => undefined), 5000);
       figuresTimer = setInterval(() => {
         if (events.clients === 0) return;
-        void figures().then((queues) => events.publish({ type: 'queue.figures', queues }), () => undefined);
+        void Promise.all([figures(), desk.list()]).then(([queues, agents]) => {
+          const byState: Record<string, number> = {};
+          for (const a of agents) byState[a.state] = (byState[a.state] ?? 0) + 1;
+          events.publish({ type: 'queue.figures', queues, overall: overallFigures(queues, byState) });
+        }, () => undefined);
       }, 1000);
       ari.start();
       ami.start();
@@ -144,12 +220,16 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
       clearInterval(rosterTimer);
       events.close();
       await acd.stop();
+      recordings.stop();
+      await writer.stop();
+      dialer.stop();
       await app.close();
       await ari.stop();
       calls.stopTimers();
       await calls.drain();
       await ami.stop();
       redis.disconnect();
+      await pool.end().catch(() => undefined);
     },
   };
 }

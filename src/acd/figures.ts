@@ -150,3 +150,44 @@ export class QueueStats {
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
+
+export interface OverallFigures {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  shortAbandoned: number;
+  leftQueue: number;
+  waitingNow: number;
+  longestWaitNowSeconds: number;
+  /** Per threshold any queue targets: answered within it ÷ (answered + abandoned − short abandons) of those queues. */
+  serviceLevel: Array<{ seconds: number; answeredWithin: number; percent: number | null }>;
+  /** Every agent once, by state (a queue's figures count agents who serve several queues in each). */
+  agents: Record<string, number>;
+}
+
+/** The whole hotline at once, for the wallboard: counts add up over queues, each agent once. */
+export function overallFigures(queues: QueueFigures[], agents: Record<string, number>): OverallFigures {
+  const sum = (f: (q: QueueFigures) => number): number => queues.reduce((n, q) => n + f(q), 0);
+  const thresholds = [...new Set(queues.flatMap((q) => q.serviceLevel.map((s) => s.seconds)))].sort((a, b) => a - b);
+  return {
+    offered: sum((q) => q.offered),
+    answered: sum((q) => q.answered),
+    abandoned: sum((q) => q.abandoned),
+    shortAbandoned: sum((q) => q.shortAbandoned),
+    leftQueue: sum((q) => q.leftQueue),
+    waitingNow: sum((q) => q.waitingNow),
+    longestWaitNowSeconds: Math.max(0, ...queues.map((q) => q.longestWaitNowSeconds)),
+    serviceLevel: thresholds.map((seconds) => {
+      const within = queues.filter((q) => q.serviceLevel.some((s) => s.seconds === seconds));
+      const answeredWithin = within.reduce((n, q) => n + q.serviceLevel.find((s) => s.seconds === seconds)!.answeredWithin, 0);
+      const base = within.reduce((n, q) => n + q.answered + q.abandoned - q.shortAbandoned, 0);
+      return { seconds, answeredWithin, percent: base > 0 ? round((100 * answeredWithin) / base) : null };
+    }),
+    agents,
+  };
+}
+
+/** Logged-in samples of a queue's agents for a Shanghai day: `<half hour>:sum` and `<half hour>:n`. */
+export function staffingKey(prefix: string, queue: string, date: string): string {
+  return `${prefix}:staffing:${date}:${queue}`;
+}

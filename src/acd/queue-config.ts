@@ -34,6 +34,10 @@ export interface QueueSettings {
   musicClass: string;
   /** The flow the citizen hears when the agent hangs up first (the satisfaction survey); '' hangs up. */
   afterCallFlow: string;
+  /** Record every conversation with an agent for quality inspection. */
+  record: boolean;
+  /** What the agent's screen and phone show of the caller's number (privacy requests always mask). */
+  callerNumber: 'full' | 'masked';
 }
 
 export interface QueueDefinition extends QueueSettings {
@@ -74,6 +78,8 @@ const settingsProperties = {
   callbackAfterEstimatedWaitSeconds: seconds,
   musicClass: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
   afterCallFlow: { type: 'string', pattern: '^([a-z0-9-]+)?$' },
+  record: { type: 'boolean' },
+  callerNumber: { enum: ['full', 'masked'] },
 } as const;
 
 const skillList = { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, minItems: 1 } as const;
@@ -121,6 +127,8 @@ export const builtInSettings: QueueSettings = {
   callbackAfterEstimatedWaitSeconds: 120,
   musicClass: 'default',
   afterCallFlow: 'survey',
+  record: true,
+  callerNumber: 'full',
 };
 
 interface QueuesFile {

@@ -7,6 +7,9 @@ import type { AgentDesk } from './agents.js';
 import type { QueueFigures, QueueStats } from './figures.js';
 import { agentBodySchema, type AgentDefinition } from './roster.js';
 import type { AcdService } from './service.js';
+import type { TransferTarget } from './call-actions.js';
+import type { WindowDirectory } from './windows.js';
+import type { CallForwarder } from '../api/forward.js';
 
 const agentParams = {
   type: 'object', required: ['id'], additionalProperties: false,
@@ -14,7 +17,20 @@ const agentParams = {
 } as const;
 const security = [{ bearer: [] }];
 
-export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: AcdService, figures: () => Promise<QueueFigures[]>, authn: Authenticator): void {
+/** Where a transfer or consultation goes: exactly one of queue (transfer only), agent, number, window. */
+function targetSchema(withQueue: boolean): object {
+  return {
+    type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+    properties: {
+      ...(withQueue ? { queue: { type: 'string', pattern: '^[a-z0-9-]+$', description: 'queue id' } } : {}),
+      agent: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$', description: 'agent id (must be ready)' },
+      number: { type: 'string', maxLength: 32, description: 'a number on the public trunk (checked by the dial-string rules)' },
+      window: { type: 'string', pattern: '^[a-z0-9-]{1,40}$', description: 'service-centre window id (GET /api/windows)' },
+    },
+  };
+}
+
+export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: AcdService, figures: () => Promise<QueueFigures[]>, authn: Authenticator, windows: () => WindowDirectory, forwarder: CallForwarder): void {
   const anyone = requireRole(authn, 'agent', 'supervisor', 'ops');
   const staff = requireRole(authn, 'supervisor', 'ops');
   const ops = requireRole(authn, 'ops');
@@ -31,8 +47,10 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
     app.post<{ Params: { id: string }; Body: unknown }>(path, {
       preHandler: requireRole(authn, 'agent', 'supervisor'),
       schema: { tags: ['agents'], summary, security, params: agentParams, ...(body ? { body } : {}) },
-    }, async (req) => {
+    }, async (req, reply) => {
       checkAgent(req, req.params.id, false);
+      // An action on the agent's call goes to the controller that holds the call.
+      if (path.includes('/call/') && (await forwarder.forAgent(req, reply, req.params.id))) return reply;
       return run(req.params.id, req.body);
     });
 
@@ -78,12 +96,28 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
   act('Not ready, with a reason code (during a call: when it ends)', '/api/agents/:id/not-ready', (id, body) => desk.notReady(id, (body as { reason: string }).reason),
     { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', pattern: '^[a-z0-9-]+$' } } });
   act('End wrap-up early', '/api/agents/:id/end-wrap-up', (id) => desk.endWrapUp(id));
-  act('Put the citizen on hold (they hear music, the agent silence)', '/api/agents/:id/call/hold', (id) => acd.holdCall(id));
-  act('Take the citizen back from hold', '/api/agents/:id/call/resume', (id) => acd.resumeCall(id));
-  act('End the call (the citizen goes on to the survey)', '/api/agents/:id/call/hangup', (id) => acd.hangupByAgent(id));
+  const calls = acd.actions;
+  act('Put the citizen on hold (they hear music, the agent silence)', '/api/agents/:id/call/hold', (id) => calls.hold(id));
+  act('Take the citizen back from hold', '/api/agents/:id/call/resume', (id) => calls.resume(id));
+  act('Mute the agent (the citizen no longer hears them)', '/api/agents/:id/call/mute', (id) => calls.mute(id, true));
+  act('Unmute the agent', '/api/agents/:id/call/unmute', (id) => calls.mute(id, false));
+  act('End the call (the citizen goes on to the survey)', '/api/agents/:id/call/hangup', (id) => calls.hangup(id));
+  act('Pause the call\'s recording (while the citizen gives personal data)', '/api/agents/:id/call/recording/pause', (id) => calls.pauseRecording(id, true));
+  act('Resume the call\'s recording', '/api/agents/:id/call/recording/resume', (id) => calls.pauseRecording(id, false));
   act('Hand the citizen to 110, 119, 120 or 122 through the emergency trunk (recorded; the agent may stay or leave)', '/api/agents/:id/call/emergency',
-    (id, body) => acd.emergencyHandOff(id, (body as { number: string }).number),
+    (id, body) => calls.emergency(id, (body as { number: string }).number),
     { type: 'object', required: ['number'], additionalProperties: false, properties: { number: { type: 'string', maxLength: 32, description: '110, 119, 120 or 122' } } });
+  act('Blind transfer to a queue, an agent, a number or a service-centre window (the agent leaves at once)', '/api/agents/:id/call/transfer',
+    (id, body) => calls.transfer(id, body as TransferTarget), targetSchema(true));
+  act('Consult an agent, a number or a window while the citizen hears music', '/api/agents/:id/call/consult',
+    (id, body) => calls.consult(id, body as Exclude<TransferTarget, { queue: string }>), targetSchema(false));
+  act('Complete the transfer: the agent leaves, the citizen talks to the consulted party', '/api/agents/:id/call/consult/complete', (id) => calls.completeTransfer(id));
+  act('Join all three: citizen, agent and the consulted party (the agent may then hang up: a warm hand-off)', '/api/agents/:id/call/consult/conference', (id) => calls.conference(id));
+  act('Cancel the consultation: the citizen is back with the agent', '/api/agents/:id/call/consult/cancel', (id) => calls.cancelConsult(id));
+
+  app.get('/api/windows', {
+    preHandler: anyone, schema: { tags: ['agents'], summary: 'The directory of service-centre windows an agent can bring into a call', security },
+  }, async () => ({ windows: [...windows().windows.values()] }));
 
   app.get('/api/queues', {
     preHandler: staff, schema: { tags: ['queues'], summary: 'Live figures of every queue (today)', security },

@@ -9,16 +9,21 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Call } from '../calls/call.js';
-import { checkDestination } from '../calls/dial-string.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
 import type { CallbackTasks } from '../ivr/callbacks.js';
 import type { Redis } from '../store/redis.js';
-import type { QueueStats } from './figures.js';
+import { staffingKey, type QueueStats } from './figures.js';
 import type { QueueConfig, QueueDefinition } from './queue-config.js';
 import type { Roster } from './roster.js';
 import type { Match, Router } from './router.js';
-import { WaitingList } from './waiting.js';
+import type { WaitingList } from './waiting.js';
+import type { RecordingService } from '../recording/service.js';
+import { AgentCallActions } from './call-actions.js';
+import { screenPop, type IvrSummary, type ScreenPop } from './screen-pop.js';
+import type { WindowDirectory } from './windows.js';
+import { localTime } from '../ivr/calendar.js';
+
 
 export interface QueueRequest {
   queue: string;
@@ -28,11 +33,34 @@ export interface QueueRequest {
   maxWait?: number;
   /** Fields for the "call queued" log line (the flow's path and version). */
   context?: Record<string, unknown>;
+  /** What the IVR learned, for the agent's screen. */
+  ivr?: IvrSummary;
 }
 
 export type QueueExit = 'timeout' | 'noAgents';
 
-type Phase = 'waiting' | 'offering' | 'connected' | 'callback-requested' | 'dialing-citizen' | 'taken-over' | 'done';
+// transferring: the agent left (a blind transfer), the citizen hears music until the other
+// side answers. transferred: the citizen talks to a number or a window, no agent on the call.
+type Phase = 'waiting' | 'offering' | 'connected' | 'callback-requested' | 'dialing-citizen' | 'taken-over' | 'transferring' | 'transferred' | 'done';
+
+/** A party the agent consults or transfers to, ringing or talking on a leg of the call. */
+export interface Consult {
+  leg: string;
+  /** attended: the agent talks to them first. blind: the agent has left. */
+  mode: 'attended' | 'blind';
+  kind: 'agent' | 'number' | 'window';
+  /** Agent id, number or window id. */
+  target: string;
+  /** As the agent sees it: 赵敏 (2001), 市政务服务中心 不动产登记窗口, 02367720001. */
+  label: string;
+  answered: boolean;
+  /** All three in the talk bridge. */
+  conference: boolean;
+  startedAt: number;
+  /** The citizen was on hold before: stays on hold when the consultation ends. */
+  wasHeld: boolean;
+  fromAgent: string;
+}
 
 /** What the ACD keeps in the call's saved state (call.flow.acd). */
 export interface AcdCallState {
@@ -67,6 +95,26 @@ export interface AcdCallState {
   emergencyLeg?: string;
   emergencyNumber?: string;
   emergencyJoined?: boolean;
+  muted?: boolean;
+  consult?: Consult;
+  transfers?: number;
+  /** The quality-inspection recording of the talk bridge. */
+  recording?: string;
+  recordingPaused?: boolean;
+  ivr?: IvrSummary;
+  // For the call's record: the first queue entry and answer (a transfer queues again),
+  // every agent who talked, talk time so far, how it ended.
+  firstEnqueuedAt?: number;
+  firstAnsweredAt?: number;
+  agents?: string[];
+  talkMs?: number;
+  callerMasked?: boolean;
+  abandoned?: boolean;
+  shortAbandon?: boolean;
+  windowId?: string;
+  hangupSide?: 'citizen' | 'agent' | 'other';
+  /** A dialer task placed agent-first: the dialer is told whether the citizen was reached. */
+  dialerTask?: string;
 }
 
 export interface AcdDeps {
@@ -77,22 +125,26 @@ export interface AcdDeps {
   roster: () => Roster;
   redis: Redis;
   prefix: string;
+  waiting: WaitingList;
   callbacks: CallbackTasks;
   /** Turns a sentence into a playable media name (synthesized once). */
   speak: (text: string) => Promise<string>;
   logger: Logger;
   /** The trunk endpoint used to call citizens back. */
   pstnEndpoint?: string;
+  windows: () => WindowDirectory;
+  recordings: RecordingService;
+  /** Where other controllers reach this one's API. */
+  advertiseUrl?: string;
+  /** This controller's id (made up when not given). */
+  controllerId?: string;
 }
 
-export interface AgentOffer {
+export interface AgentOffer extends ScreenPop {
   type: 'offer';
   agentId: string;
   callId: string;
   queue: string;
-  did: string;
-  caller: string;
-  waitSeconds: number;
   tags: string[];
   callback: boolean;
 }
@@ -100,21 +152,27 @@ export interface AgentOffer {
 const CALLBACK_NUMBER = /^\+?\d{3,20}$/;
 
 export class AcdService extends EventEmitter {
-  readonly controllerId = `ctl-${randomBytes(5).toString('hex')}`;
+  readonly controllerId: string;
   private exitHandler: (call: Call, result: QueueExit) => Promise<void> = async () => {};
   private afterCallHandler: (call: Call, flowId: string) => Promise<boolean> = async () => false;
   private routing = false;
+  private lastStaffingSample = -1;
   private routeAgain = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private subscriber: Redis | undefined;
   private readonly wrapTimers = new Map<string, NodeJS.Timeout>();
   private readonly holdingBridges = new Set<string>();
   private readonly log: Logger;
-  private calls!: CallService;
+  /** The calls domain (set by bindCalls); call actions use it too. */
+  calls!: CallService;
+  /** What agents do during a call (hold, mute, transfer, consult, emergency). */
+  readonly actions: AgentCallActions;
 
-  constructor(private readonly deps: AcdDeps) {
+  constructor(readonly deps: AcdDeps) {
     super();
     this.log = deps.logger.child({ domain: 'acd' });
+    this.controllerId = deps.controllerId ?? `ctl-${randomBytes(5).toString('hex')}`;
+    this.actions = new AgentCallActions(this);
   }
 
   /** The calls domain is made after us (it needs the flow, which needs us). */
@@ -162,13 +220,18 @@ export class AcdService extends EventEmitter {
     await this.deps.redis.publish(`${this.p}:acd:wake`, this.controllerId);
   }
 
+  /** This controller is alive, and where its API is (actions on its calls are forwarded there). */
   private async heartbeat(): Promise<void> {
-    await this.deps.redis.set(`${this.p}:controller:${this.controllerId}`, String(Date.now()), 'PX', 5000);
+    await this.deps.redis.multi()
+      .set(`${this.p}:controller:${this.controllerId}`, String(Date.now()), 'PX', 5000)
+      .set(`${this.p}:controller-url:${this.controllerId}`, this.deps.advertiseUrl ?? '', 'PX', 5000)
+      .exec();
   }
 
   private async tick(): Promise<void> {
     try {
       await this.heartbeat();
+      await this.sampleStaffing();
       for (const agentId of await this.deps.router.wrapUpsDue()) await this.endWrapUp(agentId);
       await this.route();
     } catch (err) {
@@ -176,11 +239,30 @@ export class AcdService extends EventEmitter {
     }
   }
 
-  private state(call: Call): AcdCallState | undefined {
+  /**
+   * Once a minute: how many agents who serve each queue are logged in, summed per half hour
+   * (Shanghai time), so the staffing report can set them next to what Erlang C says was needed.
+   */
+  private async sampleStaffing(now = new Date()): Promise<void> {
+    const { date, minutes } = localTime(now);
+    if (minutes === this.lastStaffingSample) return;
+    this.lastStaffingSample = minutes;
+    const slot = Math.floor(minutes / 30);
+    for (const q of this.deps.queues().queues.values()) {
+      const key = staffingKey(this.p, q.id, date);
+      await this.deps.redis.multi()
+        .hincrby(key, `${slot}:sum`, await this.loggedInFor(q, false))
+        .hincrby(key, `${slot}:n`, 1)
+        .expire(key, 40 * 86_400)
+        .exec();
+    }
+  }
+
+  state(call: Call): AcdCallState | undefined {
     return call.flow.acd as AcdCallState | undefined;
   }
 
-  private async save(call: Call, patch: Partial<AcdCallState>): Promise<AcdCallState> {
+  async save(call: Call, patch: Partial<AcdCallState>): Promise<AcdCallState> {
     const next = { ...this.state(call)!, ...patch };
     await call.updateFlow({ acd: next });
     return next;
@@ -201,18 +283,21 @@ export class AcdService extends EventEmitter {
 
   // ---- entering and leaving a queue -------------------------------------------------------
 
+  /** Why a queue cannot take a caller now (full, or nobody who could answer is logged in); undefined if it can. */
+  async cannotTake(q: QueueDefinition): Promise<string | undefined> {
+    const waiting = await this.deps.waiting.length(q.id);
+    if (waiting >= q.maxLength) return `the queue is full (${waiting} waiting, at most ${q.maxLength})`;
+    if ((await this.loggedInFor(q, true)) === 0) return 'nobody who could take the call is logged in';
+    return undefined;
+  }
+
   async enqueue(call: Call, request: QueueRequest): Promise<void> {
     const q = this.queue(request.queue);
     const now = Date.now();
     const log = call.log.child({ queue: q.id });
-    const waiting = await this.deps.redis.zcard(`${this.p}:queue:${q.id}:since`);
-    if (waiting >= q.maxLength) {
-      log.warn({ waiting, maxLength: q.maxLength }, 'queue full; the flow decides what next');
-      await this.deps.stats.count(q.id, 'leftQueue');
-      return this.exitHandler(call, 'noAgents');
-    }
-    if ((await this.loggedInFor(q, true)) === 0) {
-      log.info('nobody logged in who could take the call; the flow decides what next');
+    const why = await this.cannotTake(q);
+    if (why) {
+      log.info({ why }, 'the queue cannot take the call; the flow decides what next');
       await this.deps.stats.count(q.id, 'leftQueue');
       return this.exitHandler(call, 'noAgents');
     }
@@ -229,13 +314,21 @@ export class AcdService extends EventEmitter {
       legCount: previous?.legCount ?? 0,
       nextAnnounceAt: q.announce.everySeconds > 0 || q.announce.firstAfterSeconds > 0 ? now + q.announce.firstAfterSeconds * 1000 : undefined,
       tags: request.skills,
+      ivr: request.ivr ?? previous?.ivr,
+      transfers: previous?.transfers,
+      holdMs: previous?.holdMs,
+      // A transferred call keeps its talk bridge, and the bridge's recording runs on.
+      recording: previous?.recording,
+      recordingPaused: previous?.recordingPaused,
+      firstEnqueuedAt: previous?.firstEnqueuedAt ?? now,
+      firstAnsweredAt: previous?.firstAnsweredAt,
+      agents: previous?.agents,
+      talkMs: previous?.talkMs,
+      windowId: previous?.windowId,
+      callerMasked: previous?.callerMasked,
     };
     await call.updateFlow({ acd: state });
-    await this.deps.redis.multi()
-      .hset(`${this.p}:qcall:${call.id}`, { queue: q.id, origin: state.origin, enqueuedAt: now, priority, owner: this.controllerId, did: call.state.did, caller: call.state.caller })
-      .zadd(`${this.p}:queue:${q.id}:waiting`, 'NX', WaitingList.score(priority, now), call.id)
-      .zadd(`${this.p}:queue:${q.id}:since`, 'NX', now, call.id)
-      .exec();
+    await this.deps.waiting.join(call.id, { queue: q.id, origin: state.origin, enqueuedAt: now, priority, owner: this.controllerId, did: call.state.did, caller: call.state.caller });
     await this.deps.stats.offered(q.id, now);
     await this.hold(call, q);
     log.info({ ...request.context, priority, maxWait, tags: request.skills }, 'call queued');
@@ -278,19 +371,11 @@ export class AcdService extends EventEmitter {
     await call.ari.request('POST', `/bridges/${this.deps.ari.app}-hold-${queue}/removeChannel`, { channel: call.channelId }).catch(() => undefined);
   }
 
-  private async forgetWaiting(callId: string, queue: string): Promise<void> {
-    await this.deps.redis.multi()
-      .zrem(`${this.p}:queue:${queue}:waiting`, callId)
-      .zrem(`${this.p}:queue:${queue}:since`, callId)
-      .del(`${this.p}:qcall:${callId}`)
-      .exec();
-  }
-
   /** The caller leaves without an agent (waited too long): the flow takes over again. */
   private async leave(call: Call, result: QueueExit): Promise<void> {
     const state = this.state(call);
     if (state?.phase !== 'waiting') return;
-    await this.forgetWaiting(call.id, state.queue);
+    await this.deps.waiting.leave(call.id, state.queue);
     await this.save(call, { phase: 'done' });
     await this.unhold(call, state.queue);
     await this.deps.stats.count(state.origin, 'leftQueue');
@@ -330,19 +415,13 @@ export class AcdService extends EventEmitter {
   /** The queues with callers and the skills each may draw on now (overflow widens them). */
   private async requests(): Promise<Array<{ queue: string; skills: string[] }>> {
     const queues = [...this.deps.queues().queues.values()];
-    const pipe = this.deps.redis.pipeline();
-    for (const q of queues) {
-      pipe.zcard(`${this.p}:queue:${q.id}:waiting`);
-      pipe.zrange(`${this.p}:queue:${q.id}:since`, 0, 0, 'WITHSCORES');
-    }
-    const replies = (await pipe.exec()) ?? [];
+    const heads = await this.deps.waiting.heads(queues.map((q) => q.id));
     const now = Date.now();
     const out: Array<{ queue: string; skills: string[] }> = [];
     for (const [i, q] of queues.entries()) {
-      const waiting = Number(replies[i * 2]?.[1] ?? 0);
+      const { waiting, oldestSince } = heads[i]!;
       if (waiting === 0) continue;
-      const oldest = replies[i * 2 + 1]?.[1] as string[] | undefined;
-      const longestWaitMs = oldest?.[1] ? now - Number(oldest[1]) : 0;
+      const longestWaitMs = oldestSince !== undefined ? now - oldestSince : 0;
       const skills = [...q.skills];
       let predictedLow: boolean | undefined;
       for (const rule of q.overflow) {
@@ -365,7 +444,7 @@ export class AcdService extends EventEmitter {
 
   private async overflowTo(from: QueueDefinition, to: string, afterSeconds: number | undefined, now: number): Promise<void> {
     const cutoff = afterSeconds === undefined ? '+inf' : now - afterSeconds * 1000;
-    for (const callId of await this.deps.redis.zrangebyscore(`${this.p}:queue:${from.id}:since`, '-inf', cutoff, 'LIMIT', 0, 100)) {
+    for (const callId of await this.deps.waiting.arrivedBy(from.id, cutoff)) {
       if (!(await this.deps.router.moveCall(callId, from.id, to))) continue;
       await this.deps.stats.count(from.id, 'overflowedOut');
       this.log.info({ callId, queue: from.id, to }, 'overflow: caller moved to another queue, keeping their place by age');
@@ -407,15 +486,15 @@ export class AcdService extends EventEmitter {
     await this.save(call, { phase: 'offering', agentId: match.agentId, agentLeg: leg, legCount, offeredAt: now });
     await this.calls.attachLeg(call, leg);
     call.log.info({ queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt }, 'call offered to agent');
-    this.emit('agent', {
-      type: 'offer', agentId: match.agentId, callId: call.id, queue: q.id, did: call.state.did, caller: call.state.caller,
-      waitSeconds: Math.round((now - state.enqueuedAt) / 100) / 10, tags: state.tags ?? [], callback: false,
-    } satisfies AgentOffer);
+    const pop = this.popFor(call, state, q);
+    if (pop.callerMasked) await this.save(call, { callerMasked: true });
+    this.emit('agent', { type: 'offer', agentId: match.agentId, callId: call.id, queue: q.id, tags: state.tags ?? [], callback: false, ...pop } satisfies AgentOffer);
     try {
       await this.deps.ari.originate({
         channelId: leg,
         endpoint: `PJSIP/agent-${match.agentId}`,
-        callerId: `"${call.state.did}" <${call.state.caller || call.state.did}>`,
+        // The phone's display follows the same policy as the screen.
+        callerId: `"${call.state.did}${pop.callerMasked ? ' 保密' : ''}" <${pop.callerMasked ? call.state.did : call.state.caller || call.state.did}>`,
         timeout: q.ringSeconds,
         appArgs: `agent-leg,${call.id}`,
         variables: agent?.autoAnswer ? { 'PJSIP_HEADER(add,Call-Info)': '<sip:rexian>;answer-after=0' } : undefined,
@@ -432,11 +511,11 @@ export class AcdService extends EventEmitter {
     const { agentId, agentLeg } = state;
     if (agentLeg) {
       await this.calls.detachLeg(call, agentLeg);
-      await call.ari.request('DELETE', `/channels/${agentLeg}`).catch(() => undefined);
+      await call.ari.hangupChannel(agentLeg);
     }
     const back = await this.deps.router.returnCall(call.id);
     if (!back) {
-      await this.deps.redis.zadd(`${this.p}:queue:${state.queue}:waiting`, WaitingList.score(state.priority, state.enqueuedAt), call.id);
+      await this.deps.waiting.enqueue(state.queue, call.id, state.priority, state.enqueuedAt);
     }
     await this.save(call, { phase: 'waiting', agentId: undefined, agentLeg: undefined });
     if (agentId) {
@@ -448,6 +527,11 @@ export class AcdService extends EventEmitter {
     await this.route();
   }
 
+  /** The agent's screen-pop for this call, as the queue's policy and the caller's wishes allow. */
+  popFor(call: Call, state: AcdCallState, q: QueueDefinition): ScreenPop {
+    return screenPop({ did: call.state.did, caller: call.state.caller, ivr: state.ivr, waitMs: Date.now() - state.enqueuedAt, policy: q.callerNumber });
+  }
+
   private async connect(call: Call): Promise<void> {
     const state = this.state(call)!;
     const now = Date.now();
@@ -455,19 +539,33 @@ export class AcdService extends EventEmitter {
     await call.ari.ensureBridge(bridgeId, 'mixing', `talk ${call.id}`);
     await this.unhold(call, state.queue);
     await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${call.channelId},${state.agentLeg}` });
-    await this.save(call, { phase: 'connected', answeredAt: now, bridgeId });
+    await this.save(call, { phase: 'connected', answeredAt: now, bridgeId, firstAnsweredAt: state.firstAnsweredAt ?? now, agents: [...(state.agents ?? []), state.agentId!] });
     await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, now, { expect: ['reserved'] });
     await this.deps.router.clearOffer(call.id);
-    await this.forgetWaiting(call.id, state.queue);
+    await this.deps.waiting.leave(call.id, state.queue);
     const waitMs = now - state.enqueuedAt;
     await this.deps.stats.answered(this.queue(state.origin), waitMs);
     call.log.info({ agentId: state.agentId, queue: state.queue, waitMs, bridgeId }, 'call connected to agent');
+    await this.record(call, bridgeId, state.agentId!, state.queue);
+  }
+
+  /** Quality-inspection recording of the talk bridge, if the queue records; one per call. */
+  private async record(call: Call, bridgeId: string, agentId: string, queueId: string): Promise<void> {
+    const state = this.state(call)!;
+    if (state.recording || !this.queue(queueId).record) return;
+    const name = `${call.id}-talk`;
+    if (await this.deps.recordings.recordBridge(bridgeId, { name, callId: call.id, agentId, queue: queueId, did: call.state.did, kind: 'talk' })) {
+      await this.save(call, { recording: name });
+    }
   }
 
   /** After a call with an agent: after-call work, then ready again (or not ready as asked). */
-  private async wrapUp(agentId: string, queueId: string, callId: string, talkMs: number): Promise<void> {
+  async wrapUp(call: Call, agentId: string, queueId: string, talkMs: number): Promise<void> {
     const q = this.queue(queueId);
     const now = Date.now();
+    const callId = call.id;
+    // Talk adds up over the agents of a transferred call (for the call's record).
+    await this.save(call, { talkMs: (this.state(call)?.talkMs ?? 0) + talkMs });
     await this.deps.stats.handled(queueId, talkMs, q.wrapUpSeconds * 1000);
     if (q.wrapUpSeconds <= 0) {
       await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'] });
@@ -494,129 +592,10 @@ export class AcdService extends EventEmitter {
   async releaseAgent(call: Call): Promise<void> {
     const state = this.state(call)!;
     await this.save(call, { takenOver: true });
-    await call.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
+    await call.ari.hangupChannel(state.agentLeg!);
   }
 
   // ---- what an agent does during a call ----------------------------------------------------
-
-  /**
-   * Runs an action on the call an agent is on, in that call's order. The call must be on
-   * this controller (its ARI app holds the channels).
-   */
-  private async onAgentsCall(agentId: string, action: string, task: (call: Call, state: AcdCallState) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
-    const agent = await this.deps.router.agent(agentId);
-    if (agent.state !== 'on-call' || !agent.call) {
-      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is not on a call (${agent.state ?? 'logged-out'}); cannot ${action}`, { agentId, state: agent.state }, 409);
-    }
-    const callId = agent.call;
-    return new Promise((resolve, reject) => {
-      const queued = this.calls.run(callId, async (call) => {
-        try {
-          const state = this.state(call);
-          if (state?.phase !== 'connected' || state.agentId !== agentId) {
-            throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is not connected to agent "${agentId}"; cannot ${action}`, { agentId, callId }, 409);
-          }
-          resolve({ callId, ...(await task(call, state)) });
-        } catch (err) {
-          reject(err);
-        }
-      });
-      if (!queued) reject(new RexianError('REXIAN_AGENT_STATE', `call ${callId} is handled by another controller; send the request there`, { agentId, callId }, 409));
-    });
-  }
-
-  /** The citizen leaves the talk for music on hold; the agent hears silence. */
-  holdCall(agentId: string): Promise<Record<string, unknown>> {
-    return this.onAgentsCall(agentId, 'hold', async (call, state) => {
-      if (state.held) return { held: true };
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/removeChannel`, { channel: call.channelId });
-      await call.ari.request('POST', `/channels/${call.channelId}/moh`, { mohClass: this.queue(state.origin).musicClass });
-      await this.save(call, { held: true, heldSince: Date.now() });
-      call.log.info({ agentId }, 'citizen on hold');
-      this.emit('agent', { type: 'call', agentId, callId: call.id, state: 'held' });
-      return { held: true };
-    });
-  }
-
-  resumeCall(agentId: string): Promise<Record<string, unknown>> {
-    return this.onAgentsCall(agentId, 'resume', async (call, state) => {
-      if (!state.held) return { held: false };
-      await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: call.channelId });
-      const heldMs = Date.now() - (state.heldSince ?? Date.now());
-      await this.save(call, { held: false, heldSince: undefined, holdMs: (state.holdMs ?? 0) + heldMs });
-      call.log.info({ agentId, heldMs }, 'citizen back from hold');
-      this.emit('agent', { type: 'call', agentId, callId: call.id, state: 'talking' });
-      return { held: false };
-    });
-  }
-
-  /** The agent ends the call (as if they hung up their phone): wrap-up and the survey follow. */
-  hangupByAgent(agentId: string): Promise<Record<string, unknown>> {
-    return this.onAgentsCall(agentId, 'hang up', async (call, state) => {
-      await call.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
-      return { ended: true };
-    });
-  }
-
-  /**
-   * Emergency hand-off: the emergency line (110 police, 119 fire, 120 ambulance, 122 traffic
-   * police) is called through the emergency trunk, presenting the citizen's number, and
-   * joins citizen and agent in the talk bridge; the agent may then leave. The conversation is
-   * recorded from the moment of the hand-off, and the hand-off is kept as an emergency event.
-   * Nothing here looks at hours, queues or limits: none of them may delay it.
-   */
-  emergencyHandOff(agentId: string, number: string): Promise<Record<string, unknown>> {
-    const destination = checkDestination('emergency', number, 'number');
-    return this.onAgentsCall(agentId, 'hand off to an emergency line', async (call, state) => {
-      if (state.emergencyLeg) {
-        throw new RexianError('REXIAN_AGENT_STATE', `call ${call.id} is already being handed to ${state.emergencyNumber}`, { callId: call.id }, 409);
-      }
-      if (state.held) {
-        await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
-        await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: call.channelId });
-      }
-      const legCount = state.legCount + 1;
-      const leg = `${call.id}-e${legCount}`;
-      const recording = `${call.id}-emergency`;
-      const at = new Date().toISOString();
-      await this.save(call, { legCount, emergencyLeg: leg, emergencyNumber: destination.number, held: false });
-      await this.calls.attachLeg(call, leg);
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/record`, { name: recording, format: 'wav', ifExists: 'overwrite' })
-        .catch((err: unknown) => call.log.error({ err }, 'could not record the emergency hand-off; handing off anyway'));
-      await this.deps.redis.xadd(`${this.p}:emergency-events`, 'MAXLEN', '~', 100_000, '*',
-        'callId', call.id, 'agentId', agentId, 'number', destination.number, 'caller', call.state.caller, 'did', call.state.did, 'recording', recording, 'at', at);
-      call.log.warn({ agentId, number: destination.number, emergencyChannel: leg, recording, at }, 'emergency hand-off');
-      this.emit('agent', { type: 'emergency', agentId, callId: call.id, number: destination.number, at });
-      await this.deps.ari.originate({
-        channelId: leg, endpoint: `PJSIP/${destination.number}@emergency`,
-        callerId: call.state.caller || call.state.did, timeout: 120, appArgs: `agent-leg,${call.id}`,
-      });
-      return { emergencyChannel: leg, number: destination.number, recording };
-    });
-  }
-
-  private async onEmergencyEvent(call: Call, state: AcdCallState, event: AriEvent): Promise<void> {
-    const gone = event.type === 'ChannelDestroyed' || event.type === 'StasisEnd';
-    if (event.type === 'StasisStart' && !state.emergencyJoined) {
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: state.emergencyLeg! });
-      await this.save(call, { emergencyJoined: true });
-      call.log.warn({ number: state.emergencyNumber, agentId: state.agentId }, 'emergency line joined the call');
-      return;
-    }
-    if (!gone) return;
-    await this.calls.detachLeg(call, state.emergencyLeg!);
-    if (!state.emergencyJoined) {
-      call.log.error({ number: state.emergencyNumber, cause: event.cause_txt }, 'emergency line did not answer; the citizen stays with the agent');
-      await this.save(call, { emergencyLeg: undefined, emergencyNumber: undefined });
-      this.emit('agent', { type: 'emergency-failed', agentId: state.agentId, callId: call.id, number: state.emergencyNumber, cause: event.cause_txt ?? 'no answer' });
-      return;
-    }
-    await this.save(call, { emergencyLeg: undefined, emergencyJoined: false });
-    call.log.warn({ number: state.emergencyNumber }, 'emergency line left the call');
-    // Handed off and the agent already gone: nobody is left to talk to the citizen.
-    if (state.phase === 'done') await call.hangup();
-  }
 
   /** Ends wrap-up (its time is up, or the agent ended it early). False if not in wrap-up. */
   async endWrapUp(agentId: string): Promise<boolean> {
@@ -646,10 +625,7 @@ export class AcdService extends EventEmitter {
       else if (gone && state.phase === 'connected') await this.agentHungUp(call);
       return true;
     }
-    if (state.emergencyLeg && channelId === state.emergencyLeg) {
-      await this.onEmergencyEvent(call, state, event);
-      return true;
-    }
+    if (await this.actions.onLegEvent(call, state, event)) return true;
     if (call.state.kind === 'callback') return this.onCallbackEvent(call, state, event);
     if (channelId === call.channelId && event.type === 'ChannelDtmfReceived' && (state.phase === 'waiting' || state.phase === 'offering')) {
       if (event.digit === '1' && state.callbackOffered && state.phase === 'waiting') await this.requestCallback(call);
@@ -664,14 +640,15 @@ export class AcdService extends EventEmitter {
 
   private async agentHungUp(call: Call): Promise<void> {
     const state = this.state(call)!;
+    if (await this.actions.agentLeftDuringConsult(call, state)) return;
     if (state.takenOver) {
       await this.save(call, { phase: 'taken-over' });
-      await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
+      await this.wrapUp(call, state.agentId!, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
       call.log.info({ agentId: state.agentId }, 'agent dropped; the supervisor has the call');
       return;
     }
-    await this.save(call, { phase: 'done' });
-    await this.wrapUp(state.agentId!, state.origin, call.id, Date.now() - (state.answeredAt ?? Date.now()));
+    await this.save(call, { phase: 'done', hangupSide: 'agent' });
+    await this.wrapUp(call, state.agentId!, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
     if (state.emergencyLeg) {
       // A warm hand-off: the citizen stays with the emergency line.
       call.log.warn({ agentId: state.agentId, number: state.emergencyNumber }, 'agent left; the citizen stays with the emergency line');
@@ -703,8 +680,8 @@ export class AcdService extends EventEmitter {
     if (call.state.kind === 'callback') return this.endCallback(call, state);
     const now = Date.now();
     const hangupLeg = async (): Promise<void> => {
-      if (state.agentLeg) await this.deps.ari.request('DELETE', `/channels/${state.agentLeg}`).catch(() => undefined);
-      if (state.emergencyLeg) await this.deps.ari.request('DELETE', `/channels/${state.emergencyLeg}`).catch(() => undefined);
+      if (state.agentLeg) await this.deps.ari.hangupChannel(state.agentLeg);
+      await this.actions.onCallEnded(state);
     };
     switch (state.phase) {
       case 'waiting':
@@ -715,19 +692,26 @@ export class AcdService extends EventEmitter {
           await this.deps.router.setAgentState(state.agentId!, 'ready', '', '', now, { expect: ['reserved'] });
           void this.route();
         }
-        await this.forgetWaiting(call.id, state.queue);
+        await this.deps.waiting.leave(call.id, state.queue);
         const waitMs = now - state.enqueuedAt;
         const short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs);
+        await this.save(call, { abandoned: true, shortAbandon: short });
+        // A caller who gave up is called back (回访), unless they hung up at once.
+        if (!short && CALLBACK_NUMBER.test(call.state.caller)) {
+          await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'abandoned' });
+        }
         call.log.info({ queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)');
         return;
       }
       case 'done':
-        if (state.emergencyLeg) await hangupLeg();
+      case 'transferring':
+      case 'transferred':
+        await this.actions.onCallEnded(state);
         return;
       case 'connected':
         await hangupLeg();
         call.log.info({ agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up');
-        await this.wrapUp(state.agentId!, state.origin, call.id, now - (state.answeredAt ?? now));
+        await this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now));
         return;
       default:
     }
@@ -739,7 +723,7 @@ export class AcdService extends EventEmitter {
     if (!state) return;
     if (call.state.kind === 'callback') return;
     const q = this.queue(state.queue);
-    await this.deps.redis.hset(`${this.p}:qcall:${call.id}`, 'owner', this.controllerId);
+    await this.deps.waiting.updateEntry(call.id, { owner: this.controllerId });
     switch (state.phase) {
       case 'waiting':
         await this.hold(call, q).catch((err: unknown) => call.log.warn({ err: (err as Error).message }, 'could not put the caller back in the holding bridge'));
@@ -755,9 +739,24 @@ export class AcdService extends EventEmitter {
       }
       case 'connected':
         if ((await this.channelState(state.agentLeg!)) === undefined) await this.agentHungUp(call);
+        else await this.resumeConsult(call);
+        return;
+      case 'transferring':
+      case 'transferred':
+        await this.resumeConsult(call);
         return;
       default:
     }
+  }
+
+  /** A consulted party answered or left while no controller was watching: act on it now. */
+  private async resumeConsult(call: Call): Promise<void> {
+    const consult = this.state(call)?.consult;
+    if (!consult) return;
+    const leg = await this.channelState(consult.leg);
+    const channel = { id: consult.leg } as AriEvent['channel'];
+    if (leg === undefined) await this.actions.onLegEvent(call, this.state(call)!, { type: 'ChannelDestroyed', channel, cause_txt: 'ended while away' });
+    else if (leg === 'Up' && !consult.answered) await this.actions.onLegEvent(call, this.state(call)!, { type: 'StasisStart', channel });
   }
 
   private async channelState(channelId: string): Promise<string | undefined> {
@@ -774,9 +773,9 @@ export class AcdService extends EventEmitter {
     const state = this.state(call);
     if (state?.phase !== 'waiting') return;
     const q = this.queue(state.queue);
-    const rank = await this.deps.redis.zrank(`${this.p}:queue:${q.id}:waiting`, call.id);
-    if (rank === null) return;
-    const ahead = rank;
+    const position = await this.deps.waiting.position(q.id, call.id);
+    if (position === undefined) return;
+    const ahead = position - 1;
     const loggedIn = Math.max(1, await this.loggedInFor(q, false));
     const figures = await this.deps.redis.hmget(this.deps.stats.key(q.id), 'handled', 'handleMs');
     const handleS = Number(figures[0] ?? 0) > 0 ? Number(figures[1]) / Number(figures[0]) / 1000 : 180;
@@ -802,7 +801,7 @@ export class AcdService extends EventEmitter {
     const state = this.state(call)!;
     const playbackId = `${call.id}-cbok`;
     await this.save(call, { phase: 'callback-requested', playbackId });
-    await this.deps.redis.hset(`${this.p}:qcall:${call.id}`, { owner: '', callback: call.state.caller });
+    await this.deps.waiting.updateEntry(call.id, { owner: '', callback: call.state.caller });
     await this.deps.stats.count(state.origin, 'callbacksRequested');
     await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'queue-callback' });
     call.log.info({ queue: state.queue }, 'caller chose a callback; their place in the queue is kept');
@@ -810,26 +809,36 @@ export class AcdService extends EventEmitter {
     await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
   }
 
+  /**
+   * The dialer's agent-first callback: an entry in the queue that the first free agent takes;
+   * the agent is rung first, then the citizen (as for a queue callback).
+   */
+  async enqueueCallback(entryId: string, c: { queue: string; number: string; did: string; dialerTask: string }): Promise<void> {
+    const now = Date.now();
+    await this.deps.waiting.join(entryId, { queue: c.queue, origin: c.queue, priority: 9, enqueuedAt: now, owner: '', did: c.did, caller: c.number, callback: c.number, dialerTask: c.dialerTask });
+    this.log.info({ entry: entryId, queue: c.queue, task: c.dialerTask }, 'dialer callback queued for the first free agent');
+    await this.wake();
+    void this.route();
+  }
+
   /** A callback entry reached the head: ring the agent first, then the citizen. */
   private async offerCallback(match: Match): Promise<void> {
-    const info = await this.deps.redis.hgetall(`${this.p}:qcall:${match.callId}`);
+    const info = await this.deps.waiting.entry(match.callId);
     if (!info.callback || !CALLBACK_NUMBER.test(info.callback)) throw new Error(`queue entry ${match.callId} is neither a live call here nor a callback`);
     const callId = `${match.callId}-cb${Date.now().toString(36)}`;
     const leg = `${callId}-a`;
     const state: AcdCallState = {
       queue: match.queue, origin: info.origin ?? match.queue, phase: 'offering', priority: Number(info.priority ?? 0),
       enqueuedAt: Number(info.enqueuedAt), legCount: 1, agentId: match.agentId, agentLeg: leg, offeredAt: Date.now(),
-      originCallId: match.callId, callbackNumber: info.callback,
+      originCallId: match.callId, callbackNumber: info.callback, ...(info.dialerTask ? { dialerTask: info.dialerTask } : {}),
     };
     const call = await this.calls.open({
       callId, channelId: leg, did: info.did ?? '12345', caller: info.callback, startedAt: new Date().toISOString(),
       asteriskStartup: '', flow: { acd: state }, kind: 'callback',
     });
     call.log.info({ agentId: match.agentId, originCallId: match.callId, queue: match.queue }, 'queue callback: ringing the agent first');
-    this.emit('agent', {
-      type: 'offer', agentId: match.agentId, callId, queue: match.queue, did: call.state.did, caller: info.callback,
-      waitSeconds: Math.round((Date.now() - state.enqueuedAt) / 1000), tags: [], callback: true,
-    } satisfies AgentOffer);
+    const pop = screenPop({ did: call.state.did, caller: info.callback, waitMs: Date.now() - state.enqueuedAt, policy: this.queue(match.queue).callerNumber });
+    this.emit('agent', { type: 'offer', agentId: match.agentId, callId, queue: match.queue, tags: [], callback: true, ...pop } satisfies AgentOffer);
     this.calls.run(callId, async () => {
       await this.deps.ari.originate({
         channelId: leg, endpoint: `PJSIP/agent-${match.agentId}`, callerId: `"回拨" <${info.callback}>`,
@@ -859,13 +868,21 @@ export class AcdService extends EventEmitter {
         await call.ari.ensureBridge(bridgeId, 'mixing', `callback ${call.id}`);
         await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${state.agentLeg},${state.citizenLeg}` });
         await this.save(call, { phase: 'connected', bridgeId });
-        await this.forgetWaiting(state.originCallId!, state.queue);
+        await this.deps.waiting.leave(state.originCallId!, state.queue);
         call.log.info({ agentId: state.agentId }, 'queue callback connected');
+        if (state.dialerTask) this.emit('dialer', { task: state.dialerTask, reached: true, callId: call.id });
+        await this.record(call, bridgeId, state.agentId!, state.queue);
       } else if (event.type === 'ChannelDestroyed' && (state.phase === 'dialing-citizen' || state.phase === 'connected')) {
-        if (state.phase === 'dialing-citizen') {
+        if (state.phase === 'dialing-citizen' && state.dialerTask) {
+          // The dialer's own task: it settles the attempt and retries by its rules.
+          call.log.info({ cause: event.cause_txt, task: state.dialerTask }, 'callback: the citizen did not answer');
+          this.emit('dialer', { task: state.dialerTask, reached: false, cause: Number(event.cause ?? 0), causeText: event.cause_txt, callId: call.id });
+          await this.deps.waiting.leave(state.originCallId!, state.queue);
+          await this.save(call, { phase: 'done', answeredAt: undefined, firstAnsweredAt: undefined });
+        } else if (state.phase === 'dialing-citizen') {
           call.log.warn({ cause: event.cause_txt }, 'queue callback: the citizen did not answer; left to the outbound dialer');
           await this.deps.callbacks.add({ callId: state.originCallId!, did: call.state.did, caller: state.callbackNumber!, reason: 'queue-callback-unreached' });
-          await this.forgetWaiting(state.originCallId!, state.queue);
+          await this.deps.waiting.leave(state.originCallId!, state.queue);
           await this.save(call, { phase: 'done' });
         }
         await call.hangup(); // the agent's leg; the call ends and the agent goes to wrap-up
@@ -877,7 +894,7 @@ export class AcdService extends EventEmitter {
 
   private async endCallback(call: Call, state: AcdCallState): Promise<void> {
     const now = Date.now();
-    if (state.citizenLeg) await this.deps.ari.request('DELETE', `/channels/${state.citizenLeg}`).catch(() => undefined);
+    if (state.citizenLeg) await this.deps.ari.hangupChannel(state.citizenLeg);
     if (state.phase === 'offering') {
       // The agent did not answer: the entry goes back to its place, the agent steps out.
       await this.deps.router.returnCall(state.originCallId!);
@@ -888,8 +905,8 @@ export class AcdService extends EventEmitter {
       return;
     }
     if (state.phase === 'connected' || state.phase === 'dialing-citizen' || state.phase === 'done') {
-      if (state.phase === 'dialing-citizen') await this.forgetWaiting(state.originCallId!, state.queue);
-      await this.wrapUp(state.agentId!, state.origin, call.id, now - (state.answeredAt ?? now));
+      if (state.phase === 'dialing-citizen') await this.deps.waiting.leave(state.originCallId!, state.queue);
+      await this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now));
     }
   }
 }

@@ -190,12 +190,30 @@ export class AriClient extends EventEmitter {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** A binary resource (a stored recording's file), as a response to stream on. */
+  async download(path: string): Promise<Response> {
+    const response = await fetch(`${this.options.url}/ari${path}`, {
+      headers: { authorization: this.authHeader() }, signal: AbortSignal.timeout(this.options.requestTimeoutMs * 6),
+    }).catch((err: unknown) => {
+      throw new RexianError('REXIAN_ARI_REQUEST_FAILED', `GET ${path}: ${(err as Error).message}`, { method: 'GET', path, status: 0 }, 503);
+    });
+    if (!response.ok) {
+      throw new RexianError('REXIAN_ARI_REQUEST_FAILED', `GET ${path} answered ${response.status}`, { method: 'GET', path, status: response.status }, response.status >= 500 ? 502 : response.status);
+    }
+    return response;
+  }
+
   info(): Promise<AsteriskInfo> {
     return this.request<AsteriskInfo>('GET', '/asterisk/info');
   }
 
   channels(): Promise<AriChannel[]> {
     return this.request<AriChannel[]>('GET', '/channels');
+  }
+
+  /** Hangs up a channel of ours; one already gone is fine (hang-ups race with the far end). */
+  async hangupChannel(channelId: string): Promise<void> {
+    await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}`).catch(() => undefined);
   }
 
   /** Creates a bridge with our id; one that exists already (409) is fine. */

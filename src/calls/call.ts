@@ -15,10 +15,12 @@ export interface CallRecordState {
   asteriskStartup: string;
   /** Whatever the flow needs to resume; opaque to the calls domain. */
   flow: Record<string, unknown>;
-  /** inbound: a citizen called. callback: we called back (the first channel is the agent's). */
-  kind?: 'inbound' | 'callback';
+  /** inbound: a citizen called. callback: a queue callback (the first channel is the agent's). outbound: the dialer reached a citizen. */
+  kind?: 'inbound' | 'callback' | 'outbound';
   /** Other channels of this call (agent legs, consultations); their events come to the call. */
   legs?: string[];
+  /** The controller that handles the call now (API actions elsewhere are forwarded to it). */
+  owner?: string;
 }
 
 export interface CallPersistence {

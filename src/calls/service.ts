@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isInApp, type AriChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
 import { Call, type CallRecordState } from './call.js';
 import { SerialQueue } from './serial-queue.js';
+import { RexianError } from '../errors/index.js';
 import type { CallStore } from './store.js';
 
 export interface CallFlow {
@@ -30,9 +31,13 @@ export class CallService {
 
   constructor(
     private readonly ari: AriClient,
-    private readonly store: CallStore,
+    readonly store: CallStore,
     private readonly flow: CallFlow,
     private readonly logger: Logger,
+    /** This controller's id, written into each call it handles. */
+    readonly controllerId = '',
+    /** A call is over: keep its record (before its live state is removed). */
+    private readonly onEnded?: (state: CallRecordState, reason: EndReason) => Promise<void>,
   ) {
     this.queue = new SerialQueue((callId, err) => this.logger.error({ callId, err }, 'call task failed'));
     ari.on('connected', () => {
@@ -69,6 +74,11 @@ export class CallService {
         void this.queue.push(channel.id, () => this.begin(channel, args[1] ?? channel.dialplan.exten));
         return;
       }
+      if (args[0] === 'outbound') {
+        // The dialer reached a citizen: a call of its own, from the hotline's number to theirs.
+        void this.queue.push(channel.id, () => this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[2] ?? '', dialerTask: args[1] }));
+        return;
+      }
       // Legs we originate belong to the call that made them (attached before the originate).
     }
     const channelId = event.channel?.id ?? targetChannel(event);
@@ -86,15 +96,16 @@ export class CallService {
     });
   }
 
-  private async begin(channel: AriChannel, did: string): Promise<void> {
+  private async begin(channel: AriChannel, did: string, outbound?: { kind: 'outbound'; caller: string; dialerTask?: string }): Promise<void> {
     const state: CallRecordState = {
       callId: channel.id,
       channelId: channel.id,
       did,
-      caller: channel.caller.number,
+      caller: outbound?.caller ?? channel.caller.number,
       startedAt: new Date().toISOString(),
       asteriskStartup: this.asteriskStartup,
-      flow: {},
+      flow: outbound?.dialerTask ? { dialerTask: outbound.dialerTask } : {},
+      ...(outbound ? { kind: outbound.kind } : {}),
     };
     const call = this.track(state);
     await this.store.save(state);
@@ -144,12 +155,26 @@ export class CallService {
     return [...this.calls.values()];
   }
 
+  /**
+   * Runs work in a call's order and hands back its result (an API action on a live call).
+   * Rejects with REXIAN_NOT_FOUND when the call is not on this controller.
+   */
+  within<T>(callId: string, task: (call: Call) => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const queued = this.run(callId, async (call) => {
+        try { resolve(await task(call)); } catch (err) { reject(err); }
+      });
+      if (!queued) reject(new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404));
+    });
+  }
+
   get(callId: string): Call | undefined {
     return this.calls.get(callId);
   }
 
   private track(state: CallRecordState): Call {
     const callId = state.callId;
+    state.owner = this.controllerId;
     const call = new Call(state, this.ari, this.store, this.logger, (delayMs, task) => {
       const run = (): void => {
         void this.queue.push(callId, async () => {
@@ -171,6 +196,9 @@ export class CallService {
   private async end(call: Call, reason: EndReason): Promise<void> {
     this.forget(call.id, call.channelId, call.state.legs);
     await this.flow.onEnd?.(call);
+    // The record is kept before the live state goes: a crash between the two replays the
+    // end at reconcile, and the record's key makes the second copy a no-op.
+    await this.onEnded?.(call.state, reason);
     await this.store.remove(call.id);
     call.log.info({ reason, did: call.state.did }, 'call ended');
   }
@@ -198,12 +226,15 @@ export class CallService {
       if (!channel || state.asteriskStartup !== this.asteriskStartup) {
         const gone = this.calls.get(callId);
         this.forget(callId, state.channelId, state.legs);
-        await this.flow.onEnd?.(gone ?? new Call(state, this.ari, this.store, this.logger, () => {}));
+        const ended = gone ?? new Call(state, this.ari, this.store, this.logger, () => {});
+        await this.flow.onEnd?.(ended);
+        await this.onEnded?.(ended.state, restarted ? 'asterisk-restarted' : 'ended-while-away');
         await this.store.remove(callId);
         this.logger.warn({ callId, channelId: state.channelId, reason: restarted ? 'asterisk-restarted' : 'ended-while-away' }, 'call closed out at reconcile');
         continue;
       }
       const call = this.calls.get(callId) ?? this.track(state);
+      await this.store.save(call.state); // now ours
       void this.queue.push(callId, async () => {
         call.log.info({ step: call.flow.step }, 'call picked up after reconnect');
         await this.flow.resume(call);
@@ -213,8 +244,9 @@ export class CallService {
     for (const channel of channels.values()) {
       if (known.has(channel.id)) continue;
       const args = (channel.dialplan.app_data ?? '').split(',');
-      if (args[1] !== 'inbound') continue;
-      void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
+      if (args[1] === 'inbound') void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
+      // A citizen the dialer reached while no controller was connected.
+      else if (args[1] === 'outbound') void this.queue.push(channel.id, () => this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[3] ?? '', dialerTask: args[2] }));
     }
     this.logger.info({ resumed: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
   }

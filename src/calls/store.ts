@@ -1,20 +1,31 @@
-// Live call state in Redis: one JSON document per call plus a set of live call ids.
+// Live call state in Redis: one JSON document per call, a set of the live calls of each
+// Asterisk (a controller reconciles against its own switch only), and a set of all live
+// calls on the platform (for listings and for finding the controller that holds a call).
 import type { Redis } from '../store/redis.js';
 import type { CallPersistence, CallRecordState } from './call.js';
 
+/** The Redis scope of one Asterisk, from its ARI address: controllers of one switch share it. */
+export function asteriskScope(ariUrl: string): string {
+  return new URL(ariUrl).host.replace(/[^A-Za-z0-9.-]/g, '_');
+}
+
 export class CallStore implements CallPersistence {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly scope: string) {}
 
   private key(callId: string): string {
     return `${this.prefix}:call:${callId}`;
   }
 
   private get liveKey(): string {
-    return `${this.prefix}:calls:live`;
+    return `${this.prefix}:asterisk:${this.scope}:calls:live`;
+  }
+
+  private get allKey(): string {
+    return `${this.prefix}:calls:all`;
   }
 
   async save(state: CallRecordState): Promise<void> {
-    await this.redis.multi().set(this.key(state.callId), JSON.stringify(state)).sadd(this.liveKey, state.callId).exec();
+    await this.redis.multi().set(this.key(state.callId), JSON.stringify(state)).sadd(this.liveKey, state.callId).sadd(this.allKey, state.callId).exec();
   }
 
   async load(callId: string): Promise<CallRecordState | undefined> {
@@ -23,18 +34,27 @@ export class CallStore implements CallPersistence {
   }
 
   async remove(callId: string): Promise<void> {
-    await this.redis.multi().del(this.key(callId)).srem(this.liveKey, callId).exec();
+    await this.redis.multi().del(this.key(callId)).srem(this.liveKey, callId).srem(this.allKey, callId).exec();
   }
 
+  /** The live calls of this controller's Asterisk. */
   async liveCallIds(): Promise<string[]> {
     return this.redis.smembers(this.liveKey);
   }
 
+  /** Every live call on the platform, whichever Asterisk carries it. */
+  async allLive(): Promise<CallRecordState[]> {
+    const ids = await this.redis.smembers(this.allKey);
+    if (ids.length === 0) return [];
+    const docs = await this.redis.mget(ids.map((id) => this.key(id)));
+    return docs.flatMap((raw) => (raw ? [JSON.parse(raw) as CallRecordState] : []));
+  }
+
   async asteriskStartup(): Promise<string | null> {
-    return this.redis.get(`${this.prefix}:asterisk:startup`);
+    return this.redis.get(`${this.prefix}:asterisk:${this.scope}:startup`);
   }
 
   async setAsteriskStartup(value: string): Promise<void> {
-    await this.redis.set(`${this.prefix}:asterisk:startup`, value);
+    await this.redis.set(`${this.prefix}:asterisk:${this.scope}:startup`, value);
   }
 }

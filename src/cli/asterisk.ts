@@ -1,7 +1,8 @@
 // `rexian asterisk up|down|status`: the local Asterisk instance, configured from the same
 // configuration as the controller (ports and secrets), so the two always agree.
 import { loadConfig, type Config } from '../config/index.js';
-import { AsteriskInstance, ensureChroot, listInstances, type AgentEndpoint } from '../asterisk/instance.js';
+import { AsteriskInstance, ensureChroot, hotlineNumbers, listInstances, type AgentEndpoint } from '../asterisk/instance.js';
+import { parsePool } from '../masking/pool.js';
 import { agentSipPassword, parseRoster, rosterEndpoints } from '../acd/roster.js';
 
 export function instanceFor(config: Config, name: string, chroot: string, agents: AgentEndpoint[]): AsteriskInstance {
@@ -18,6 +19,8 @@ export function instanceFor(config: Config, name: string, chroot: string, agents
     ari: { username: config.ari.username, password: config.ari.password, app: config.ari.app },
     ami: { username: config.ami.username, password: config.ami.password },
     agents,
+    // 12345, the merged lines, and the virtual numbers (calls to them reach the controller too).
+    numbers: [...hotlineNumbers, ...parsePool(config.acd.virtualNumbers ?? 'sip-config/virtual-numbers.yaml').numbers],
   });
 }
 

@@ -14,7 +14,7 @@ export const defaults = {
   ami: { host: '127.0.0.1', port: 5038, username: 'rexian' },
   sip: { host: '127.0.0.1', port: 5060 },
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'rexian' },
-  postgres: { url: 'postgres://127.0.0.1:5432/rexian' },
+  postgres: { url: 'postgres://postgres@127.0.0.1:5432/rexian' },
   prompts: {
     dir: '/var/lib/rexian/prompts',
     asteriskDir: '/var/lib/rexian/prompts',
@@ -22,7 +22,12 @@ export const defaults = {
     catalog: 'prompts/catalog.yaml',
   },
   flows: { dir: 'ivr-flows', queues: 'sip-config/queues.yaml' },
-  acd: { agents: 'sip-config/agents.yaml' },
+  acd: { agents: 'sip-config/agents.yaml', windows: 'sip-config/windows.yaml', virtualNumbers: 'sip-config/virtual-numbers.yaml' },
+  recording: { retentionDays: 180, sweepSeconds: 3600 },
+  dialer: {
+    enabled: true, mode: 'citizen-first', queue: 'general', hours: 'office', pacePerMinute: 6, flow: 'outbound-callback', callerId: '12345', ringSeconds: 30,
+    retry: { busy: { max: 3, afterSeconds: 600 }, noAnswer: { max: 3, afterSeconds: 1800 } },
+  },
   auth: {},
   log: { level: 'info' },
 };
@@ -31,6 +36,7 @@ export const defaults = {
 export const envKeys: Record<string, string> = {
   REXIAN_HTTP_HOST: 'http.host',
   REXIAN_HTTP_PORT: 'http.port',
+  REXIAN_HTTP_ADVERTISE_URL: 'http.advertiseUrl',
   REXIAN_ARI_URL: 'ari.url',
   REXIAN_ARI_USERNAME: 'ari.username',
   REXIAN_ARI_PASSWORD: 'ari.password',
@@ -51,12 +57,18 @@ export const envKeys: Record<string, string> = {
   REXIAN_FLOWS_DIR: 'flows.dir',
   REXIAN_QUEUES_FILE: 'flows.queues',
   REXIAN_AGENTS_FILE: 'acd.agents',
+  REXIAN_WINDOWS_FILE: 'acd.windows',
+  REXIAN_VIRTUAL_NUMBERS_FILE: 'acd.virtualNumbers',
   REXIAN_AGENT_SIP_SECRET: 'acd.agentSipSecret',
+  REXIAN_RECORDING_RETENTION_DAYS: 'recording.retentionDays',
+  REXIAN_RECORDING_SWEEP_SECONDS: 'recording.sweepSeconds',
+  REXIAN_DIALER_ENABLED: 'dialer.enabled',
   REXIAN_ADMIN_TOKEN: 'auth.adminToken',
   REXIAN_LOG_LEVEL: 'log.level',
 };
 
-const numericKeys = new Set(['http.port', 'ami.port', 'sip.port']);
+const booleanKeys = new Set(['dialer.enabled']);
+const numericKeys = new Set(['http.port', 'ami.port', 'sip.port', 'recording.retentionDays', 'recording.sweepSeconds']);
 
 type Origin = { kind: 'default' } | { kind: 'file'; file: string; line: number; col: number } | { kind: 'env'; name: string };
 
@@ -76,7 +88,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const [name, key] of Object.entries(envKeys)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const value = numericKeys.has(key) && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    const value = numericKeys.has(key) && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw)
+      : booleanKeys.has(key) && /^(true|false)$/.test(raw) ? raw === 'true' : raw;
     setPath(merged, key.split('.'), value);
     origins.set(key, { kind: 'env', name });
   }

@@ -10,11 +10,11 @@ const secret = { type: 'string', minLength: 8 } as const;
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'flows', 'acd', 'auth', 'log'],
+  required: ['http', 'ari', 'ami', 'redis', 'postgres', 'prompts', 'flows', 'acd', 'recording', 'dialer', 'auth', 'log'],
   properties: {
     http: {
       type: 'object', additionalProperties: false, required: ['host', 'port'],
-      properties: { host, port, allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://' } } },
+      properties: { host, port, allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://' } }, advertiseUrl: { type: 'string', pattern: '^https?://' } },
     },
     ari: {
       type: 'object', additionalProperties: false, required: ['url', 'username', 'password', 'app'],
@@ -55,8 +55,36 @@ export const configSchema = {
       properties: { dir: { type: 'string', minLength: 1 }, queues: { type: 'string', minLength: 1 } },
     },
     acd: {
-      type: 'object', additionalProperties: false, required: ['agents'],
-      properties: { agents: { type: 'string', minLength: 1 }, agentSipSecret: secret },
+      type: 'object', additionalProperties: false, required: ['agents', 'windows'],
+      properties: { agents: { type: 'string', minLength: 1 }, windows: { type: 'string', minLength: 1 }, virtualNumbers: { type: 'string', minLength: 1 }, agentSipSecret: secret },
+    },
+    recording: {
+      type: 'object', additionalProperties: false, required: ['retentionDays', 'sweepSeconds'],
+      properties: {
+        retentionDays: { type: 'number', exclusiveMinimum: 0, maximum: 36_500 },
+        sweepSeconds: { type: 'number', minimum: 1, maximum: 86_400 },
+      },
+    },
+    dialer: {
+      type: 'object', additionalProperties: false,
+      required: ['enabled', 'mode', 'queue', 'hours', 'pacePerMinute', 'flow', 'callerId', 'ringSeconds', 'retry'],
+      properties: {
+        enabled: { type: 'boolean' },
+        mode: { enum: ['citizen-first', 'agent-first'] },
+        queue: { type: 'string', pattern: '^[a-z0-9-]+$' },
+        hours: { type: 'string', pattern: '^[a-z0-9-]+$' },
+        pacePerMinute: { type: 'number', exclusiveMinimum: 0, maximum: 600 },
+        flow: { type: 'string', pattern: '^[a-z0-9-]+$' },
+        callerId: { type: 'string', pattern: '^[0-9]{3,20}$' },
+        ringSeconds: { type: 'integer', minimum: 5, maximum: 120 },
+        retry: {
+          type: 'object', additionalProperties: false, required: ['busy', 'noAnswer'],
+          properties: {
+            busy: { type: 'object', additionalProperties: false, required: ['max', 'afterSeconds'], properties: { max: { type: 'integer', minimum: 0, maximum: 20 }, afterSeconds: { type: 'number', minimum: 1 } } },
+            noAnswer: { type: 'object', additionalProperties: false, required: ['max', 'afterSeconds'], properties: { max: { type: 'integer', minimum: 0, maximum: 20 }, afterSeconds: { type: 'number', minimum: 1 } } },
+          },
+        },
+      },
     },
     auth: {
       type: 'object', additionalProperties: false,
@@ -87,7 +115,8 @@ export const configSchema = {
 } as const;
 
 export interface Config {
-  http: { host: string; port: number; allowedOrigins?: string[] };
+  /** advertiseUrl: where other controllers reach this one (default http://host:port). */
+  http: { host: string; port: number; allowedOrigins?: string[]; advertiseUrl?: string };
   ari: { url: string; username: string; password: string; app: string };
   ami: { host: string; port: number; username: string; password: string };
   sip: { host: string; port: number };
@@ -95,8 +124,19 @@ export interface Config {
   postgres: { url: string };
   prompts: { dir: string; asteriskDir: string; recordedDir: string; catalog: string };
   flows: { dir: string; queues: string };
-  /** agents: the roster file. agentSipSecret: the master secret agents' SIP passwords derive from. */
-  acd: { agents: string; agentSipSecret?: string };
+  /** agents: the roster file. windows: the service-centre windows. agentSipSecret: the master secret agents' SIP passwords derive from. */
+  acd: { agents: string; windows: string; virtualNumbers?: string; agentSipSecret?: string };
+  /** Quality-inspection recordings are removed retentionDays after they were made (checked every sweepSeconds). */
+  recording: { retentionDays: number; sweepSeconds: number };
+  /**
+   * Outbound callbacks (回访): placed within the calendar schedule `hours`, at most
+   * pacePerMinute, presenting callerId. citizen-first: an answered citizen goes through `flow`
+   * (to a queue). agent-first: the first free agent of `queue` is rung, then the citizen.
+   */
+  dialer: {
+    enabled: boolean; mode: 'citizen-first' | 'agent-first'; queue: string; hours: string; pacePerMinute: number; flow: string; callerId: string; ringSeconds: number;
+    retry: { busy: { max: number; afterSeconds: number }; noAnswer: { max: number; afterSeconds: number } };
+  };
   auth: { adminToken?: string; tokens?: TokenConfig[] };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

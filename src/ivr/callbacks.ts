@@ -1,6 +1,7 @@
 // Callback tasks (voicemails, queue callbacks): appended to a Redis stream that the outbound
 // dialer consumes. A stream, not a list, so a consumer crash loses no task.
 import type { Redis } from '../store/redis.js';
+import { appendToStream } from '../store/streams.js';
 
 export interface CallbackTask {
   callId: string;
@@ -19,7 +20,6 @@ export class CallbackTasks {
   }
 
   async add(task: CallbackTask): Promise<string> {
-    const fields = Object.entries({ ...task, createdAt: new Date().toISOString() }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-    return (await this.redis.xadd(this.key, '*', ...fields)) ?? '';
+    return appendToStream(this.redis, this.key, { ...task, createdAt: new Date().toISOString() });
   }
 }

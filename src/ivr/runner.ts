@@ -8,6 +8,7 @@ import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
 import type { CallFlow } from '../calls/service.js';
 import type { CallbackTasks } from './callbacks.js';
+import type { SurveyAnswers } from './surveys.js';
 import type { PromptRef } from './flow-schema.js';
 import { advance, startFlow, type FlowRef, type IvrAction, type IvrContext, type IvrEvent, type IvrState, type Step } from './interpreter.js';
 import { preparePrompt, type PromptCatalog, type PromptPaths } from './prompts.js';
@@ -32,6 +33,11 @@ export interface IvrRunnerDeps {
   /** Domains with legs of their own on a call (supervision): asked first. */
   legHandlers?: Array<{ onEvent(call: Call, event: AriEvent): Promise<boolean>; onEnd(call: Call): Promise<void> }>;
   callbacks: CallbackTasks;
+  surveys: SurveyAnswers;
+  /** The flow a citizen reached by the dialer goes through. */
+  outboundFlow?: string;
+  /** Calls to virtual numbers (they run no flow unless refused). */
+  masking?: { serves(did: string): boolean; start(call: Call): Promise<void> };
   logger: Logger;
 }
 
@@ -89,6 +95,8 @@ export class IvrRunner implements CallFlow {
   }
 
   async start(call: Call): Promise<void> {
+    if (call.state.kind === 'outbound') return this.startOutbound(call);
+    if (this.deps.masking?.serves(call.state.did)) return this.deps.masking.start(call);
     const ref = this.deps.registry.forNumber(call.state.did);
     if (!ref) {
       // No flow answers this number (all its versions broken or removed): never drop the
@@ -101,6 +109,26 @@ export class IvrRunner implements CallFlow {
     const step = startFlow(ref, this.context(call));
     call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'flow started');
     await this.apply(call, step);
+  }
+
+  /** Says why, then hands the caller to the 12345 flow (a call to a virtual number not theirs). */
+  async divertToHotline(call: Call, prompt: PromptRef): Promise<void> {
+    const media = await this.deps.prompts.resolve(prompt);
+    const playbackId = `${call.id}-divert`;
+    await call.updateFlow({ divert: playbackId });
+    await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
+  }
+
+  /** A citizen the dialer reached (already answered): the dialer's flow, or an apology if it is gone. */
+  private async startOutbound(call: Call): Promise<void> {
+    const ref = this.deps.outboundFlow ? this.deps.registry.current(this.deps.outboundFlow) : undefined;
+    if (!ref) {
+      call.log.error({ flowId: this.deps.outboundFlow }, 'the dialer\'s flow is not loaded; hanging up the callback');
+      await call.hangup();
+      return;
+    }
+    call.log.info({ flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask }, 'callback answered; flow started');
+    await this.apply(call, startFlow(ref, this.context(call)));
   }
 
   async resume(call: Call): Promise<void> {
@@ -140,6 +168,14 @@ export class IvrRunner implements CallFlow {
     const saved = this.saved(call);
     call.log.trace({ event: event.type }, 'ARI event');
     for (const handler of this.deps.legHandlers ?? []) if (await handler.onEvent(call, event)) return;
+    if (event.type === 'PlaybackFinished' && call.flow.divert && event.playback?.id === call.flow.divert) {
+      await call.updateFlow({ divert: undefined });
+      const ref = this.deps.registry.forNumber('12345');
+      if (!ref) { await call.hangup(); return; }
+      call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'flow started');
+      await this.apply(call, startFlow(ref, this.context(call)));
+      return;
+    }
     if (await this.deps.acd.onEvent(call, event)) return;
     switch (event.type) {
       case 'PlaybackFinished':
@@ -190,7 +226,9 @@ export class IvrRunner implements CallFlow {
   }
 
   private async apply(call: Call, step: Step, extra: IvrAction[] = []): Promise<void> {
+    const answerBefore = this.saved(call).ivr?.vars.survey;
     await call.updateFlow({ ivr: step.state });
+    if (step.state.vars.survey !== undefined && step.state.vars.survey !== answerBefore) await this.keepSurveyAnswer(call, step.state);
     try {
       for (const action of [...step.actions, ...extra]) await this.perform(call, step.state, action);
     } catch (err) {
@@ -260,6 +298,7 @@ export class IvrRunner implements CallFlow {
         await this.deps.acd.enqueue(call, {
           queue: action.queue, skills: action.skills, priority: action.priority, maxWait: action.maxWait,
           context: { path: state.path, flowVersion: state.version },
+          ivr: { flowId: state.flowId, path: state.path, vars: state.vars },
         });
         return;
       case 'transfer': {
@@ -274,6 +313,14 @@ export class IvrRunner implements CallFlow {
         await call.hangup();
         return;
     }
+  }
+
+  /** The survey answer is kept with the call and the agent who served it. */
+  private async keepSurveyAnswer(call: Call, state: IvrState): Promise<void> {
+    const acd = call.flow.acd as { agentId?: string; origin?: string; answeredAt?: number } | undefined;
+    const answer = state.vars.survey!;
+    await this.deps.surveys.add({ callId: call.id, agentId: acd?.agentId, queue: acd?.origin, did: call.state.did, answer, flowId: state.flowId });
+    call.log.info({ agentId: acd?.agentId, queue: acd?.origin, answer }, 'survey answered');
   }
 
   private armInputTimer(call: Call, delayMs: number, token: number): void {

@@ -1,6 +1,7 @@
 // Live calls and their supervision: list, monitor, whisper, barge, switch, take over, stop.
 // Supervisors act on the calls of their own teams' agents; agents may not supervise.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CallForwarder } from '../api/forward.js';
 import { forbidden, mayActForAgent, requireRole, type Authenticator } from '../api/auth.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
@@ -10,8 +11,13 @@ const security = [{ bearer: [] }];
 const callParams = { type: 'object', required: ['callId'], additionalProperties: false, properties: { callId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,80}$' } } } as const;
 const mode = { type: 'string', enum: ['monitor', 'whisper', 'barge'] } as const;
 
-export function registerSupervisionRoutes(app: FastifyInstance, supervision: SupervisionService, calls: CallService, teamOf: (agentId: string) => string | undefined, authn: Authenticator): void {
-  const supervisors = requireRole(authn, 'supervisor');
+export function registerSupervisionRoutes(app: FastifyInstance, supervision: SupervisionService, calls: CallService, teamOf: (agentId: string) => string | undefined, authn: Authenticator, forwarder: CallForwarder): void {
+  const onlySupervisors = requireRole(authn, 'supervisor');
+  // Then, for a call another controller holds, that controller answers.
+  const supervisors = [onlySupervisors, async (req: FastifyRequest, reply: FastifyReply) => {
+    if (await forwarder.forCall(req, reply, (req.params as { callId: string }).callId)) return reply;
+    return undefined;
+  }];
   /** The agent on the call, checked against the supervisor's teams. */
   const agentOf = (req: FastifyRequest, callId: string): string => {
     const call = calls.get(callId);
@@ -27,18 +33,18 @@ export function registerSupervisionRoutes(app: FastifyInstance, supervision: Sup
 
   app.get('/api/calls', {
     preHandler: requireRole(authn, 'supervisor', 'ops'),
-    schema: { tags: ['calls'], summary: 'Live calls on this controller (a supervisor sees their teams\' agents\' calls)', security },
+    schema: { tags: ['calls'], summary: 'Live calls on the whole platform, whichever controller holds them (a supervisor sees their teams\' agents\' calls)', security },
   }, async (req) => {
     const p = req.principal!;
-    const list = calls.list().map((call) => {
-      const acdState = call.flow.acd as { queue?: string; phase?: string; agentId?: string; enqueuedAt?: number } | undefined;
+    const list = (await calls.store.allLive()).map((state) => {
+      const acdState = state.flow.acd as { queue?: string; phase?: string; agentId?: string } | undefined;
       return {
-        callId: call.id, did: call.state.did, caller: call.state.caller, startedAt: call.state.startedAt,
+        callId: state.callId, did: state.did, caller: state.caller, startedAt: state.startedAt,
         queue: acdState?.queue ?? null, phase: acdState?.phase ?? 'ivr', agentId: acdState?.agentId ?? null,
         team: acdState?.agentId ? teamOf(acdState.agentId) ?? null : null,
-        supervised: Boolean(call.flow.supervision),
+        supervised: Boolean(state.flow.supervision), controller: state.owner ?? null,
       };
-    });
+    }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
     return { calls: p.role === 'supervisor' ? list.filter((c) => c.agentId && mayActForAgent(p, c.agentId, c.team ?? undefined)) : list };
   });
 

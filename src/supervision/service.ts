@@ -7,6 +7,7 @@
 // leg (spy both ways; whisper "out" sends the supervisor's voice to the agent only). Barge
 // moves the supervisor's channel into the call's talk bridge. A snoop's directions are fixed
 // when it is made, so switching mode replaces the snoop. Every action is audited.
+import { appendToStream } from '../store/streams.js';
 import type { Logger } from 'pino';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { AcdService } from '../acd/service.js';
@@ -51,24 +52,14 @@ export class SupervisionService {
 
   private async audit(who: string, action: string, call: Call, details: Record<string, unknown>): Promise<void> {
     const at = new Date().toISOString();
-    const fields = Object.entries({ who, action, callId: call.id, at, ...details }).flatMap(([k, v]) => [k, String(v ?? '')]);
-    await this.deps.redis.xadd(`${this.deps.prefix}:audit`, 'MAXLEN', '~', 1_000_000, '*', ...fields);
+    const record = Object.fromEntries(Object.entries({ who, action, callId: call.id, at, ...details }).map(([k, v]) => [k, v ?? '']));
+    await appendToStream(this.deps.redis, `${this.deps.prefix}:audit`, record);
     call.log.warn({ supervisor: who, action, ...details }, 'supervision');
-  }
-
-  /** Runs a supervision action in the call's order; the call must be on this controller. */
-  private run<T>(callId: string, task: (call: Call) => Promise<T>): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const queued = this.deps.calls.run(callId, async (call) => {
-        try { resolve(await task(call)); } catch (err) { reject(err); }
-      });
-      if (!queued) reject(new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404));
-    });
   }
 
   /** Rings the supervisor's phone; they join in `mode` when they answer. */
   start(callId: string, supervisor: string, phone: string, mode: SupervisionMode): Promise<Record<string, unknown>> {
-    return this.run(callId, async (call) => {
+    return this.deps.calls.within(callId, async (call) => {
       const talk = this.deps.acd.talkOf(call);
       if (!talk) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is not connected to an agent`, { callId }, 409);
       if (this.state(call)) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is already supervised by ${this.state(call)!.supervisor}`, { callId }, 409);
@@ -82,7 +73,7 @@ export class SupervisionService {
   }
 
   setMode(callId: string, supervisor: string, mode: SupervisionMode): Promise<Record<string, unknown>> {
-    return this.run(callId, async (call) => {
+    return this.deps.calls.within(callId, async (call) => {
       const s = this.mine(call, supervisor);
       await this.audit(supervisor, 'mode', call, { from: s.mode, mode, agentId: this.deps.acd.talkOf(call)?.agentId });
       await this.save(call, { mode });
@@ -93,7 +84,7 @@ export class SupervisionService {
 
   /** The supervisor takes the call: into the talk bridge, then the agent's leg is dropped. */
   takeOver(callId: string, supervisor: string): Promise<Record<string, unknown>> {
-    return this.run(callId, async (call) => {
+    return this.deps.calls.within(callId, async (call) => {
       const s = this.mine(call, supervisor);
       if (!s.joined) throw new RexianError('REXIAN_AGENT_STATE', 'the supervisor has not answered yet', { callId }, 409);
       const talk = this.deps.acd.talkOf(call)!;
@@ -106,7 +97,7 @@ export class SupervisionService {
   }
 
   stop(callId: string, supervisor: string): Promise<Record<string, unknown>> {
-    return this.run(callId, async (call) => {
+    return this.deps.calls.within(callId, async (call) => {
       const s = this.mine(call, supervisor);
       await this.audit(supervisor, 'stop', call, { mode: s.mode });
       await this.teardown(call, s);
@@ -127,7 +118,7 @@ export class SupervisionService {
     if (!talk) return;
     const ari = call.ari;
     if (s.snoop) {
-      await ari.request('DELETE', `/channels/${s.snoop}`).catch(() => undefined);
+      await ari.hangupChannel(s.snoop);
       await this.save(call, { snoop: undefined });
     }
     if (s.mode === 'barge') {
@@ -153,10 +144,10 @@ export class SupervisionService {
     await this.save(call, undefined);
     if (s.snoop) {
       await this.deps.calls.detachLeg(call, s.snoop);
-      await call.ari.request('DELETE', `/channels/${s.snoop}`).catch(() => undefined);
+      await call.ari.hangupChannel(s.snoop);
     }
     await this.deps.calls.detachLeg(call, s.leg);
-    await call.ari.request('DELETE', `/channels/${s.leg}`).catch(() => undefined);
+    await call.ari.hangupChannel(s.leg);
     await call.ari.request('DELETE', `/bridges/${s.bridge}`).catch(() => undefined);
   }
 

@@ -30,9 +30,9 @@ export interface AcdLab {
   close(): Promise<void>;
 }
 
-/** Test numbers: each routes to a queue node of the acd fixture flow. */
+/** Test numbers: each routes to a queue node of the acd fixture flow; 7008 asks for privacy. */
 export const acdFlow = `id: acd
-numbers: ["7001", "7002", "7003", "7004", "7005", "7006", "7007"]
+numbers: ["7001", "7002", "7003", "7004", "7005", "7006", "7007", "7008"]
 start: route
 nodes:
   route:
@@ -44,6 +44,7 @@ nodes:
       - { when: { did: ["7005"] }, next: surveyed }
       - { when: { did: ["7006"] }, next: impatient }
       - { when: { did: ["7007"] }, next: small }
+      - { when: { did: ["7008"] }, next: private }
     otherwise: normal
   normal: { type: queue, queue: general, onNoAgents: bye }
   vip: { type: queue, queue: general, priority: 5, onNoAgents: bye }
@@ -52,17 +53,15 @@ nodes:
   surveyed: { type: queue, queue: svq, onNoAgents: bye }
   impatient: { type: queue, queue: general, maxWait: 5, onTimeout: sorry, onNoAgents: bye }
   small: { type: queue, queue: tiny, onNoAgents: sorry }
+  private: { type: set, vars: { privacy: "yes", topic: "不动产" }, next: normal }
   sorry: { type: hangup, prompt: goodbye }
   bye: { type: hangup }
 `;
 
-export const acdQueues = `defaults:
-  ringSeconds: 4
-  wrapUpSeconds: 2
-  shortAbandonSeconds: 3
-  announce: { firstAfterSeconds: 0, everySeconds: 0 }
-  callbackAfterEstimatedWaitSeconds: 0
-  afterCallFlow: ""
+/** The fixture's queues, under the given defaults (the ACD tests' unless told otherwise). */
+export function acdQueuesWith(defaults: string): string {
+  return `defaults:
+${defaults.trimEnd()}
 queues:
   general: { name: 综合, skills: [general] }
   svq: { name: 评价测试, skills: [svskill], afterCallFlow: survey }
@@ -78,6 +77,14 @@ queues:
     announce: { firstAfterSeconds: 1, everySeconds: 0 }
     callbackAfterEstimatedWaitSeconds: 1
 `;
+}
+
+export const acdQueues = acdQueuesWith(`  ringSeconds: 4
+  wrapUpSeconds: 2
+  shortAbandonSeconds: 3
+  announce: { firstAfterSeconds: 0, everySeconds: 0 }
+  callbackAfterEstimatedWaitSeconds: 0
+  afterCallFlow: ""`);
 
 export function agentPort(lab: Lab, index: number): number {
   return lab.ports.sipp + index;
@@ -90,6 +97,7 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   cpSync(join(repoRoot, 'test/fixtures/flows-greeting/calendar.yaml'), join(flowsDir, 'calendar.yaml'));
   writeFileSync(join(flowsDir, 'acd.yaml'), acdFlow);
   cpSync(join(repoRoot, 'ivr-flows/survey.yaml'), join(flowsDir, 'survey.yaml'));
+  cpSync(join(repoRoot, 'ivr-flows/outbound-callback.yaml'), join(flowsDir, 'outbound-callback.yaml'));
   writeFileSync(join(dir, 'queues.yaml'), options.queues ?? acdQueues);
   writeFileSync(join(dir, 'agents.yaml'), `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)}, device: ${a.device ?? 'sip'}, autoAnswer: ${a.autoAnswer ?? false}${a.team ? `, team: ${a.team}` : ''} }`).join('\n')}\n`);
   const sipSecret = options.sipSecret ?? 'lab-agent-master-secret';
@@ -99,7 +107,7 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   const lab = await startLab(name, slot, {
     flowsDir, queuesFile: join(dir, 'queues.yaml'), agentsFile: join(dir, 'agents.yaml'), prefix: options.prefix,
     pstnContact: `sip:127.0.0.1:${ports.sipp + 9}`,
-    numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004', '7005', '7006', '7007'],
+    numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004', '7005', '7006', '7007', '7008'],
     extraDialplan: options.extraDialplan,
     agents: agents.map((a, i) => ({ id: a.id, secret: agentSipPassword(sipSecret, a.id), webrtc: a.device === 'webrtc', ...(a.device === 'webrtc' ? {} : { contact: `sip:agent-${a.id}@127.0.0.1:${ports.sipp + i}` }) })),
   });

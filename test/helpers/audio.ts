@@ -185,7 +185,7 @@ export function agentSpeakingScenario(frequency: number): string {
   const base = readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8');
   const pcap = tonePcap(frequency, 60);
   const scenario = base.replace('  <label id="in-call"/>', `  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>\n  <label id="in-call"/>`);
-  const file = join(scratchDir('scenario'), 'agent-speaking.xml');
+  const file = join(scratchDir('scenario'), `agent-speaking-${frequency}.xml`);
   writeFileSync(file, scenario);
   return file;
 }

@@ -1,5 +1,6 @@
 // A lab per test file: its own Asterisk instance (own ports and directories in the shared
 // chroot), a private Redis key prefix, and the env that points a controller at them.
+import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +69,11 @@ export async function startLab(name: string, slot: number, options: { agents?: A
   const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   // Keys an aborted run of this lab left behind (its teardown never ran).
   await deleteKeys(redis, `rexian-test:${name}`);
+  // A database of the lab's own, made afresh: its call records are this run's only.
+  const database = `rexian_test_${name.replace(/[^a-z0-9]/g, '_')}`;
+  await recreateDatabase(database);
   const env: Record<string, string> = {
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}`,
     REXIAN_HTTP_PORT: String(ports.controller),
     REXIAN_ARI_URL: asterisk.ariUrl,
     REXIAN_ARI_USERNAME: ari.username,
@@ -88,6 +93,8 @@ export async function startLab(name: string, slot: number, options: { agents?: A
     REXIAN_AGENTS_FILE: options.agentsFile ?? join(repoRoot, 'sip-config/agents.yaml'),
     REXIAN_ADMIN_TOKEN: `test-admin-${randomBytes(12).toString('hex')}`,
     REXIAN_LOG_LEVEL: 'debug',
+    // Tests that want the dialer turn it on: it would otherwise call back their callers.
+    REXIAN_DIALER_ENABLED: 'false',
   };
   return {
     name, asterisk, ports, prefix, redis, env,
@@ -114,8 +121,31 @@ export async function startLab(name: string, slot: number, options: { agents?: A
       await asterisk.destroy();
       await deleteKeys(redis, prefix);
       redis.disconnect();
+      await dropDatabase(database);
     },
   };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  try { await client.query(sql); } finally { await client.end(); }
+}
+
+export async function recreateDatabase(name: string): Promise<void> {
+  await dropDatabase(name);
+  await adminQuery(`CREATE DATABASE ${name}`);
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+/** Rows of a query on a lab's database. */
+export async function dbRows<T>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try { return (await client.query(sql, params)).rows as T[]; } finally { await client.end(); }
 }
 
 /**
@@ -146,6 +176,11 @@ export function killStaleController(port: number): void {
       // the process ended meanwhile
     }
   }
+}
+
+/** A Redis stream's entries as objects (agent events, audit, emergency events). */
+export async function streamEntries(redis: Redis, key: string): Promise<Array<Record<string, string>>> {
+  return (await redis.xrange(key, '-', '+')).map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i]!, f[2 * i + 1]!])));
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {

@@ -5,11 +5,12 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { citizen, startAcdLab, type AcdLab, type LabAgent } from '../helpers/acd-lab.js';
-import { sleep, until } from '../helpers/lab.js';
+import { sleep, streamEntries, until } from '../helpers/lab.js';
 
 const agents: LabAgent[] = [
   { id: 'x1', skills: { general: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 1500 },
   { id: 'x2', skills: { general: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 1500 },
+  { id: 'x3', skills: { special: 5 }, scenario: 'agent-answers.xml' },
 ];
 let labA: AcdLab;
 let labB: AcdLab;
@@ -20,6 +21,7 @@ t.before(async () => {
   const prefix = `rexian-test:two-a:${randomBytes(4).toString('hex')}`; // cleared with lab two-a's leftovers
   labA = await startAcdLab('two-a', 8, agents, { prefix });
   labB = await startAcdLab('two-b', 9, agents, { prefix, phonesOfSlot: 8 });
+  labB.lab.env.REXIAN_ADMIN_TOKEN = labA.lab.env.REXIAN_ADMIN_TOKEN!; // one platform, one set of tokens
   ctlA = new ControllerProcess(labA.lab.env, labA.lab.ports.controller).start();
   ctlB = new ControllerProcess(labB.lab.env, labB.lab.ports.controller).start();
   await Promise.all([ctlA.waitReady(), ctlB.waitReady()]);
@@ -58,9 +60,9 @@ t.test('two controllers on one Redis never double-offer and keep arrival order a
   t.ok(byController(ctlA, labA) && byController(ctlB, labB), 'each controller offered only the calls on its own switch');
 
   // The kept state log: between two offers to the same agent, the agent was free again.
-  const events = await labA.lab.redis.xrange(`${labA.lab.prefix}:agent-events`, '-', '+');
+  const events = await streamEntries(labA.lab.redis, `${labA.lab.prefix}:agent-events`);
   for (const id of ['x1', 'x2']) {
-    const states = events.map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i], f[2 * i + 1]]))).filter((e) => e.agent === id).map((e) => e.state);
+    const states = events.filter((e) => e.agent === id).map((e) => e.state);
     let busy = false;
     let double = false;
     for (const s of states) {
@@ -70,4 +72,33 @@ t.test('two controllers on one Redis never double-offer and keep arrival order a
     t.notOk(double, `${id} was never offered a call while busy (${states.join(' → ')})`);
     t.ok(states.filter((s) => s === 'reserved').length >= 2, `${id} took calls`);
   }
+});
+
+t.test('any controller acts on any call: actions are forwarded to the one that holds it; a restart of one leaves the other\'s calls alone', async (t) => {
+  t.equal((await ctlA.api('POST', '/api/agents/x3/login', { ready: true })).status, 200);
+  // The citizen comes in on switch B; the agent's desktop talks to controller A.
+  const c = citizen(labB.lab, ctlB, { did: '7003', caller: '13700000031' });
+  const { callId } = await c.log('call connected to agent', 30_000, (l) => l.agentId === 'x3');
+  const listed = await ctlA.api<{ calls: Array<{ callId: string; agentId: string | null; controller: string | null }> }>('GET', '/api/calls');
+  t.match(listed.body.calls.find((x) => x.callId === callId), { agentId: 'x3' }, 'controller A lists the call switch B carries');
+
+  const hold = await ctlA.api('POST', '/api/agents/x3/call/hold');
+  t.equal(hold.status, 200, 'hold through controller A');
+  t.match(hold.body, { callId, held: true });
+  await c.log('citizen on hold', 5_000);
+  // The log line travels on A's stdout, which the test may read after the HTTP answer: wait for it.
+  const forwarded = await ctlA.waitForLog('forwarded', (l) => l.msg === 'request forwarded to the controller that holds it' && l.status === 200, 5_000).catch(() => null);
+  t.ok(forwarded, 'A forwarded it to B');
+
+  // Controller A restarts: it reconciles with switch A only, and B's call is untouched.
+  await ctlA.kill('SIGKILL');
+  ctlA = new ControllerProcess(labA.lab.env, labA.lab.ports.controller).start();
+  await ctlA.waitReady();
+  await sleep(500);
+  t.notOk(ctlA.logs.some((l) => l.msg === 'call closed out at reconcile' && l.callId === callId), 'A does not close out B\'s call');
+  t.notOk(ctlA.logs.some((l) => l.msg === 'Asterisk restarted: calls it carried are lost'), 'nor think B\'s switch is its own, restarted');
+  t.equal((await ctlA.api('POST', '/api/agents/x3/call/resume')).status, 200, 'the restarted A still reaches the call through B');
+  await c.log('citizen back from hold', 5_000);
+  t.equal((await ctlA.api('POST', '/api/agents/x3/call/hangup')).status, 200);
+  t.equal((await c.sipp.done).exitCode, 0, 'the call ends normally');
 });

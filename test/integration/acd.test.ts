@@ -2,11 +2,11 @@
 // happens when an agent lets it ring, overflow before the target, abandons, callbacks that
 // keep the caller's place, and a controller restart that loses nobody's place.
 import t, { type Test } from 'tap';
-import { WebSocket } from 'ws';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
-import { sleep, until } from '../helpers/lab.js';
+import { dbRows, sleep, streamEntries, until } from '../helpers/lab.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
+import { openEventStream } from '../helpers/events.js';
 
 let acdLab: AcdLab;
 let controller: ControllerProcess;
@@ -220,24 +220,16 @@ t.test('a browser agent gets a WebRTC endpoint, reachable over the WebSocket tra
   t.match(await acdLab.lab.asterisk.command('pjsip show transports'), /transport-ws\s+ws/);
 });
 
-function openStream(headers: Record<string, string>): Promise<{ ws?: WebSocket; status?: number; messages: Array<Record<string, unknown>> }> {
-  const messages: Array<Record<string, unknown>> = [];
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${acdLab.lab.ports.controller}/api/events`, { headers });
-    ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
-    ws.on('open', () => resolve({ ws, messages }));
-    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode, messages }));
-    ws.on('error', () => undefined);
-  });
-}
+const openStream = (headers: Record<string, string>) => openEventStream(acdLab.lab.ports.controller, headers);
 
 t.test('the event stream: token and origin checked at the handshake; figures every second and screen pops', async (t) => {
   t.equal((await openStream({})).status, 401, 'no token, no stream');
   t.equal((await openStream({ authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}`, origin: 'https://evil.example' })).status, 403, 'a page on another site is refused');
   const stream = await openStream({ authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}` });
   t.teardown(() => stream.ws?.close());
-  const figures = await until('queue figures pushed', () => stream.messages.find((m) => m.type === 'queue.figures'), 5_000) as { queues: Array<{ queue: string; serviceLevel: unknown[] }> };
+  const figures = await until('queue figures pushed', () => stream.messages.find((m) => m.type === 'queue.figures'), 5_000) as { queues: Array<{ queue: string; serviceLevel: unknown[] }>; overall: { serviceLevel: unknown[]; agents: Record<string, number> } };
   t.ok(figures.queues.some((q) => q.queue === 'general' && q.serviceLevel.length === 2), 'every queue with its service level per target');
+  t.ok(figures.overall.serviceLevel.length >= 2 && typeof figures.overall.agents === 'object', 'and the whole hotline at once');
   await resetAgents(t);
   await agent(t, 'a2', 'login', { ready: true });
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000081', hangUpAfterMs: 3000 });
@@ -276,6 +268,8 @@ t.test('when the agent hangs up first, the citizen is asked for their satisfacti
   t.equal((ended.vars as Record<string, string>).survey, 'satisfied', '1 满意 was recorded');
   t.match(ended.previousFlows, [{ flowId: 'acd', outcome: { type: 'queue', queue: 'svq' } }], 'with the flow that queued the call');
   t.equal((await c.sipp.done).exitCode, 0, 'thanked and hung up on');
+  const answers = await streamEntries(acdLab.lab.redis, `${acdLab.lab.prefix}:surveys`);
+  t.match(answers.find((a) => a.callId === ended.callId), { agentId: 'sv1', queue: 'svq', did: '7005', answer: 'satisfied', flowId: 'survey' }, 'kept with the call and the agent');
 });
 
 t.test('a caller past the flow\'s maximum wait, or turned away by a full queue, goes where the flow says', async (t) => {
@@ -291,10 +285,26 @@ t.test('a caller past the flow\'s maximum wait, or turned away by a full queue, 
   const first = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000102', hangUpAfterMs: 8000 });
   await first.log('call queued');
   const second = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000103' });
-  await second.log('queue full; the flow decides what next');
+  const full = await second.log('the queue cannot take the call; the flow decides what next');
+  t.match(String(full.why), /queue is full/, 'because the queue is full');
   t.equal((await second.sipp.done).exitCode, 0, 'the second caller was told goodbye instead of waiting in a full queue');
   t.same(await waiting('tiny'), [(await first.entered).callId], 'the first caller kept their place');
   const figures = (await controller.api<{ leftQueue: number }>('GET', '/api/queues/tiny')).body;
   t.equal(figures.leftQueue, 1, 'counted as left, not as abandoned');
   await first.sipp.done;
+});
+
+t.test('every kind of call leaves its record: abandons, a callback both ways, a survey, a caller who waited too long', async (t) => {
+  const rows = await until('records written', async () => {
+    const r = await dbRows<Record<string, unknown>>(acdLab.lab.env.DATABASE_URL!, 'SELECT * FROM call_records ORDER BY started_at');
+    return r.some((x) => x.caller === '13800000101') && r.filter((x) => x.caller === '13900000051').length >= 2 ? r : undefined;
+  }, 20_000);
+  const of = (caller: string) => rows.filter((r) => r.caller === caller);
+  t.match(of('13800000041'), [{ direction: 'inbound', queue: 'general', answered: false, abandoned: true, short_abandon: true }], 'a short abandon');
+  t.match(of('13800000042'), [{ abandoned: true, short_abandon: false }], 'an abandon');
+  t.ok(Number(of('13800000042')[0]!.wait_ms) >= 3000, 'with its wait');
+  t.match(of('13900000051').find((r) => r.direction === 'inbound'), { queue: 'cbq', answered: false, abandoned: false }, 'the call that asked for a callback');
+  t.match(of('13900000051').find((r) => r.direction === 'outbound'), { answered: true, agent_id: 'cb1' }, 'and the callback, outbound');
+  t.match(of('13800000091'), [{ answered: true, agent_id: 'sv1', survey: 'satisfied', hangup_side: 'agent' }], 'the survey answer with the agent');
+  t.match(of('13800000101'), [{ answered: false, abandoned: false, flow_id: 'acd' }], 'a caller who left after the flow\'s maximum wait');
 });

@@ -3,10 +3,12 @@
 import t from 'tap';
 import { ControllerProcess } from '../helpers/controller.js';
 import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentSpeakingScenario, listen, testApp, type ProbeApp } from '../helpers/audio.js';
-import { until } from '../helpers/lab.js';
+import { agentSpeakingScenario, listen, readWav, testApp, toneReport, type ProbeApp } from '../helpers/audio.js';
+import { openEventStream } from '../helpers/events.js';
+import { dbRows, sleep, streamEntries, until } from '../helpers/lab.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
 
 let acdLab: AcdLab;
@@ -92,6 +94,119 @@ t.test('emergency hand-off: 120 is called on the emergency trunk with the citize
   t.match(invite?.text ?? '', /From:[^\n]*13800000121/, 'presenting the citizen\'s number, so 120 can call back');
   const file = join(acdLab.lab.asterisk.hostDir, 'spool/recording', `${res.body.recording}.wav`);
   await until('emergency recording written', () => existsSync(file) && statSync(file).size > 8000, 10_000);
-  const events = await acdLab.lab.redis.xrange(`${acdLab.lab.prefix}:emergency-events`, '-', '+');
-  t.match(Object.fromEntries(Array.from({ length: events[0]![1].length / 2 }, (_, i) => [events[0]![1][2 * i], events[0]![1][2 * i + 1]])), { callId, agentId: 'h1', number: '120', caller: '13800000121' }, 'kept as an emergency event with the agent and the time');
+  const events = await streamEntries(acdLab.lab.redis, `${acdLab.lab.prefix}:emergency-events`);
+  t.match(events[0], { callId, agentId: 'h1', number: '120', caller: '13800000121' }, 'kept as an emergency event with the agent and the time');
+});
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+async function readyAgain(): Promise<void> {
+  await controller.api('POST', '/api/agents/h1/end-wrap-up');
+  await controller.api('POST', '/api/agents/h1/ready');
+}
+
+t.test('mute: the citizen no longer hears the agent; unmuted, again', async (t) => {
+  await readyAgain();
+  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000141' });
+  const { callId } = await c.log('call connected to agent');
+  const muted = await controller.api('POST', '/api/agents/h1/call/mute');
+  t.equal(muted.status, 200);
+  t.match(muted.body, { callId, muted: true });
+  const silent = await listen(acdLab.lab, probe, callId as string, 'muted-1', 2000, 1004);
+  t.ok(silent.toneWindows < 0.1, `muted, the agent is not heard (${pct(silent.toneWindows)})`);
+  t.equal((await controller.api('POST', '/api/agents/h1/call/unmute')).status, 200);
+  const heard = await listen(acdLab.lab, probe, callId as string, 'unmuted-1', 2000, 1004);
+  t.ok(heard.toneWindows > 0.7, `unmuted, heard again (${pct(heard.toneWindows)})`);
+  t.equal((await controller.api('POST', '/api/agents/h1/call/hangup')).status, 200);
+  await c.sipp.done;
+});
+
+t.test('screen pop: line, IVR path and what was keyed in, wait; a caller who asked for privacy is masked on screen and on the phone', async (t) => {
+  await readyAgain();
+  const stream = await openEventStream(acdLab.lab.ports.controller, { authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}` });
+  t.teardown(() => stream.close());
+  const open = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000151' });
+  await open.log('call connected to agent');
+  const plain = await until('first screen pop', () => stream.messages.find((m) => m.type === 'agent.offer'), 5_000);
+  t.match(plain, { agentId: 'h1', did: '7001', line: '7001', caller: '13800000151', callerMasked: false, privacy: false, ivrPath: ['route', 'normal'] });
+  t.type(plain.waitSeconds, 'number');
+  await controller.api('POST', '/api/agents/h1/call/hangup');
+  await open.sipp.done;
+
+  await readyAgain();
+  const privateCall = citizen(acdLab.lab, controller, { did: '7008', caller: '13800000152' });
+  const { callId } = await privateCall.log('call connected to agent');
+  const pop = await until('private screen pop', () => stream.messages.find((m) => m.type === 'agent.offer' && m.did === '7008'), 5_000);
+  t.match(pop, { caller: '138****0152', callerMasked: true, privacy: true, ivrPath: ['route', 'private', 'normal'], digits: { privacy: 'yes', topic: '不动产' } });
+  t.notMatch(JSON.stringify(stream.messages), /13800000152/, 'the number appears in no event');
+  const leg = await acdLab.lab.ari<{ caller: { name: string; number: string } }>('GET', `/channels/${callId}-a1`);
+  t.equal(leg.body.caller.number, '7008', 'the agent\'s phone shows the line, not the caller');
+  t.match(leg.body.caller.name, /保密/);
+  await controller.api('POST', '/api/agents/h1/call/hangup');
+  await privateCall.sipp.done;
+});
+
+t.test('recording: made from the answer, paused while the citizen gives an ID number, listed and downloaded by call id', async (t) => {
+  await readyAgain();
+  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000161' });
+  const connected = await c.log('call connected to agent');
+  const callId = connected.callId as string;
+  await c.log('recording started');
+  await sleep(2000);
+  const pause = await controller.api('POST', '/api/agents/h1/call/recording/pause');
+  t.equal(pause.status, 200);
+  t.match(pause.body, { recording: `${callId}-talk`, paused: true });
+  await sleep(3000);
+  t.equal((await controller.api('POST', '/api/agents/h1/call/recording/resume')).status, 200);
+  await sleep(2000);
+  const talkMs = Date.now() - connected.time;
+  await controller.api('POST', '/api/agents/h1/call/hangup');
+  await c.sipp.done;
+
+  const list = await controller.api<{ recordings: Array<{ name: string; agentId: string; queue: string; kind: string; pauses: number; file: string }> }>('GET', `/api/calls/${callId}/recordings`);
+  t.equal(list.status, 200);
+  t.match(list.body.recordings, [{ name: `${callId}-talk`, agentId: 'h1', queue: 'general', kind: 'talk', pauses: 1, file: `/api/recordings/${callId}-talk` }]);
+  t.equal((await fetch(`${controller.url}/api/recordings/${callId}-talk`)).status, 401, 'nobody downloads without a token');
+  const res = await fetch(`${controller.url}/api/recordings/${callId}-talk`, { headers: { authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}` } });
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type') ?? '', /audio|wav/);
+  const file = join(scratchDir('downloads'), `${callId}.wav`);
+  writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  const samples = readWav(file);
+  const seconds = samples.length / 8000;
+  t.ok(seconds < talkMs / 1000 - 2, `the paused 3 s are not in the recording (${seconds.toFixed(1)} s of a ${(talkMs / 1000).toFixed(1)} s talk)`);
+  t.ok(seconds > 2.5, `the rest is (${seconds.toFixed(1)} s)`);
+  t.ok(toneReport(samples, 1004).toneWindows > 0.6, 'and it holds the agent\'s voice');
+  t.equal((await controller.api('GET', '/api/recordings/no-such-recording')).status, 404);
+});
+
+t.test('recording retention: once the period is over the file and its listing are gone', async (t) => {
+  await readyAgain();
+  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000171' });
+  const { callId } = await c.log('call connected to agent');
+  await c.log('recording started');
+  await sleep(1500);
+  await controller.api('POST', '/api/agents/h1/call/hangup');
+  await c.sipp.done;
+  const file = join(acdLab.lab.asterisk.hostDir, 'spool/recording', `${callId}-talk.wav`);
+  t.ok(existsSync(file), 'recorded');
+  // The same controller, restarted with a retention of about three seconds.
+  await controller.kill('SIGTERM');
+  controller = new ControllerProcess({ ...acdLab.lab.env, REXIAN_RECORDING_RETENTION_DAYS: '0.00003', REXIAN_RECORDING_SWEEP_SECONDS: '1' }, acdLab.lab.ports.controller).start();
+  await controller.waitReady();
+  await controller.waitForLog('swept', (l) => l.msg === 'recording removed: retention period over' && l.callId === callId, 15_000);
+  t.notOk(existsSync(file), 'the file is removed');
+  t.same((await controller.api<{ recordings: unknown[] }>('GET', `/api/calls/${callId}/recordings`)).body.recordings, [], 'and so is its listing');
+});
+
+t.test('the records keep hold time, the emergency hand-off and the recordings', async (t) => {
+  const rows = await until('records written', async () => {
+    const r = await dbRows<Record<string, unknown>>(acdLab.lab.env.DATABASE_URL!, 'SELECT * FROM call_records');
+    return r.some((x) => x.caller === '13800000161') && r.some((x) => x.caller === '13800000121') ? r : undefined;
+  }, 20_000);
+  const of = (caller: string) => rows.find((r) => r.caller === caller)!;
+  t.ok(Number(of('13800000111').hold_ms) >= 2000, `hold time kept (${String(of('13800000111').hold_ms)} ms)`);
+  t.match(of('13800000121'), { emergency: '120', answered: true, agent_id: 'h1' }, 'the emergency hand-off');
+  t.same([...(of('13800000121').recordings as string[])].sort(), [`${String(of('13800000121').call_id)}-emergency`, `${String(of('13800000121').call_id)}-talk`].sort(), 'both recordings');
+  t.match(of('13800000152'), { caller_masked: true }, 'a caller who asked for privacy is marked');
 });

@@ -110,6 +110,27 @@ t.test('the event stream shows each role only what it may see', async (t) => {
   t.match(agent.messages.at(-1), { type: 'error', error: { code: 'REXIAN_BAD_REQUEST' } }, 'commands on the stream are refused');
 });
 
+t.test('virtual-number bindings: ops only; the replies never show the hidden numbers', async (t) => {
+  const body = { a: '02388880001', b: '13800000411', caseId: 'C-API-1', ttlHours: 1 };
+  t.equal((await call(tokens.agent, 'POST', '/api/bindings', body)).status, 403, 'an agent may not bind');
+  t.equal((await call(tokens.supervisor, 'POST', '/api/bindings', body)).status, 403, 'nor a supervisor');
+  const made = await call(tokens.ops, 'POST', '/api/bindings', body);
+  t.equal(made.status, 201);
+  t.match(made.body, { a: '023****0001', b: '138****0411', caseId: 'C-API-1', record: false, maxCalls: 50 });
+  t.match(String(made.body.x), /^023677210\d\d$/, 'an X from the shipped pool');
+  t.notMatch(JSON.stringify(made.body), /13800000411/, 'the citizen\'s number is not in the reply');
+  const id = String(made.body.id);
+  t.match((await call(tokens.ops, 'GET', `/api/bindings/${id}`)).body, { id, x: made.body.x });
+  t.match((await call(tokens.ops, 'GET', '/api/bindings?caseId=C-API-1')).body, { bindings: [{ id }] });
+  const extended = await call(tokens.ops, 'POST', `/api/bindings/${id}/extend`, { ttlHours: 2 });
+  t.ok(Date.parse(String(extended.body.expiresAt)) > Date.parse(String(made.body.expiresAt)), 'extended');
+  t.equal((await call(tokens.ops, 'DELETE', `/api/bindings/${id}`)).status, 204);
+  t.equal((await call(tokens.ops, 'GET', `/api/bindings/${id}`)).status, 404, 'gone once unbound');
+  const bad = await call(tokens.ops, 'POST', '/api/bindings', { a: '02388880001', b: '16801234' });
+  t.equal(bad.status, 400);
+  t.match(bad.body, { error: { code: 'REXIAN_BAD_DIAL_STRING', details: { field: 'b' } } });
+});
+
 t.test('/docs/json documents every route', async (t) => {
   const doc = (await call(undefined, 'GET', '/docs/json')).body as { openapi: string; paths: Record<string, Record<string, unknown>> };
   t.match(doc.openapi, /^3\./);
@@ -118,7 +139,14 @@ t.test('/docs/json documents every route', async (t) => {
     ['/api/agents/{id}/history', 'get'], ['/api/agents/{id}/login', 'post'], ['/api/agents/{id}/logout', 'post'],
     ['/api/agents/{id}/ready', 'post'], ['/api/agents/{id}/not-ready', 'post'], ['/api/agents/{id}/end-wrap-up', 'post'],
     ['/api/agents/{id}/call/hold', 'post'], ['/api/agents/{id}/call/resume', 'post'], ['/api/agents/{id}/call/hangup', 'post'],
-    ['/api/agents/{id}/call/emergency', 'post'], ['/api/calls', 'get'], ['/api/calls/{callId}/supervise', 'post'],
+    ['/api/agents/{id}/call/emergency', 'post'], ['/api/agents/{id}/call/mute', 'post'], ['/api/agents/{id}/call/unmute', 'post'],
+    ['/api/agents/{id}/call/recording/pause', 'post'], ['/api/agents/{id}/call/recording/resume', 'post'],
+    ['/api/agents/{id}/call/transfer', 'post'], ['/api/agents/{id}/call/consult', 'post'], ['/api/agents/{id}/call/consult/complete', 'post'],
+    ['/api/agents/{id}/call/consult/conference', 'post'], ['/api/agents/{id}/call/consult/cancel', 'post'], ['/api/windows', 'get'],
+    ['/api/calls/{callId}/recordings', 'get'], ['/api/recordings/{name}', 'get'], ['/api/calls', 'get'],
+    ['/api/reports/daily', 'get'], ['/api/reports/hourly', 'get'], ['/api/reports/range', 'get'], ['/api/reports/staffing', 'get'],
+    ['/api/callbacks', 'post'], ['/api/callbacks', 'get'],
+    ['/api/bindings', 'post'], ['/api/bindings', 'get'], ['/api/bindings/{id}', 'get'], ['/api/bindings/{id}', 'delete'], ['/api/bindings/{id}/extend', 'post'], ['/api/calls/{callId}/supervise', 'post'],
     ['/api/calls/{callId}/supervise', 'delete'], ['/api/calls/{callId}/supervise/mode', 'post'], ['/api/calls/{callId}/take-over', 'post'],
     ['/api/queues', 'get'], ['/api/queues/{id}', 'get'], ['/api/flows', 'get'], ['/healthz', 'get'], ['/readyz', 'get'],
   ];

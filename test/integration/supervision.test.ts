@@ -10,6 +10,7 @@ import t from 'tap';
 import { agentListeningScenario, agentSpeakingScenario, listen, rtpEar, testApp, tonePcap, type ProbeApp } from '../helpers/audio.js';
 import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess } from '../helpers/controller.js';
+import { dbRows, streamEntries, until } from '../helpers/lab.js';
 
 const tokens = { boss: 'supervisor-boss-token-0123456789', other: 'supervisor-other-token-0123456789', agent: 'agent-g1-token-0123456789' };
 const CITIZEN_HZ = 440;
@@ -102,7 +103,16 @@ t.test('monitor, whisper, barge and take-over, each heard where it should be and
 
   await lab.ari('DELETE', `/channels/${supervisorLeg}`); // the supervisor hangs up
   t.equal((await c.sipp.done).exitCode, 0, 'then the call ends normally for the citizen');
-  const audit = (await lab.redis.xrange(`${lab.prefix}:audit`, '-', '+')).map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i], f[2 * i + 1]])));
+  const audit = await streamEntries(lab.redis, `${lab.prefix}:audit`);
   t.same(audit.map((a) => [a.who, a.action, a.mode ?? '']), [['班长', 'start', 'monitor'], ['班长', 'mode', 'whisper'], ['班长', 'mode', 'barge'], ['班长', 'take-over', '']], 'every action audited: who and which mode');
   t.ok(audit.every((a) => a.callId === callId && a.at), 'with the call and the time');
+});
+
+t.test('the taken-over call\'s record names the agent who answered it', async (t) => {
+  const rows = await until('record written', async () => {
+    const r = await dbRows<Record<string, unknown>>(acdLab.lab.env.DATABASE_URL!, 'SELECT * FROM call_records WHERE caller = $1', ['13800000131']);
+    return r.length === 1 ? r : undefined;
+  }, 20_000);
+  t.match(rows[0], { direction: 'inbound', answered: true, agent_id: 'g1', queue: 'general' });
+  t.ok(Number(rows[0]!.talk_ms) > 5000, `talk time kept (${String(rows[0]!.talk_ms)} ms)`);
 });

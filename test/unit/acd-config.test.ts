@@ -4,17 +4,7 @@ import t from 'tap';
 import { parseQueueConfig } from '../../src/acd/queue-config.js';
 import { agentSipPassword, parseRoster, rosterEndpoints } from '../../src/acd/roster.js';
 import { repoRoot } from '../../src/asterisk/instance.js';
-import { isRexianError } from '../../src/errors/index.js';
-
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (isRexianError(err)) return (err.details.problems as string[] | undefined) ?? [err.message];
-    throw err;
-  }
-  return [];
-}
+import { problems } from '../helpers/problems.js';
 
 t.test('the shipped queues: every line of the hotline, targets and overflow before the target', async (t) => {
   const { queues } = parseQueueConfig(join(repoRoot, 'sip-config/queues.yaml'));

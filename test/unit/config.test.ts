@@ -31,7 +31,7 @@ t.test('defaults are the documented loopback addresses', async (t) => {
   t.same([c.ami.host, c.ami.port], ['127.0.0.1', 5038]);
   t.same(c.sip, { host: '127.0.0.1', port: 5060 });
   t.equal(c.redis.url, 'redis://127.0.0.1:6379');
-  t.equal(c.postgres.url, 'postgres://127.0.0.1:5432/rexian');
+  t.equal(c.postgres.url, 'postgres://postgres@127.0.0.1:5432/rexian');
 });
 
 t.test('the environment overrides the file, which overrides the defaults', async (t) => {
@@ -54,6 +54,13 @@ t.test('a port out of range is named, with where it came from', async (t) => {
   t.match(fromFile, /port\.yaml:2:3/);
   const fromEnv = errorOf(() => loadConfig({ env: { ...secrets, REXIAN_HTTP_PORT: '0' } }));
   t.match(fromEnv, /"http\.port" must be >= 1 \(from environment variable REXIAN_HTTP_PORT\)/);
+});
+
+t.test('recording retention: 180 days unless told, fractions allowed, nonsense named', async (t) => {
+  t.same(loadConfig({ env: secrets }).recording, { retentionDays: 180, sweepSeconds: 3600 });
+  t.equal(loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: '0.5' } }).recording.retentionDays, 0.5);
+  t.match(errorOf(() => loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: 'forever' } })), /"recording\.retentionDays" must be number \(from environment variable REXIAN_RECORDING_RETENTION_DAYS\)/);
+  t.match(errorOf(() => loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: '0' } })), /"recording\.retentionDays" must be > 0/);
 });
 
 t.test('missing secrets say which variable to set; secrets are never defaulted', async (t) => {

@@ -15,7 +15,7 @@ t.test('the shipped flows lint clean', async (t) => {
     promptCatalog: join(repoRoot, 'prompts/catalog.yaml'), recordedDir: join(repoRoot, 'prompts/recorded'),
   }, loadCalendar(join(dir, 'calendar.yaml')));
   t.same(issues, []);
-  t.same(loaded.map((l) => l.flow.id).sort(), ['legacy-lines', 'main-12345', 'survey']);
+  t.same(loaded.map((l) => l.flow.id).sort(), ['legacy-lines', 'main-12345', 'outbound-callback', 'survey']);
 });
 
 t.test('a target that does not exist is named with its option, position and a suggestion', async (t) => {

@@ -1,0 +1,39 @@
+// A call's durable record, built from its live state when it ends.
+import t from 'tap';
+import type { CallRecordState } from '../../src/calls/call.js';
+import { buildCallRecord } from '../../src/records/call-record.js';
+
+const base = (flow: Record<string, unknown>): CallRecordState => ({
+  callId: 'c1', channelId: 'c1', did: '12345', caller: '13800000111', startedAt: '2026-11-22T01:00:00.000Z', asteriskStartup: 's', flow,
+});
+const at = (s: string): number => Date.parse(`2026-11-22T01:${s}Z`);
+
+t.test('an answered call: path, wait, agents, talk, hold, transfers, window, survey, recording', async (t) => {
+  const r = buildCallRecord(base({
+    previousFlows: [{ flowId: 'main-12345', version: 'v7', path: ['welcome', 'menu', 'yihaoda'] }],
+    ivr: { flowId: 'survey', version: 'v1', path: ['ask'], vars: { survey: 'satisfied' } },
+    acd: {
+      queue: 'yihaoda', origin: 'yihaoda', enqueuedAt: at('00:20.000'), firstEnqueuedAt: at('00:20.000'), answeredAt: at('00:26.500'),
+      firstAnsweredAt: at('00:26.500'), agentId: '2001', agents: ['2001'], talkMs: 95_000, holdMs: 12_000, transfers: 1, windowId: 'bdc',
+      recording: 'c1-talk', hangupSide: 'agent', ivr: { path: ['welcome'], vars: { idTail: '1234' } },
+    },
+  }), new Date(at('02:30.000')), 'hangup');
+  t.match(r, {
+    callId: 'c1', direction: 'inbound', line: '12345 政务服务便民热线', flowId: 'main-12345', flowVersion: 'v7', ivrPath: ['welcome', 'menu', 'yihaoda'],
+    digits: { idTail: '1234' }, queue: 'yihaoda', enteredQueueAt: '2026-11-22T01:00:20.000Z', waitMs: 6500, answered: true, abandoned: false,
+    agentId: '2001', agents: ['2001'], talkMs: 95_000, holdMs: 12_000, transfers: 1, windowId: 'bdc', survey: 'satisfied',
+    recordings: ['c1-talk'], hangupSide: 'agent', endReason: 'hangup',
+  });
+});
+
+t.test('an abandoned call: wait up to the hang-up, no talk', async (t) => {
+  const r = buildCallRecord(base({ acd: { queue: 'general', origin: 'general', enqueuedAt: at('00:10.000'), abandoned: true, shortAbandon: true } }), new Date(at('00:13.000')), 'hangup');
+  t.match(r, { answered: false, abandoned: true, shortAbandon: true, waitMs: 3000, talkMs: null, holdMs: null, agentId: null, agents: [], hangupSide: 'citizen' });
+});
+
+t.test('a call that never reached a queue, and an outbound callback', async (t) => {
+  const ivrOnly = buildCallRecord(base({ ivr: { flowId: 'main-12345', version: 'v7', path: ['welcome', 'info'], vars: {} } }), new Date(at('01:00.000')), 'hangup');
+  t.match(ivrOnly, { queue: null, waitMs: null, answered: false, abandoned: false, flowId: 'main-12345', ivrPath: ['welcome', 'info'] });
+  const callback = buildCallRecord({ ...base({}), kind: 'callback' }, new Date(at('01:00.000')), 'asterisk-restarted');
+  t.match(callback, { direction: 'outbound', endReason: 'asterisk-restarted', hangupSide: 'system' });
+});
