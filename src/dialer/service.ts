@@ -126,6 +126,14 @@ export class Dialer {
     const before = Date.now() - (this.deps.config.ringSeconds + 60) * 1000;
     for (const task of await this.deps.tasks.stale(before)) {
       if ([...this.ringing.values()].some((r) => r.task.id === task.id)) continue;
+      // Its channel may still be up on this switch: answered (reached) or, past its ring time, about to end.
+      const channel = await this.deps.ari.request<{ state: string }>('GET', `/channels/dial-${task.id}-${task.attempts}`).catch(() => undefined);
+      if (channel?.state === 'Up') {
+        await this.deps.tasks.settle(task, 'reached');
+        this.log.info({ task: task.id, attempt: task.attempts }, 'callback attempt lost with a controller was answered; settled as reached');
+        continue;
+      }
+      if (channel) continue;
       this.log.warn({ task: task.id, attempt: task.attempts }, 'callback attempt lost with a controller; trying again');
       await this.settle(task, `dial-${task.id}-${task.attempts}`, 'failed', Date.now());
     }
@@ -180,7 +188,7 @@ export class Dialer {
     const channelId = event.channel?.id;
     if (!channelId?.startsWith('dial-')) return;
     const ringing = this.ringing.get(channelId);
-    if (!ringing) return;
+    if (!ringing) return this.onOrphanAttempt(channelId, event);
     if (event.type === 'StasisStart') {
       this.ringing.delete(channelId);
       await this.deps.tasks.settle(ringing.task, 'reached');
@@ -191,6 +199,32 @@ export class Dialer {
       this.ringing.delete(channelId);
       await this.settle(ringing.task, channelId, dispositionOf(Number(event.cause ?? 0)), ringing.startedAt, String(event.cause_txt ?? ''));
     }
+  }
+
+  /**
+   * An attempt another process dialled (this controller restarted, or took over the switch,
+   * while it rang): its outcome still settles the task, so a citizen who answered is never
+   * dialled again. Agent-first outcomes come through the ACD instead.
+   */
+  private async onOrphanAttempt(channelId: string, event: AriEvent): Promise<void> {
+    if (this.deps.config.mode === 'agent-first' || (event.type !== 'StasisStart' && event.type !== 'ChannelDestroyed')) return;
+    const task = await this.attemptOf(channelId);
+    if (!task) return;
+    // A channel that ends Up was answered: its StasisStart came while no controller listened.
+    if (event.type === 'StasisStart' || event.channel?.state === 'Up') {
+      await this.deps.tasks.settle(task, 'reached');
+      this.log.info({ task: task.id, channelId }, 'callback answered (dialled by an earlier controller)');
+      return;
+    }
+    await this.settle(task, channelId, dispositionOf(Number(event.cause ?? 0)), Date.now(), String(event.cause_txt ?? ''));
+  }
+
+  /** The task whose current, unsettled attempt is this channel. */
+  private async attemptOf(channelId: string): Promise<DialerTask | undefined> {
+    const m = /^dial-(cb-[0-9a-f]+)-(\d+)$/.exec(channelId);
+    if (!m) return undefined;
+    const task = await this.deps.tasks.get(m[1]!);
+    return task?.status === 'dialing' && task.attempts === Number(m[2]) ? task : undefined;
   }
 
   /** Agent first: the ACD rang the agent, then the citizen; here is whether the citizen answered. */

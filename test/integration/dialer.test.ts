@@ -2,12 +2,14 @@
 // again by rule and, answering, is connected to an agent; a number that does not exist is
 // settled at once; abandoned calls become tasks; the pace holds; every attempt is recorded.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControllerProcess } from '../helpers/controller.js';
+import { repoRoot } from '../../src/asterisk/instance.js';
 import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
 import { dbRows, streamEntries, until } from '../helpers/lab.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 let acdLab: AcdLab;
 let controller: ControllerProcess;
@@ -101,6 +103,28 @@ t.test('a masked case is called back from its virtual number, not from 12345', a
   t.match(startLine(invite), /^INVITE sip:13800000351@/);
   t.match(invite, new RegExp(`From:[^\n]*${binding.body.x}`), 'the citizen sees the virtual number');
   t.notMatch(invite, /From:[^\n]*12345/, 'not 12345');
+});
+
+t.test('a controller that dies while a callback rings: the next one settles it as reached when the citizen answers, and does not dial again', async (t) => {
+  await restartWith('  hours: hotline\n  pacePerMinute: 60\n  ringSeconds: 20\n  retry:\n    busy: { max: 1, afterSeconds: 2 }\n    noAnswer: { max: 1, afterSeconds: 2 }\n');
+  await controller.api('POST', '/api/agents/d1/end-wrap-up');
+  await controller.api('POST', '/api/agents/d1/ready');
+  // The citizen's phone rings for 6 s before it is picked up: long enough for the restart.
+  const slow = join(scratchDir('dialer'), 'answers-after-6s.xml');
+  writeFileSync(slow, readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8').replace('<send retrans="500">', '<pause milliseconds="6000"/>\n  <send retrans="500">'));
+  const answering = phone(slow);
+  const task = (await controller.api<{ id: string }>('POST', '/api/callbacks', { number: '13800000361' })).body.id;
+  await controller.waitForLog('dialling', (l) => l.msg === 'dialling a callback' && l.task === task, 15_000);
+  await controller.kill('SIGKILL');
+  controller = new ControllerProcess({ ...acdLab.lab.env, REXIAN_CONFIG: join(acdLab.dir, 'rexian-2.yaml'), REXIAN_DIALER_ENABLED: 'true' }, acdLab.lab.ports.controller).start();
+  await controller.waitReady();
+  const settled = await controller.waitForLog('reached', (l) => l.msg === 'callback answered (dialled by an earlier controller)' && l.task === task, 20_000).catch(() => null);
+  t.ok(settled, 'the new controller settled the attempt it did not dial');
+  await controller.waitForLog('callback connected', (l) => l.msg === 'call connected to agent' && String(l.callId).startsWith(`dial-${task}-`), 30_000);
+  await controller.api('POST', '/api/agents/d1/call/hangup');
+  await answering.done;
+  t.match(await attempts(task), [{ disposition: 'reached', attempt: '1' }], 'one attempt, reached');
+  t.match((await controller.api<{ tasks: Array<{ id: string }> }>('GET', '/api/callbacks')).body.tasks.find((x) => x.id === task), { status: 'done', disposition: 'reached', attempts: 1 }, 'done: the citizen is not dialled again');
 });
 
 /** The controller again, with the dialer configured otherwise. */

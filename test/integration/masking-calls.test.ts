@@ -83,6 +83,33 @@ t.test('anyone else hears the number is not theirs and goes on to 12345; after u
   await a.done;
 });
 
+t.test('an expired binding says so on a real call; a binding at its call limit refuses the next call', async (t) => {
+  const short = await controller.api<{ id: string; x: string }>('POST', '/api/bindings', { a: A, b: B, caseId: 'M-2', ttlHours: 1.5 / 3600 });
+  t.equal(short.status, 201);
+  await until('binding gone', async () => (await controller.api('GET', `/api/bindings/${short.body.id}`)).status === 404, 10_000);
+  const from = controller.logs.length;
+  const late = dial(short.body.x, A);
+  const expired = await controller.waitForLog('refused', (l) => l.msg === 'call to a virtual number refused', 15_000, from);
+  t.equal(expired.refused, 'expired', 'the department hears that the number\'s service has ended');
+  t.equal(expired.x, short.body.x);
+  await late.done;
+
+  const once = await controller.api<{ id: string; x: string }>('POST', '/api/bindings', { a: A, b: B, caseId: 'M-3', maxCalls: 1 });
+  t.equal(once.status, 201);
+  const mark = controller.logs.length;
+  const far = farPhone();
+  const first = dial(once.body.x, A);
+  await controller.waitForLog('connected', (l) => l.msg === 'virtual number: connected' && l.binding === once.body.id, 15_000, mark);
+  await first.done;
+  await far.done;
+  const next = controller.logs.length;
+  const second = dial(once.body.x, A);
+  const limited = await controller.waitForLog('refused', (l) => l.msg === 'call to a virtual number refused', 15_000, next);
+  t.equal(limited.refused, 'call-limit', 'the second call is refused: the binding allowed one');
+  await second.done;
+  t.equal((await controller.api('DELETE', `/api/bindings/${once.body.id}`)).status, 204);
+});
+
 t.test('the call records name the binding and never the hidden number', async (t) => {
   const rows = await until('records', async () => {
     const r = await dbRows<Record<string, unknown>>(lab.env.DATABASE_URL!, 'SELECT * FROM call_records WHERE masking_binding = $1', [binding.id]);
