@@ -65,7 +65,7 @@ export class AgentCallActions {
       if (state.held) return { held: true };
       await this.citizenToMusic(call, state);
       await this.acd.save(call, { held: true, heldSince: Date.now() });
-      call.log.info({ agentId }, 'citizen on hold');
+      await call.note('hold', { agentId }, 'citizen on hold');
       this.acd.emit('agent', { type: 'call', agentId, callId: call.id, state: 'held' });
       return { held: true };
     });
@@ -78,7 +78,7 @@ export class AgentCallActions {
       await this.citizenToTalk(call, state);
       const heldMs = Date.now() - (state.heldSince ?? Date.now());
       await this.acd.save(call, { held: false, heldSince: undefined, holdMs: (state.holdMs ?? 0) + heldMs });
-      call.log.info({ agentId, heldMs }, 'citizen back from hold');
+      await call.note('resume', { agentId, heldMs }, 'citizen back from hold');
       this.acd.emit('agent', { type: 'call', agentId, callId: call.id, state: 'talking' });
       return { held: false };
     });
@@ -90,7 +90,7 @@ export class AgentCallActions {
       if (Boolean(state.muted) === muted) return { muted };
       await call.ari.request(muted ? 'POST' : 'DELETE', `/channels/${state.agentLeg}/mute`, { direction: 'in' });
       await this.acd.save(call, { muted });
-      call.log.info({ agentId }, muted ? 'agent muted' : 'agent unmuted');
+      await call.note(muted ? 'mute' : 'unmute', { agentId }, muted ? 'agent muted' : 'agent unmuted');
       this.acd.emit('agent', { type: 'call', agentId, callId: call.id, state: muted ? 'muted' : 'talking' });
       return { muted };
     });
@@ -111,7 +111,7 @@ export class AgentCallActions {
       if (Boolean(state.recordingPaused) === paused) return { recording: state.recording, paused };
       await this.deps.recordings.pause(state.recording, paused);
       await this.acd.save(call, { recordingPaused: paused });
-      call.log.info({ agentId, recording: state.recording }, paused ? 'recording paused' : 'recording resumed');
+      await call.note(paused ? 'recording-paused' : 'recording-resumed', { agentId, recording: state.recording }, paused ? 'recording paused' : 'recording resumed');
       return { recording: state.recording, paused };
     });
   }
@@ -146,13 +146,13 @@ export class AgentCallActions {
       const recording = `${call.id}-emergency`;
       const at = new Date().toISOString();
       await this.acd.save(call, { legCount, emergencyLeg: leg, emergencyNumber: destination.number, held: false, consult: undefined });
-      await this.acd.calls.attachLeg(call, leg);
+      await this.acd.calls.attachLeg(call, leg, { role: 'emergency', party: destination.number });
       if (!(await this.deps.recordings.recordBridge(state.bridgeId!, { name: recording, callId: call.id, agentId, queue: state.origin, did: call.state.did, kind: 'emergency' }))) {
         call.log.error('could not record the emergency hand-off; handing off anyway');
       }
       await appendToStream(this.deps.redis, `${this.deps.prefix}:emergency-events`,
         { callId: call.id, agentId, number: destination.number, caller: call.state.caller, did: call.state.did, recording, at }, 100_000);
-      call.log.warn({ agentId, number: destination.number, emergencyChannel: leg, recording, at }, 'emergency hand-off');
+      await call.note('emergency', { agentId, number: destination.number, emergencyChannel: leg, recording, at }, 'emergency hand-off', 'warn');
       this.acd.emit('agent', { type: 'emergency', agentId, callId: call.id, number: destination.number, at });
       await this.deps.ari.originate({
         channelId: leg, endpoint: `PJSIP/${destination.number}@emergency`,
@@ -167,7 +167,7 @@ export class AgentCallActions {
     if (event.type === 'StasisStart' && !state.emergencyJoined) {
       await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: state.emergencyLeg! });
       await this.acd.save(call, { emergencyJoined: true });
-      call.log.warn({ number: state.emergencyNumber, agentId: state.agentId }, 'emergency line joined the call');
+      await call.note('emergency-answered', { number: state.emergencyNumber, agentId: state.agentId }, 'emergency line joined the call', 'warn');
       return;
     }
     if (!gone) return;
@@ -179,7 +179,7 @@ export class AgentCallActions {
       return;
     }
     await this.acd.save(call, { emergencyLeg: undefined, emergencyJoined: false });
-    call.log.warn({ number: state.emergencyNumber }, 'emergency line left the call');
+    await call.note('emergency-left', { number: state.emergencyNumber }, 'emergency line left the call', 'warn');
     // Handed off and the agent already gone: nobody is left to talk to the citizen.
     if (state.phase === 'done') await call.hangup();
   }
@@ -200,7 +200,7 @@ export class AgentCallActions {
       const consult = await this.placeConsult(call, state, target, 'blind');
       await this.releaseAgent(call, state, 'blind transfer');
       await this.acd.save(call, { phase: 'transferring', agentId: undefined, agentLeg: undefined, transfers: (state.transfers ?? 0) + 1 });
-      call.log.info({ agentId, to: consult.label, kind: consult.kind }, 'blind transfer: the citizen waits with music for the other side');
+      await call.note('blind-transfer', { agentId, to: consult.label, kind: consult.kind }, 'blind transfer: the citizen waits with music for the other side');
       return { transferred: true, to: consult.label, channel: consult.leg };
     });
   }
@@ -215,7 +215,7 @@ export class AgentCallActions {
       await this.releaseAgent(call, state, 'transfer to a queue');
       await this.acd.save(call, { phase: 'done', transfers: (state.transfers ?? 0) + 1 });
       if (state.held) await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
-      call.log.info({ agentId, queue: q.id }, 'transferred to a queue');
+      await call.note('transfer-to-queue', { agentId, queue: q.id }, 'transferred to a queue');
       await this.acd.enqueue(call, { queue: q.id, skills: state.tags ?? [], priority: Math.min(9, Math.max(state.priority, q.priority) + 1), context: { transferredBy: agentId } });
       return { transferred: true, to: q.name, queue: q.id };
     });
@@ -248,7 +248,7 @@ export class AgentCallActions {
       if (consult.conference) return { conference: true, with: consult.label };
       await this.citizenToTalk(call, state);
       await this.acd.save(call, { consult: { ...consult, conference: true }, ...this.offHold(state) });
-      call.log.info({ agentId, with: consult.label }, 'three-way: citizen, agent and the consulted party together');
+      await call.note('three-way', { agentId, with: consult.label }, 'three-way: citizen, agent and the consulted party together');
       this.acd.emit('agent', { type: 'consult', agentId, callId: call.id, state: 'conference', with: consult.label });
       return { conference: true, with: consult.label };
     });
@@ -261,7 +261,7 @@ export class AgentCallActions {
       const label = state.consult.label;
       await this.dropConsult(call, state, 'cancelled');
       await this.backToAgent(call, state);
-      call.log.info({ agentId, with: label }, 'consultation cancelled; the citizen is back with the agent');
+      await call.note('consult-cancelled', { agentId, with: label }, 'consultation cancelled; the citizen is back with the agent');
       return { cancelled: true, with: label };
     });
   }
@@ -302,7 +302,7 @@ export class AgentCallActions {
     };
     if (!state.held) await this.citizenToMusic(call, state);
     await this.acd.save(call, { legCount, consult, held: true, heldSince: state.held ? state.heldSince : now });
-    await this.acd.calls.attachLeg(call, consult.leg);
+    await this.acd.calls.attachLeg(call, consult.leg, { role: 'consult', party: `${target.kind}:${target.target}` });
     if (target.kind === 'agent') {
       const q = this.acd.queue(state.origin);
       this.acd.emit('agent', {
@@ -310,7 +310,7 @@ export class AgentCallActions {
         ...this.acd.popFor(call, state, q),
       });
     }
-    call.log.info({ agentId: state.agentId, to: consult.label, kind: consult.kind, mode, consultChannel: consult.leg }, mode === 'attended' ? 'consulting' : 'transferring');
+    await call.note(mode === 'attended' ? 'consult' : 'transfer', { agentId: state.agentId, to: consult.label, kind: consult.kind, mode, consultChannel: consult.leg }, mode === 'attended' ? 'consulting' : 'transferring');
     this.acd.emit('agent', { type: 'consult', agentId: state.agentId, callId: call.id, state: 'ringing', with: consult.label, mode });
     // The agent hears ringback while the other side rings (they are alone in the bridge).
     if (mode === 'attended') {
@@ -323,7 +323,7 @@ export class AgentCallActions {
         timeout: target.kind === 'agent' ? this.acd.queue(state.origin).ringSeconds : 30, appArgs: `agent-leg,${call.id}`,
       });
     } catch (err) {
-      call.log.warn({ err: (err as Error).message, to: consult.label }, 'could not ring the other side');
+      await call.note('consult-failed', { err: (err as Error).message, to: consult.label }, 'could not ring the other side', 'warn');
       await this.stopRingback(call, consult);
       await this.acd.calls.detachLeg(call, consult.leg);
       await this.releaseTarget(consult);
@@ -371,7 +371,7 @@ export class AgentCallActions {
     await call.ari.hangupChannel(consult.leg);
     await this.releaseTarget(consult);
     await this.acd.save(call, { consult: undefined });
-    call.log.info({ with: consult.label, why }, 'consultation ended');
+    await call.note('consult-ended', { with: consult.label, why }, 'consultation ended');
   }
 
   private offHold(state: AcdCallState): Partial<AcdCallState> {
@@ -404,7 +404,7 @@ export class AgentCallActions {
     } else {
       await this.acd.save(call, { ...common, phase: 'transferred', agentId: undefined, agentLeg: undefined, consult: { ...consult, answered: true }, ...(consult.kind === 'window' ? { windowId: consult.target } : {}) });
     }
-    call.log.info({ from: consult.fromAgent, to: consult.label, kind: consult.kind }, 'call transferred');
+    await call.note('transferred', { from: consult.fromAgent, to: consult.label, kind: consult.kind }, 'call transferred');
   }
 
   // ---- events of the call's extra legs ------------------------------------------------------
@@ -435,7 +435,7 @@ export class AgentCallActions {
       if (consult.kind === 'agent') await this.deps.router.setAgentState(consult.target, 'on-call', '', call.id, Date.now(), { expect: ['reserved'] });
       await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: consult.leg });
       await this.acd.save(call, { consult: answered, ...(consult.kind === 'window' ? { windowId: consult.target } : {}) });
-      call.log.info({ agentId: state.agentId, with: consult.label }, 'consulted party answered; talking with the agent');
+      await call.note('consult-answered', { agentId: state.agentId, with: consult.label }, 'consulted party answered; talking with the agent');
       this.acd.emit('agent', { type: 'consult', agentId: state.agentId, callId: call.id, state: 'talking', with: consult.label });
       return;
     }
@@ -443,7 +443,7 @@ export class AgentCallActions {
     await this.acd.calls.detachLeg(call, consult.leg);
     const cause = String(event.cause_txt ?? (consult.answered ? 'hung up' : 'no answer'));
     if (state.phase === 'transferred') {
-      call.log.info({ with: consult.label }, 'the other side hung up; ending the call');
+      await call.note('other-side-hung-up', { with: consult.label }, 'the other side hung up; ending the call');
       await this.acd.save(call, { consult: undefined, phase: 'done', hangupSide: 'other' });
       await call.hangup();
       return;
@@ -451,7 +451,7 @@ export class AgentCallActions {
     await this.releaseTarget(consult);
     if (state.phase === 'transferring') {
       // The agent is gone: the citizen goes back to the queue, ahead of new callers.
-      call.log.warn({ to: consult.label, cause }, 'blind transfer failed; the citizen goes back to the queue');
+      await call.note('transfer-failed', { to: consult.label, cause }, 'blind transfer failed; the citizen goes back to the queue', 'warn');
       this.acd.emit('agent', { type: 'transfer-failed', agentId: consult.fromAgent, callId: call.id, with: consult.label, cause });
       await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
       await this.acd.save(call, { phase: 'done', consult: undefined, held: false });
@@ -462,10 +462,10 @@ export class AgentCallActions {
     await this.backToAgent(call, state);
     await this.acd.save(call, { consult: undefined });
     if (consult.answered) {
-      call.log.info({ with: consult.label }, 'the consulted party left; the citizen is with the agent');
+      await call.note('consult-left', { with: consult.label }, 'the consulted party left; the citizen is with the agent');
       this.acd.emit('agent', { type: 'consult', agentId: state.agentId, callId: call.id, state: 'ended', with: consult.label });
     } else {
-      call.log.warn({ with: consult.label, cause }, 'consultation failed; the citizen is back with the agent');
+      await call.note('consult-failed', { with: consult.label, cause }, 'consultation failed; the citizen is back with the agent', 'warn');
       this.acd.emit('agent', { type: 'consult-failed', agentId: state.agentId, callId: call.id, with: consult.label, cause });
     }
   }
@@ -487,7 +487,7 @@ export class AgentCallActions {
     }
     await this.acd.save(call, { phase: 'transferring', agentId: undefined, agentLeg: undefined, consult: { ...consult, mode: 'blind' }, transfers: (state.transfers ?? 0) + 1 });
     await this.acd.wrapUp(call, state.agentId!, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
-    call.log.info({ agentId: state.agentId, to: consult.label }, 'agent hung up while the other side rang; it becomes a blind transfer');
+    await call.note('agent-left-consult', { agentId: state.agentId, to: consult.label }, 'agent hung up while the other side rang; it becomes a blind transfer');
     return true;
   }
 

@@ -332,6 +332,7 @@ export class AcdService extends EventEmitter {
     await this.deps.stats.offered(q.id, now);
     await this.hold(call, q);
     log.info({ ...request.context, priority, maxWait, tags: request.skills }, 'call queued');
+    await call.note('queued', { queue: q.id, priority });
     this.armTimers(call, state, q);
     void this.route();
   }
@@ -379,7 +380,7 @@ export class AcdService extends EventEmitter {
     await this.save(call, { phase: 'done' });
     await this.unhold(call, state.queue);
     await this.deps.stats.count(state.origin, 'leftQueue');
-    call.log.info({ queue: state.queue, result, waitMs: Date.now() - state.enqueuedAt }, 'left the queue');
+    await call.note('left-queue', { queue: state.queue, result, waitMs: Date.now() - state.enqueuedAt }, 'left the queue');
     await this.exitHandler(call, result);
   }
 
@@ -484,8 +485,8 @@ export class AcdService extends EventEmitter {
     const leg = `${call.id}-a${legCount}`;
     const now = Date.now();
     await this.save(call, { phase: 'offering', agentId: match.agentId, agentLeg: leg, legCount, offeredAt: now });
-    await this.calls.attachLeg(call, leg);
-    call.log.info({ queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt }, 'call offered to agent');
+    await this.calls.attachLeg(call, leg, { role: 'agent', party: match.agentId });
+    await call.note('offered', { queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt }, 'call offered to agent');
     const pop = this.popFor(call, state, q);
     if (pop.callerMasked) await this.save(call, { callerMasked: true });
     this.emit('agent', { type: 'offer', agentId: match.agentId, callId: call.id, queue: q.id, tags: state.tags ?? [], callback: false, ...pop } satisfies AgentOffer);
@@ -523,7 +524,7 @@ export class AcdService extends EventEmitter {
       await this.deps.router.setAgentState(agentId, rule.state, rule.state === 'ready' ? '' : rule.reason, '', Date.now(), { expect: ['reserved'] });
       this.emit('agent', { type: 'offer-withdrawn', agentId, callId: call.id, cause });
     }
-    call.log.info({ agentId, cause, queue: state.queue }, 'agent did not answer; the call keeps its place and goes to the next agent');
+    await call.note('agent-no-answer', { agentId, cause, queue: state.queue }, 'agent did not answer; the call keeps its place and goes to the next agent');
     await this.route();
   }
 
@@ -545,7 +546,7 @@ export class AcdService extends EventEmitter {
     await this.deps.waiting.leave(call.id, state.queue);
     const waitMs = now - state.enqueuedAt;
     await this.deps.stats.answered(this.queue(state.origin), waitMs);
-    call.log.info({ agentId: state.agentId, queue: state.queue, waitMs, bridgeId }, 'call connected to agent');
+    await call.note('answered', { agentId: state.agentId, queue: state.queue, waitMs, bridgeId }, 'call connected to agent');
     await this.record(call, bridgeId, state.agentId!, state.queue);
   }
 
@@ -644,7 +645,7 @@ export class AcdService extends EventEmitter {
     if (state.takenOver) {
       await this.save(call, { phase: 'taken-over' });
       await this.wrapUp(call, state.agentId!, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
-      call.log.info({ agentId: state.agentId }, 'agent dropped; the supervisor has the call');
+      await call.note('taken-over', { agentId: state.agentId }, 'agent dropped; the supervisor has the call');
       return;
     }
     await this.save(call, { phase: 'done', hangupSide: 'agent' });
@@ -657,10 +658,10 @@ export class AcdService extends EventEmitter {
     if (state.bridgeId) await call.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
     const flowId = this.queue(state.origin).afterCallFlow;
     if (flowId && (await this.afterCallHandler(call, flowId).catch((err: unknown) => { call.log.error({ err }, 'after-call flow failed'); return false; }))) {
-      call.log.info({ agentId: state.agentId, flowId }, 'agent hung up; the citizen goes on to the after-call flow');
+      await call.note('agent-hung-up', { agentId: state.agentId, flowId }, 'agent hung up; the citizen goes on to the after-call flow');
       return;
     }
-    call.log.info({ agentId: state.agentId }, 'agent hung up; ending the call');
+    await call.note('agent-hung-up', { agentId: state.agentId }, 'agent hung up; ending the call');
     await call.hangup();
   }
 
@@ -700,7 +701,7 @@ export class AcdService extends EventEmitter {
         if (!short && CALLBACK_NUMBER.test(call.state.caller)) {
           await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'abandoned' });
         }
-        call.log.info({ queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)');
+        await call.note('abandoned', { queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)');
         return;
       }
       case 'done':
@@ -710,7 +711,7 @@ export class AcdService extends EventEmitter {
         return;
       case 'connected':
         await hangupLeg();
-        call.log.info({ agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up');
+        await call.note('citizen-hung-up', { agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up');
         await this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now));
         return;
       default:
@@ -791,7 +792,7 @@ export class AcdService extends EventEmitter {
     if (parts.length > 0) {
       const media = await this.deps.speak(parts.join(''));
       await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
-      call.log.info({ queue: q.id, ahead, estimatedWaitS: Math.round(estimatedWaitS), offerCallback }, 'announced position and estimated wait');
+      await call.note('position-announced', { queue: q.id, ahead, estimatedWaitS: Math.round(estimatedWaitS), offerCallback }, 'announced position and estimated wait');
     }
     if (next !== undefined) call.later(next - Date.now(), () => this.announce(call));
   }
@@ -804,7 +805,7 @@ export class AcdService extends EventEmitter {
     await this.deps.waiting.updateEntry(call.id, { owner: '', callback: call.state.caller });
     await this.deps.stats.count(state.origin, 'callbacksRequested');
     await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'queue-callback' });
-    call.log.info({ queue: state.queue }, 'caller chose a callback; their place in the queue is kept');
+    await call.note('callback-chosen', { queue: state.queue }, 'caller chose a callback; their place in the queue is kept');
     const media = await this.deps.speak('已为您登记回拨，轮到您时我们会来电，请挂机等候。');
     await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
   }
@@ -854,8 +855,8 @@ export class AcdService extends EventEmitter {
       await this.save(call, { phase: 'dialing-citizen', citizenLeg, answeredAt: Date.now() });
       await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, Date.now(), { expect: ['reserved'] });
       await this.deps.router.clearOffer(state.originCallId!);
-      await this.calls.attachLeg(call, citizenLeg);
-      call.log.info({ agentId: state.agentId, citizenChannel: citizenLeg }, 'queue callback: agent answered; calling the citizen');
+      await this.calls.attachLeg(call, citizenLeg, { role: 'citizen', party: 'caller' });
+      await call.note('agent-answered', { agentId: state.agentId, citizenChannel: citizenLeg }, 'queue callback: agent answered; calling the citizen');
       await this.deps.ari.originate({
         channelId: citizenLeg, endpoint: `PJSIP/${state.callbackNumber}@${this.deps.pstnEndpoint ?? 'pstn'}`,
         callerId: call.state.did, timeout: 40, appArgs: `agent-leg,${call.id}`,
@@ -869,13 +870,13 @@ export class AcdService extends EventEmitter {
         await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${state.agentLeg},${state.citizenLeg}` });
         await this.save(call, { phase: 'connected', bridgeId });
         await this.deps.waiting.leave(state.originCallId!, state.queue);
-        call.log.info({ agentId: state.agentId }, 'queue callback connected');
+        await call.note('answered', { agentId: state.agentId }, 'queue callback connected');
         if (state.dialerTask) this.emit('dialer', { task: state.dialerTask, reached: true, callId: call.id });
         await this.record(call, bridgeId, state.agentId!, state.queue);
       } else if (event.type === 'ChannelDestroyed' && (state.phase === 'dialing-citizen' || state.phase === 'connected')) {
         if (state.phase === 'dialing-citizen' && state.dialerTask) {
           // The dialer's own task: it settles the attempt and retries by its rules.
-          call.log.info({ cause: event.cause_txt, task: state.dialerTask }, 'callback: the citizen did not answer');
+          await call.note('citizen-no-answer', { cause: String(event.cause_txt ?? ''), task: state.dialerTask }, 'callback: the citizen did not answer');
           this.emit('dialer', { task: state.dialerTask, reached: false, cause: Number(event.cause ?? 0), causeText: event.cause_txt, callId: call.id });
           await this.deps.waiting.leave(state.originCallId!, state.queue);
           await this.save(call, { phase: 'done', answeredAt: undefined, firstAnsweredAt: undefined });

@@ -21,7 +21,33 @@ export interface CallRecordState {
   legs?: string[];
   /** The controller that handles the call now (API actions elsewhere are forwarded to it). */
   owner?: string;
+  /** What happened on the call, in order: kept with the call record. */
+  events?: CallEvent[];
+  /** Who each extra leg rang and when it answered and ended: kept with the call record. */
+  legInfo?: Record<string, LegInfo>;
 }
+
+/** One thing that happened on a call (queued, offered, hold, transfer …) with its details. */
+export interface CallEvent {
+  at: string;
+  type: string;
+  [detail: string]: string | number | boolean | null;
+}
+
+export type LegRole = 'agent' | 'consult' | 'emergency' | 'supervisor' | 'far-party' | 'citizen';
+
+/** An extra leg: the party is an agent id, a window id, an emergency line or a (masked) number. */
+export interface LegInfo {
+  role: LegRole;
+  party: string;
+  dialledAt: string;
+  answeredAt?: string;
+  endedAt?: string;
+  cause?: string;
+}
+
+/** A call's timeline is bounded: a call bounced for hours must not grow its state without end. */
+const MAX_EVENTS = 400;
 
 export interface CallPersistence {
   save(state: CallRecordState): Promise<void>;
@@ -69,6 +95,19 @@ export class Call {
 
   async updateFlow(patch: Record<string, unknown>): Promise<void> {
     Object.assign(this.state.flow, patch);
+    await this.persistence.save(this.state);
+  }
+
+  /**
+   * Logs what happened and keeps it on the call's timeline (saved with the call, so a
+   * crash loses none of it, and written with the call record when the call ends).
+   */
+  async note(type: string, detail: Record<string, string | number | boolean | null | undefined>, message?: string, level: 'info' | 'warn' = 'info'): Promise<void> {
+    if (message) this.log[level](detail, message); // without one, the caller has logged it its own way
+    const events = (this.state.events ??= []);
+    if (events.length >= MAX_EVENTS) return;
+    const kept = Object.fromEntries(Object.entries(detail).filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined));
+    events.push({ ...kept, at: new Date().toISOString(), type });
     await this.persistence.save(this.state);
   }
 

@@ -2,7 +2,7 @@
 // every (re)connect reconciles with Asterisk, which is the truth about what still exists.
 import type { Logger } from 'pino';
 import { isInApp, type AriChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
-import { Call, type CallRecordState } from './call.js';
+import { Call, type CallRecordState, type LegRole } from './call.js';
 import { SerialQueue } from './serial-queue.js';
 import { RexianError } from '../errors/index.js';
 import type { CallStore } from './store.js';
@@ -92,17 +92,20 @@ export class CallService {
         await this.end(call, 'hangup');
         return;
       }
+      await this.noteLeg(call, channelId, event);
       await this.flow.onEvent(call, event);
     });
   }
 
   private async begin(channel: AriChannel, did: string, outbound?: { kind: 'outbound'; caller: string; dialerTask?: string }): Promise<void> {
+    const startedAt = new Date().toISOString();
     const state: CallRecordState = {
       callId: channel.id,
       channelId: channel.id,
       did,
       caller: outbound?.caller ?? channel.caller.number,
-      startedAt: new Date().toISOString(),
+      startedAt,
+      events: [{ at: startedAt, type: outbound ? 'answered-by-citizen' : 'entered', did }],
       asteriskStartup: this.asteriskStartup,
       flow: outbound?.dialerTask ? { dialerTask: outbound.dialerTask } : {},
       ...(outbound ? { kind: outbound.kind } : {}),
@@ -117,9 +120,11 @@ export class CallService {
    * Makes a channel we are about to originate part of a call, before the originate, so no
    * event of it can arrive unclaimed. Persisted: a new process routes its events too.
    */
-  async attachLeg(call: Call, channelId: string): Promise<void> {
+  async attachLeg(call: Call, channelId: string, leg?: { role: LegRole; party: string }): Promise<void> {
     const legs = call.state.legs ?? [];
     if (!legs.includes(channelId)) call.state.legs = [...legs, channelId];
+    // A party's leg is kept with the record; internal channels (snoops) are not parties.
+    if (leg) (call.state.legInfo ??= {})[channelId] ??= { ...leg, dialledAt: new Date().toISOString() };
     this.byChannel.set(channelId, call.id);
     await this.store.save(call.state);
   }
@@ -127,6 +132,19 @@ export class CallService {
   async detachLeg(call: Call, channelId: string): Promise<void> {
     call.state.legs = (call.state.legs ?? []).filter((id) => id !== channelId);
     if (this.byChannel.get(channelId) === call.id) this.byChannel.delete(channelId);
+    await this.store.save(call.state);
+  }
+
+  /** A leg answered (it entered our app) or ended: its times and cause go to the record. */
+  private async noteLeg(call: Call, channelId: string, event: AriEvent): Promise<void> {
+    const leg = call.state.legInfo?.[channelId];
+    if (!leg) return;
+    const at = new Date(typeof event.timestamp === 'string' ? event.timestamp : Date.now()).toISOString();
+    if (event.type === 'StasisStart' && !leg.answeredAt) leg.answeredAt = at;
+    else if (event.type === 'ChannelDestroyed' && !leg.endedAt) {
+      leg.endedAt = at;
+      leg.cause = String(event.cause_txt ?? event.cause ?? '');
+    } else return;
     await this.store.save(call.state);
   }
 

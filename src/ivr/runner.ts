@@ -70,12 +70,12 @@ export class IvrRunner implements CallFlow {
       const ivr = this.saved(call).ivr;
       const before = (call.flow.previousFlows as unknown[] | undefined) ?? [];
       await call.updateFlow({ previousFlows: ivr ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }] : before });
-      call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'after-call flow started');
+      await call.note('after-call-flow', { flowId: ref.id, flowVersion: ref.version }, 'after-call flow started');
       await this.apply(call, startFlow(ref, this.context(call)));
       return true;
     });
     deps.acd.onQueueExit(async (call, result) => {
-      call.log.info({ result }, 'left the queue; the flow goes on');
+      await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
       await this.feed(call, { type: 'queueResult', result });
     });
   }
@@ -107,7 +107,7 @@ export class IvrRunner implements CallFlow {
     }
     await call.answer();
     const step = startFlow(ref, this.context(call));
-    call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'flow started');
+    await call.note('flow', { flowId: ref.id, flowVersion: ref.version }, 'flow started');
     await this.apply(call, step);
   }
 
@@ -127,7 +127,7 @@ export class IvrRunner implements CallFlow {
       await call.hangup();
       return;
     }
-    call.log.info({ flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask }, 'callback answered; flow started');
+    await call.note('flow', { flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask as string | undefined }, 'callback answered; flow started');
     await this.apply(call, startFlow(ref, this.context(call)));
   }
 
@@ -172,7 +172,7 @@ export class IvrRunner implements CallFlow {
       await call.updateFlow({ divert: undefined });
       const ref = this.deps.registry.forNumber('12345');
       if (!ref) { await call.hangup(); return; }
-      call.log.info({ flowId: ref.id, flowVersion: ref.version }, 'flow started');
+      await call.note('flow', { flowId: ref.id, flowVersion: ref.version }, 'flow started');
       await this.apply(call, startFlow(ref, this.context(call)));
       return;
     }
@@ -320,7 +320,7 @@ export class IvrRunner implements CallFlow {
     const acd = call.flow.acd as { agentId?: string; origin?: string; answeredAt?: number } | undefined;
     const answer = state.vars.survey!;
     await this.deps.surveys.add({ callId: call.id, agentId: acd?.agentId, queue: acd?.origin, did: call.state.did, answer, flowId: state.flowId });
-    call.log.info({ agentId: acd?.agentId, queue: acd?.origin, answer }, 'survey answered');
+    await call.note('survey', { agentId: acd?.agentId, queue: acd?.origin, answer }, 'survey answered');
   }
 
   private armInputTimer(call: Call, delayMs: number, token: number): void {
@@ -343,7 +343,7 @@ export class IvrRunner implements CallFlow {
     await call.updateFlow({ recording: undefined });
     const ivr = this.saved(call).ivr;
     const id = await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'voicemail', recording: name, flowId: ivr?.flowId });
-    call.log.info({ recording: name, callbackTask: id }, 'voicemail recorded; callback task created');
+    await call.note('voicemail', { recording: name, callbackTask: id }, 'voicemail recorded; callback task created');
     await this.feed(call, { type: 'recordingFinished', recording: name });
   }
 }

@@ -4,6 +4,7 @@
 // Anyone else who dials X, or a binding that expired, hears why and goes on to 12345.
 import type { Logger } from 'pino';
 import type { AriEvent } from '../asterisk/ari.js';
+import { maskNumber } from '../acd/screen-pop.js';
 import type { Call } from '../calls/call.js';
 import type { CallService } from '../calls/service.js';
 import type { PromptRef } from '../ivr/flow-schema.js';
@@ -54,7 +55,7 @@ export class MaskedCalls {
     const x = call.state.did;
     const decision = await this.deps.bindings.route(x, call.state.caller);
     if ('refused' in decision) {
-      call.log.info({ x, refused: decision.refused }, 'call to a virtual number refused');
+      await call.note('refused', { x, refused: decision.refused }, 'call to a virtual number refused');
       await call.answer();
       await this.deps.toHotline(call, { text: `${REFUSALS[decision.refused]}正在为您转接12345政务服务便民热线。` });
       return;
@@ -62,7 +63,7 @@ export class MaskedCalls {
     const { binding, to } = decision;
     const state: MaskedState = { bindingId: binding.id, x, leg: `${call.id}-m`, connected: false, bridgeId: `${call.id}-talk`, record: binding.record };
     await call.updateFlow({ masking: state, maskingBinding: binding.id });
-    await this.deps.calls().attachLeg(call, state.leg);
+    await this.deps.calls().attachLeg(call, state.leg, { role: 'far-party', party: maskNumber(to) });
     call.log.info({ binding: binding.id, x, leg: state.leg }, 'virtual number: ringing the other party');
     await call.ari.originate({ channelId: state.leg, endpoint: `PJSIP/${to}@${this.deps.pstnEndpoint ?? 'pstn'}`, callerId: `"${x}" <${x}>`, timeout: 60, appArgs: `agent-leg,${call.id}` });
   }
@@ -80,12 +81,12 @@ export class MaskedCalls {
         const name = `${call.id}-masked`;
         if (await this.deps.recordings.recordBridge(state.bridgeId, { name, callId: call.id, agentId: '', queue: '', did: state.x, kind: 'talk' })) await call.updateFlow({ recording: name });
       }
-      call.log.info({ binding: state.bindingId }, 'virtual number: connected');
+      await call.note('far-party-answered', { binding: state.bindingId }, 'virtual number: connected');
       return true;
     }
     if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
       await this.deps.calls().detachLeg(call, state.leg);
-      call.log.info({ binding: state.bindingId, connected: state.connected, cause: event.cause_txt }, 'virtual number: the other party hung up or did not answer');
+      await call.note('far-party-left', { binding: state.bindingId, connected: state.connected, cause: String(event.cause_txt ?? '') }, 'virtual number: the other party hung up or did not answer');
       await call.hangup(state.connected ? 'normal' : Number(event.cause) === 17 ? 'busy' : 'normal');
     }
     return true;

@@ -3,7 +3,7 @@
 // a window's three-way, an emergency hand-off, the survey and the recordings.
 import type { AcdCallState } from '../acd/service.js';
 import { lineName, maskNumber } from '../acd/screen-pop.js';
-import type { CallRecordState } from '../calls/call.js';
+import type { CallEvent, CallRecordState, LegRole } from '../calls/call.js';
 import type { IvrState } from '../ivr/interpreter.js';
 
 export interface CallRecord {
@@ -39,6 +39,20 @@ export interface CallRecord {
   recordings: string[];
   maskingBinding: string | null;
   hangupSide: string | null;
+  /** The citizen's channel first, then every party the call rang. */
+  legs: CallLeg[];
+  /** What happened, in order, ending with the end. */
+  events: CallEvent[];
+}
+
+export interface CallLeg {
+  channelId: string;
+  role: LegRole;
+  party: string;
+  dialledAt: string;
+  answeredAt: string | null;
+  endedAt: string;
+  cause: string | null;
 }
 
 interface FlowSummary { flowId: string; version: string; path: string[] }
@@ -56,15 +70,17 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
   // A call through a virtual number: the record names the binding, not the hidden number.
   const maskingBinding = (state.flow.maskingBinding as string | undefined) ?? null;
   const masked = Boolean(acd?.callerMasked) || maskingBinding !== null;
+  const caller = maskingBinding ? maskNumber(state.caller) : state.caller;
+  const ended = endedAt.toISOString();
   return {
     callId: state.callId,
     direction: state.kind === 'callback' || state.kind === 'outbound' ? 'outbound' : 'inbound',
     did: state.did,
     line: lineName(state.did),
-    caller: maskingBinding ? maskNumber(state.caller) : state.caller,
+    caller,
     callerMasked: masked,
     startedAt: state.startedAt,
-    endedAt: endedAt.toISOString(),
+    endedAt: ended,
     endReason,
     flowId: first?.flowId ?? null,
     flowVersion: first?.version ?? null,
@@ -89,6 +105,19 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
     recordings: [acd?.recording ?? (state.flow.recording as string | undefined), acd?.emergencyNumber ? `${state.callId}-emergency` : undefined].filter((r): r is string => Boolean(r)),
     maskingBinding,
     hangupSide: acd?.hangupSide ?? (endReason === 'hangup' ? 'citizen' : 'system'),
+    legs: [
+      // The first channel: the citizen's (answered by our app as it arrived, or answering the
+      // dialer), or for a queue callback the agent's, rung before the citizen.
+      state.kind === 'callback'
+        ? { channelId: state.channelId, role: 'agent', party: acd?.agentId ?? '', dialledAt: state.startedAt, answeredAt: iso(acd?.answeredAt), endedAt: ended, cause: endReason }
+        : { channelId: state.channelId, role: 'citizen', party: caller, dialledAt: state.startedAt, answeredAt: state.startedAt, endedAt: ended, cause: endReason },
+      ...Object.entries(state.legInfo ?? {}).map(([channelId, leg]): CallLeg => ({
+        channelId, role: leg.role, party: leg.party, dialledAt: leg.dialledAt, answeredAt: leg.answeredAt ?? null,
+        // A leg still up when the citizen left ended with the call.
+        endedAt: leg.endedAt ?? ended, cause: leg.cause ?? (leg.endedAt ? null : 'call ended'),
+      })),
+    ],
+    events: [...(state.events ?? []), { at: ended, type: 'ended', reason: endReason }],
   };
 }
 
@@ -100,5 +129,7 @@ export function outboundAttemptRecord(a: { callId: string; did: string; number: 
     flowId: null, flowVersion: null, ivrPath: [], digits: {}, queue: null, originQueue: null, enteredQueueAt: null, waitMs: null,
     answered: false, answeredAt: null, abandoned: false, shortAbandon: false, agentId: null, agents: [], talkMs: null, holdMs: null,
     transfers: 0, windowId: null, emergency: null, survey: null, recordings: [], maskingBinding: null, hangupSide: null,
+    legs: [{ channelId: a.callId, role: 'citizen', party: a.number, dialledAt: new Date(a.startedAt).toISOString(), answeredAt: null, endedAt: new Date(a.endedAt).toISOString(), cause: a.disposition }],
+    events: [{ at: new Date(a.startedAt).toISOString(), type: 'dialled', number: a.number }, { at: new Date(a.endedAt).toISOString(), type: 'ended', reason: a.disposition }],
   };
 }

@@ -15,6 +15,7 @@ const COLUMNS = [
   'call_id', 'direction', 'did', 'line', 'caller', 'caller_masked', 'started_at', 'ended_at', 'end_reason', 'flow_id', 'flow_version',
   'ivr_path', 'digits', 'queue', 'origin_queue', 'entered_queue_at', 'wait_ms', 'answered', 'answered_at', 'abandoned', 'short_abandon',
   'agent_id', 'agents', 'talk_ms', 'hold_ms', 'transfers', 'window_id', 'emergency', 'survey', 'recordings', 'masking_binding', 'hangup_side',
+  'legs', 'events',
 ] as const;
 
 function row(r: CallRecord): unknown[] {
@@ -22,6 +23,8 @@ function row(r: CallRecord): unknown[] {
     r.callId, r.direction, r.did, r.line, r.caller, r.callerMasked, r.startedAt, r.endedAt, r.endReason, r.flowId, r.flowVersion,
     r.ivrPath, JSON.stringify(r.digits), r.queue, r.originQueue, r.enteredQueueAt, r.waitMs, r.answered, r.answeredAt, r.abandoned, r.shortAbandon,
     r.agentId, r.agents, r.talkMs, r.holdMs, r.transfers, r.windowId, r.emergency, r.survey, r.recordings, r.maskingBinding, r.hangupSide,
+    // Records queued in the outbox by an older version have neither.
+    JSON.stringify(r.legs ?? []), JSON.stringify(r.events ?? []),
   ];
 }
 

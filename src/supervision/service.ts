@@ -50,11 +50,11 @@ export class SupervisionService {
     await call.updateFlow({ supervision: patch === undefined ? undefined : { ...this.state(call), ...patch } });
   }
 
-  private async audit(who: string, action: string, call: Call, details: Record<string, unknown>): Promise<void> {
+  private async audit(who: string, action: string, call: Call, details: Record<string, string | undefined>): Promise<void> {
     const at = new Date().toISOString();
     const record = Object.fromEntries(Object.entries({ who, action, callId: call.id, at, ...details }).map(([k, v]) => [k, v ?? '']));
     await appendToStream(this.deps.redis, `${this.deps.prefix}:audit`, record);
-    call.log.warn({ supervisor: who, action, ...details }, 'supervision');
+    await call.note('supervision', { supervisor: who, action, ...details }, 'supervision', 'warn');
   }
 
   /** Rings the supervisor's phone; they join in `mode` when they answer. */
@@ -65,7 +65,7 @@ export class SupervisionService {
       if (this.state(call)) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is already supervised by ${this.state(call)!.supervisor}`, { callId }, 409);
       const leg = `${callId}-s1`;
       await this.save(call, { supervisor, phone, leg, mode, bridge: `${callId}-sup`, joined: false, count: 1 });
-      await this.deps.calls.attachLeg(call, leg);
+      await this.deps.calls.attachLeg(call, leg, { role: 'supervisor', party: supervisor });
       await this.audit(supervisor, 'start', call, { mode, agentId: talk.agentId, phone });
       await this.deps.ari.originate({ channelId: leg, endpoint: `PJSIP/agent-${phone}`, callerId: `"监听" <${call.state.did}>`, timeout: 30, appArgs: `agent-leg,${callId}` });
       return { callId, supervisorChannel: leg, mode };
@@ -163,11 +163,11 @@ export class SupervisionService {
     if (channelId !== s.leg) return false;
     if (event.type === 'StasisStart' && !s.joined) {
       await this.save(call, { joined: true });
-      call.log.info({ supervisor: s.supervisor, mode: s.mode }, 'supervisor joined');
+      await call.note('supervisor-joined', { supervisor: s.supervisor, mode: s.mode }, 'supervisor joined');
       await this.place(call, { ...s, joined: true });
     } else if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
       await this.teardown(call, s);
-      call.log.info({ supervisor: s.supervisor, takenOver: s.takenOver ?? false }, 'supervisor left');
+      await call.note('supervisor-left', { supervisor: s.supervisor, takenOver: s.takenOver ?? false }, 'supervisor left');
       // After a take-over the supervisor was the citizen's last party.
       if (s.takenOver) await call.hangup();
     }

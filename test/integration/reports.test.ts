@@ -25,7 +25,7 @@ function rec(p: Partial<CallRecord> & { at: string }): CallRecord {
     startedAt: at, endedAt: at, endReason: 'hangup', flowId: 'main-12345', flowVersion: 'v1', ivrPath: [], digits: {},
     queue: 'general', originQueue: 'general', enteredQueueAt: at, waitMs: null, answered: false, answeredAt: null, abandoned: false, shortAbandon: false,
     agentId: null, agents: [], talkMs: null, holdMs: null, transfers: 0, windowId: null, emergency: null, survey: null, recordings: [],
-    maskingBinding: null, hangupSide: 'citizen', ...rest,
+    maskingBinding: null, hangupSide: 'citizen', legs: [], events: [], ...rest,
   };
 }
 

@@ -260,4 +260,18 @@ t.test('the call records tell each call\'s story: agents, transfers, the window,
   t.match(byCaller('13800000203'), { agents: ['x1', 'x2'], agent_id: 'x1', transfers: 1, hangup_side: 'agent' }, 'attended transfer: both agents');
   t.match(byCaller('13800000204'), { agents: ['x1', 'x2'], transfers: 1, queue: 'special' }, 'blind to a queue');
   t.ok(Number(byCaller('13800000204')!.talk_ms) > 0, 'talk time kept');
+
+  // Each record carries its legs and its timeline.
+  type Leg = { role: string; party: string; answeredAt: string | null; endedAt: string };
+  const legs = (caller: string) => (byCaller(caller)!.legs as Leg[]).map((l) => `${l.role}:${l.party}:${l.answeredAt ? 'answered' : 'not answered'}`);
+  const events = (caller: string) => (byCaller(caller)!.events as Array<{ type: string }>).map((e) => e.type);
+  const inOrder = (seen: string[], wanted: string[]) => { let i = 0; for (const s of seen) if (s === wanted[i]) i += 1; return i === wanted.length; };
+  t.same(legs('13800000201'), ['citizen:13800000201:answered', 'agent:x1:answered', 'consult:window:bdc:answered'], 'three-way: citizen, agent, window');
+  t.ok(inOrder(events('13800000201'), ['entered', 'queued', 'offered', 'answered', 'consult', 'consult-answered', 'three-way', 'ended']), `three-way timeline: ${events('13800000201').join(' → ')}`);
+  t.same(legs('13800000203'), ['citizen:13800000203:answered', 'agent:x1:answered', 'consult:agent:x2:answered'], 'attended transfer: the second agent is a consulted leg');
+  t.ok(inOrder(events('13800000203'), ['answered', 'consult', 'consult-answered', 'transferred', 'ended']), `attended transfer timeline: ${events('13800000203').join(' → ')}`);
+  for (const row of rows) {
+    const l = row.legs as Leg[];
+    t.ok(l.every((x) => x.endedAt >= String((row.started_at as Date).toISOString())), `${row.call_id as string}: every leg ended within the record`);
+  }
 });

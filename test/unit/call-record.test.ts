@@ -37,3 +37,32 @@ t.test('a call that never reached a queue, and an outbound callback', async (t) 
   const callback = buildCallRecord({ ...base({}), kind: 'callback' }, new Date(at('01:00.000')), 'asterisk-restarted');
   t.match(callback, { direction: 'outbound', endReason: 'asterisk-restarted', hangupSide: 'system' });
 });
+
+t.test('legs and events: the citizen first, every party rung with its times, a leg still up ends with the call, the timeline ends with the end', async (t) => {
+  const r = buildCallRecord({
+    ...base({ acd: { queue: 'general', origin: 'general', enqueuedAt: at('00:05.000'), answeredAt: at('00:09.000'), agentId: '1001', agents: ['1001'] } }),
+    events: [{ at: '2026-11-22T01:00:00.000Z', type: 'entered', did: '12345' }, { at: '2026-11-22T01:00:12.000Z', type: 'hold', agentId: '1001' }],
+    legInfo: {
+      'c1-a1': { role: 'agent', party: '1002', dialledAt: '2026-11-22T01:00:05.000Z', endedAt: '2026-11-22T01:00:07.000Z', cause: 'No answer' },
+      'c1-a2': { role: 'agent', party: '1001', dialledAt: '2026-11-22T01:00:07.000Z', answeredAt: '2026-11-22T01:00:09.000Z' },
+      'c1-x3': { role: 'consult', party: 'window:bdc', dialledAt: '2026-11-22T01:00:20.000Z', answeredAt: '2026-11-22T01:00:24.000Z', endedAt: '2026-11-22T01:00:40.000Z', cause: 'Normal Clearing' },
+    },
+  }, new Date(at('01:00.000')), 'hangup');
+  t.same(r.legs.map((l) => [l.role, l.party, l.answeredAt !== null, l.endedAt, l.cause]), [
+    ['citizen', '13800000111', true, '2026-11-22T01:01:00.000Z', 'hangup'],
+    ['agent', '1002', false, '2026-11-22T01:00:07.000Z', 'No answer'],
+    ['agent', '1001', true, '2026-11-22T01:01:00.000Z', 'call ended'],
+    ['consult', 'window:bdc', true, '2026-11-22T01:00:40.000Z', 'Normal Clearing'],
+  ]);
+  t.same(r.events.map((e) => e.type), ['entered', 'hold', 'ended']);
+  t.match(r.events.at(-1), { at: '2026-11-22T01:01:00.000Z', reason: 'hangup' });
+});
+
+t.test('a call through a virtual number: neither number in its legs or events', async (t) => {
+  const r = buildCallRecord({
+    ...base({ maskingBinding: 'bd-1' }),
+    legInfo: { 'c1-m': { role: 'far-party', party: '138****0502', dialledAt: '2026-11-22T01:00:01.000Z' } },
+  }, new Date(at('00:30.000')), 'hangup');
+  t.notMatch(JSON.stringify(r), /13800000111/, 'the caller is masked everywhere in the record');
+  t.equal(r.legs[0]!.party, '138****0111');
+});
