@@ -10,6 +10,11 @@ import type { Redis } from '../store/redis.js';
 
 const FORWARDED = 'x-rexian-forwarded';
 
+/** Whether another controller passed this request on: it is served here, never forwarded again. */
+export function wasForwarded(req: FastifyRequest): boolean {
+  return Boolean(req.headers[FORWARDED]);
+}
+
 export class CallForwarder {
   constructor(private readonly deps: { calls: CallService; router: Router; redis: Redis; prefix: string }) {}
 
@@ -24,7 +29,7 @@ export class CallForwarder {
   async forCall(req: FastifyRequest, reply: FastifyReply, callId: string): Promise<boolean> {
     const { calls } = this.deps;
     // A forwarded request is never forwarded again: two controllers cannot bounce it.
-    if (calls.get(callId) || req.headers[FORWARDED]) return false;
+    if (calls.get(callId) || wasForwarded(req)) return false;
     const state = await calls.store.load(callId);
     if (!state?.owner || state.owner === calls.controllerId) return false;
     await this.forwardTo(req, reply, state.owner, `call ${callId}`);

@@ -27,6 +27,11 @@ export function dispositionOf(cause: number): Disposition {
   }
 }
 
+/** The channel of a task's current attempt: the dialer's events are matched back by it. */
+function attemptChannel(task: DialerTask): string {
+  return `dial-${task.id}-${task.attempts}`;
+}
+
 /** When a task is tried again, or undefined when it is settled for good. */
 export function retryAt(rules: Config['dialer']['retry'], disposition: Disposition, attempts: number, now: number): number | undefined {
   const rule = disposition === 'busy' ? rules.busy : disposition === 'no-answer' || disposition === 'failed' ? rules.noAnswer : undefined;
@@ -127,7 +132,7 @@ export class Dialer {
     for (const task of await this.deps.tasks.stale(before)) {
       if ([...this.ringing.values()].some((r) => r.task.id === task.id)) continue;
       // Its channel may still be up on this switch: answered (reached) or, past its ring time, about to end.
-      const channel = await this.deps.ari.request<{ state: string }>('GET', `/channels/dial-${task.id}-${task.attempts}`).catch(() => undefined);
+      const channel = await this.deps.ari.request<{ state: string }>('GET', `/channels/${attemptChannel(task)}`).catch(() => undefined);
       if (channel?.state === 'Up') {
         await this.deps.tasks.settle(task, 'reached');
         this.log.info({ task: task.id, attempt: task.attempts }, 'callback attempt lost with a controller was answered; settled as reached');
@@ -135,7 +140,7 @@ export class Dialer {
       }
       if (channel) continue;
       this.log.warn({ task: task.id, attempt: task.attempts }, 'callback attempt lost with a controller; trying again');
-      await this.settle(task, `dial-${task.id}-${task.attempts}`, 'failed', Date.now());
+      await this.settle(task, attemptChannel(task), 'failed', Date.now());
     }
   }
 
@@ -154,7 +159,7 @@ export class Dialer {
   }
 
   private async dial(task: DialerTask): Promise<void> {
-    const channelId = `dial-${task.id}-${task.attempts}`;
+    const channelId = attemptChannel(task);
     let number: string;
     try {
       number = checkDestination('external', task.number, 'number').number;
@@ -186,37 +191,21 @@ export class Dialer {
 
   private async onEvent(event: AriEvent): Promise<void> {
     const channelId = event.channel?.id;
-    if (!channelId?.startsWith('dial-')) return;
+    if (!channelId?.startsWith('dial-') || (event.type !== 'StasisStart' && event.type !== 'ChannelDestroyed')) return;
     const ringing = this.ringing.get(channelId);
-    if (!ringing) return this.onOrphanAttempt(channelId, event);
-    if (event.type === 'StasisStart') {
-      this.ringing.delete(channelId);
-      await this.deps.tasks.settle(ringing.task, 'reached');
-      this.log.info({ task: ringing.task.id, channelId }, 'callback answered; the citizen goes to an agent');
-      return;
-    }
-    if (event.type === 'ChannelDestroyed') {
-      this.ringing.delete(channelId);
-      await this.settle(ringing.task, channelId, dispositionOf(Number(event.cause ?? 0)), ringing.startedAt, String(event.cause_txt ?? ''));
-    }
-  }
-
-  /**
-   * An attempt another process dialled (this controller restarted, or took over the switch,
-   * while it rang): its outcome still settles the task, so a citizen who answered is never
-   * dialled again. Agent-first outcomes come through the ACD instead.
-   */
-  private async onOrphanAttempt(channelId: string, event: AriEvent): Promise<void> {
-    if (this.deps.config.mode === 'agent-first' || (event.type !== 'StasisStart' && event.type !== 'ChannelDestroyed')) return;
-    const task = await this.attemptOf(channelId);
+    this.ringing.delete(channelId);
+    // An attempt another process dialled (this controller restarted, or took over the switch,
+    // while it rang) settles too, so a citizen who answered is never dialled again.
+    // Agent-first outcomes come through the ACD instead.
+    const task = ringing?.task ?? (this.deps.config.mode === 'agent-first' ? undefined : await this.attemptOf(channelId));
     if (!task) return;
     // A channel that ends Up was answered: its StasisStart came while no controller listened.
     if (event.type === 'StasisStart' || event.channel?.state === 'Up') {
       await this.deps.tasks.settle(task, 'reached');
-      this.log.info({ task: task.id, channelId }, 'callback answered (dialled by an earlier controller)');
+      this.log.info({ task: task.id, channelId }, ringing ? 'callback answered; the citizen goes to an agent' : 'callback answered (dialled by an earlier controller)');
       return;
     }
-    await this.settle(task, channelId, dispositionOf(Number(event.cause ?? 0)), Date.now(), String(event.cause_txt ?? ''));
+    await this.settle(task, channelId, dispositionOf(Number(event.cause ?? 0)), ringing?.startedAt ?? Date.now(), String(event.cause_txt ?? ''));
   }
 
   /** The task whose current, unsettled attempt is this channel. */

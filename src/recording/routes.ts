@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { forbidden, mayActForAgent, requireRole, type Authenticator } from '../api/auth.js';
 import { RexianError } from '../errors/index.js';
 import type { RecordingInfo, RecordingService } from './service.js';
-import type { CallForwarder } from '../api/forward.js';
+import { wasForwarded, type CallForwarder } from '../api/forward.js';
 
 const security = [{ bearer: [] }];
 
@@ -40,7 +40,7 @@ export function registerRecordingRoutes(app: FastifyInstance, recordings: Record
     if (!info) throw new RexianError('REXIAN_NOT_FOUND', `no recording ${req.params.name} (never made, or removed after the retention period)`, { recording: req.params.name }, 404);
     if (!mayHear(req, info)) throw forbidden(`${req.principal!.name} may not hear recording ${info.name}`, { recording: info.name });
     // The file is on another city's switch: its controller serves it.
-    if (info.scope !== recordings.scope && !req.headers['x-rexian-forwarded']) return forwarder.forwardTo(req, reply, info.controller, `recording ${info.name}`);
+    if (info.scope !== recordings.scope && !wasForwarded(req)) return forwarder.forwardTo(req, reply, info.controller, `recording ${info.name}`);
     const file = await recordings.file(info.name);
     req.log.info({ recording: info.name, callId: info.callId, by: req.principal!.name }, 'recording downloaded');
     return reply

@@ -16,17 +16,7 @@ let controller: ControllerProcess;
 
 t.before(async () => {
   acdLab = await startAcdLab('dialer', 18, [{ id: 'd1', skills: { general: 5 }, scenario: 'agent-answers.xml' }]);
-  const config = join(acdLab.dir, 'rexian.yaml');
-  writeFileSync(config, `dialer:
-  hours: hotline
-  pacePerMinute: 30
-  ringSeconds: 5
-  retry:
-    busy: { max: 2, afterSeconds: 2 }
-    noAnswer: { max: 1, afterSeconds: 2 }
-`);
-  controller = new ControllerProcess({ ...acdLab.lab.env, REXIAN_CONFIG: config, REXIAN_DIALER_ENABLED: 'true' }, acdLab.lab.ports.controller).start();
-  await controller.waitReady();
+  controller = await startWith(`  hours: hotline\n  pacePerMinute: 30\n  ringSeconds: 5\n${retries(2, 1)}`);
 });
 
 t.teardown(async () => {
@@ -106,7 +96,8 @@ t.test('a masked case is called back from its virtual number, not from 12345', a
 });
 
 t.test('a controller that dies while a callback rings: the next one settles it as reached when the citizen answers, and does not dial again', async (t) => {
-  await restartWith('  hours: hotline\n  pacePerMinute: 60\n  ringSeconds: 20\n  retry:\n    busy: { max: 1, afterSeconds: 2 }\n    noAnswer: { max: 1, afterSeconds: 2 }\n');
+  const dialer = `  hours: hotline\n  pacePerMinute: 60\n  ringSeconds: 20\n${retries(1, 1)}`;
+  await restartWith(dialer);
   await controller.api('POST', '/api/agents/d1/end-wrap-up');
   await controller.api('POST', '/api/agents/d1/ready');
   // The citizen's phone rings for 6 s before it is picked up: long enough for the restart.
@@ -116,8 +107,7 @@ t.test('a controller that dies while a callback rings: the next one settles it a
   const task = (await controller.api<{ id: string }>('POST', '/api/callbacks', { number: '13800000361' })).body.id;
   await controller.waitForLog('dialling', (l) => l.msg === 'dialling a callback' && l.task === task, 15_000);
   await controller.kill('SIGKILL');
-  controller = new ControllerProcess({ ...acdLab.lab.env, REXIAN_CONFIG: join(acdLab.dir, 'rexian-2.yaml'), REXIAN_DIALER_ENABLED: 'true' }, acdLab.lab.ports.controller).start();
-  await controller.waitReady();
+  controller = await startWith(dialer);
   const settled = await controller.waitForLog('reached', (l) => l.msg === 'callback answered (dialled by an earlier controller)' && l.task === task, 20_000).catch(() => null);
   t.ok(settled, 'the new controller settled the attempt it did not dial');
   await controller.waitForLog('callback connected', (l) => l.msg === 'call connected to agent' && String(l.callId).startsWith(`dial-${task}-`), 30_000);
@@ -127,25 +117,28 @@ t.test('a controller that dies while a callback rings: the next one settles it a
   t.match((await controller.api<{ tasks: Array<{ id: string }> }>('GET', '/api/callbacks')).body.tasks.find((x) => x.id === task), { status: 'done', disposition: 'reached', attempts: 1 }, 'done: the citizen is not dialled again');
 });
 
+/** The retry rules: busy and no-answer tried again after 2 s, up to so many more times. */
+function retries(busyMax: number, noAnswerMax: number): string {
+  return `  retry:\n    busy: { max: ${busyMax}, afterSeconds: 2 }\n    noAnswer: { max: ${noAnswerMax}, afterSeconds: 2 }\n`;
+}
+
+/** A controller whose dialer is configured so (YAML lines under `dialer:`). */
+async function startWith(dialer: string): Promise<ControllerProcess> {
+  const config = join(scratchDir('dialer'), 'rexian.yaml');
+  writeFileSync(config, `dialer:\n${dialer}`);
+  const started = new ControllerProcess({ ...acdLab.lab.env, REXIAN_CONFIG: config, REXIAN_DIALER_ENABLED: 'true' }, acdLab.lab.ports.controller).start();
+  await started.waitReady();
+  return started;
+}
+
 /** The controller again, with the dialer configured otherwise. */
 async function restartWith(dialer: string): Promise<void> {
-  const config = join(acdLab.dir, 'rexian-2.yaml');
-  writeFileSync(config, `dialer:\n${dialer}`);
   await controller.kill('SIGTERM');
-  controller = new ControllerProcess({ ...acdLab.lab.env, REXIAN_CONFIG: config, REXIAN_DIALER_ENABLED: 'true' }, acdLab.lab.ports.controller).start();
-  await controller.waitReady();
+  controller = await startWith(dialer);
 }
 
 t.test('agent first: the first free agent is rung, then the citizen; a citizen who does not answer is tried again', async (t) => {
-  await restartWith(`  mode: agent-first
-  queue: general
-  hours: hotline
-  pacePerMinute: 60
-  ringSeconds: 5
-  retry:
-    busy: { max: 1, afterSeconds: 2 }
-    noAnswer: { max: 1, afterSeconds: 2 }
-`);
+  await restartWith(`  mode: agent-first\n  queue: general\n  hours: hotline\n  pacePerMinute: 60\n  ringSeconds: 5\n${retries(1, 1)}`);
   await controller.api('POST', '/api/agents/d1/end-wrap-up');
   await controller.api('POST', '/api/agents/d1/ready');
   const busy = phone('callee-busy.xml');
