@@ -8,7 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json --outDir dist && npm prune --omit=dev
+COPY web ./web
+RUN npx tsc -p tsconfig.json --outDir dist && npm run build:web && npm prune --omit=dev
 
 # --- run: node, espeak-ng and sox for prompts, no compilers, no root ----------------------
 FROM node:20-bookworm-slim
@@ -21,6 +22,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist
 COPY package.json ./
+COPY --from=build /app/web/dist ./web/dist
+COPY migrations ./migrations
 COPY prompts ./prompts
 COPY ivr-flows ./ivr-flows
 COPY sip-config/queues.yaml ./sip-config/queues.yaml

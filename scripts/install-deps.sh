@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what rexian's stack and tests need on a fresh Debian/Ubuntu machine (as root):
-# Debian packages, node modules, and the Asterisk 22 chroot. Safe to run again.
+# Debian packages, node modules, the web pages (web/dist), and the Asterisk 22 chroot. Safe
+# to run again. Debian's chromium is what the browser tests drive (playwright-core brings no
+# browser of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 for pair in mmdebstrap:mmdebstrap sipp:sip-tester baresip:baresip espeak-ng:espeak-ng sox:sox \
-            redis-server:redis-server psql:postgresql-client dot:graphviz; do
+            redis-server:redis-server psql:postgresql-client dot:graphviz chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fi
@@ -22,6 +24,8 @@ fi
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The pages the controller serves at /agent, /supervisor, /ops (about 2 s).
+npm run --silent build:web >/dev/null
 
 bash scripts/asterisk-chroot.sh >/dev/null
 bash scripts/services.sh ensure

@@ -28,6 +28,9 @@ ENV
   # Files made by an older rexian: add what is new.
   grep -q '^REXIAN_AGENT_SIP_SECRET=' "$envfile" || echo "REXIAN_AGENT_SIP_SECRET=$(secret)" >>"$envfile"
   grep -q '^REXIAN_ADMIN_TOKEN=' "$envfile" || echo "REXIAN_ADMIN_TOKEN=$(secret)$(secret)" >>"$envfile"
+  # Passwords of the two people the local stack signs in: agent 1001 and an admin.
+  grep -q '^REXIAN_LOCAL_AGENT_PASSWORD=' "$envfile" || echo "REXIAN_LOCAL_AGENT_PASSWORD=$(secret)" >>"$envfile"
+  grep -q '^REXIAN_LOCAL_ADMIN_PASSWORD=' "$envfile" || echo "REXIAN_LOCAL_ADMIN_PASSWORD=$(secret)" >>"$envfile"
   set -a
   # shellcheck disable=SC1090
   source "$envfile"
@@ -36,6 +39,8 @@ ENV
   export REXIAN_PROMPTS_DIR="$chroot_dir/var/lib/rexian/prompts"
   export REXIAN_PROMPTS_ASTERISK_DIR=/var/lib/rexian/prompts
   http_port=${REXIAN_HTTP_PORT:-3000}
+  http_host=${REXIAN_HTTP_HOST:-127.0.0.1}
+  [[ "$http_host" == 0.0.0.0 ]] && http_host=127.0.0.1
   sip_port=${REXIAN_SIP_PORT:-5060}
 }
 
@@ -59,6 +64,9 @@ up() {
   done
   curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null || { echo "rexian: controller not ready; see $logfile" >&2; exit 1; }
   echo "rexian: controller ready on http://127.0.0.1:$http_port (pid $(cat "$pidfile"), log $logfile)"
+  # Sign-in for the pages: agent 1001 and an admin (updating them again is harmless).
+  node bin/rexian.js person add 1001 --role agent --agent 1001 --password "$REXIAN_LOCAL_AGENT_PASSWORD" >/dev/null
+  node bin/rexian.js person add admin --role admin --password "$REXIAN_LOCAL_ADMIN_PASSWORD" >/dev/null
 
   if [[ "${REXIAN_SKIP_TEST_CALL:-}" != 1 ]]; then
     echo "rexian: placing a test call to 12345 with SIPp (12 s) …"
@@ -84,6 +92,12 @@ up() {
     grep -v '^#' <<<"$report" | sed 's/^\xEF\xBB\xBF//' | cut -d, -f1-10
   fi
   cat <<MSG
+
+The pages (sign in as a person; the passwords are in .rexian/local.env):
+  agent desk     http://$http_host:$http_port/agent        name 1001   password $REXIAN_LOCAL_AGENT_PASSWORD
+  supervisor     http://$http_host:$http_port/supervisor
+  ops console    http://$http_host:$http_port/ops          name admin  password $REXIAN_LOCAL_ADMIN_PASSWORD
+Add people:      node bin/rexian.js person add NAME --role agent|supervisor|ops|admin [--agent ID] [--teams a,b]
 
 Register a SIP softphone (e.g. Linphone, MicroSIP, baresip) on this machine as an agent
 from sip-config/agents.yaml:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (npm test): fast unit tests, then call behaviour against real
-# Asterisk with real SIP peers. Ends with one "N passed, N failed" line.
+# Asterisk with real SIP peers, then the pages in Debian's Chromium. Ends with one
+# "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +14,11 @@ bash scripts/services.sh ensure || exit 1
 
 echo "rexian: typechecking" >&2
 npx tsc --noEmit -p . || { echo "rexian: type errors (above)"; echo "0 passed, 1 failed"; exit 1; }
+npx vue-tsc --noEmit -p web/tsconfig.json || { echo "rexian: type errors in web/ (above)"; echo "0 passed, 1 failed"; exit 1; }
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-if (($# == 0)); then set -- test/unit test/integration; fi
+if (($# == 0)); then set -- test/unit test/integration test/browser; fi
 npx tap "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 summary=$(grep -E '^# \{ total: ' "$out" | tail -1)

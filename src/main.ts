@@ -1,5 +1,6 @@
 // Entry point: load and check configuration, start the controller, stop gracefully.
 import { pino } from 'pino';
+import { logRedaction } from './calls/privacy.js';
 import { loadConfig } from './config/index.js';
 import { isRexianError } from './errors/index.js';
 import { createRexian } from './server.js';
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.log.level, base: { service: 'rexian' } });
+  const logger = pino({ level: config.log.level, base: { service: 'rexian' }, redact: logRedaction });
   const rexian = await createRexian(config, logger);
   const address = await rexian.start();
   logger.info({ address }, 'rexian controller listening');

@@ -2,9 +2,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { registerErrorHandler } from './api/errors.js';
+import { registerValidation } from './api/validation.js';
 import { registerHealthRoutes } from './api/health.js';
 import { AmiClient } from './asterisk/ami.js';
 import { AriClient } from './asterisk/ari.js';
+import { logRedaction, type PrivacyPolicy } from './calls/privacy.js';
 import { CallService } from './calls/service.js';
 import type { Call } from './calls/call.js';
 import type { AriEvent } from './asterisk/ari.js';
@@ -17,7 +19,9 @@ import pg from 'pg';
 import { join } from 'node:path';
 import { repoRoot } from './asterisk/instance.js';
 import { buildCallRecord } from './records/call-record.js';
+import { recordsDomain } from './records/module.js';
 import { RecordOutbox, RecordWriter } from './records/outbox.js';
+import { registerRecordRoutes } from './records/routes.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config/index.js';
 import { AgentDesk } from './acd/agents.js';
@@ -46,6 +50,8 @@ import { WaitingList } from './acd/waiting.js';
 import { registerEventStream } from './api/events.js';
 import { Authenticator, requireRole } from './api/auth.js';
 import { registerApiDocs } from './api/docs.js';
+import { registerPages } from './pages/module.js';
+import { createPeople } from './people/module.js';
 import { CallbackTasks } from './ivr/callbacks.js';
 import { loadPromptCatalog, prepareCatalog } from './ivr/prompts.js';
 import { FlowRegistry } from './ivr/registry.js';
@@ -62,7 +68,7 @@ export interface Rexian {
   stop(): Promise<void>;
 }
 
-export async function createRexian(config: Config, logger: Logger = pino({ level: config.log.level, base: { service: 'rexian' } })): Promise<Rexian> {
+export async function createRexian(config: Config, logger: Logger = pino({ level: config.log.level, base: { service: 'rexian' }, redact: logRedaction })): Promise<Rexian> {
   const promptPaths = { dir: config.prompts.dir, asteriskDir: config.prompts.asteriskDir, recordedDir: config.prompts.recordedDir };
   const catalog = loadPromptCatalog(config.prompts.catalog);
   await prepareCatalog(promptPaths, catalog); // synthesize now, not while a citizen waits
@@ -88,6 +94,11 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   let roster: Roster = fileRoster;
   let windows: WindowDirectory = parseWindows(config.acd.windows);
   let virtualPool: VirtualPool = parsePool(config.acd.virtualNumbers ?? 'sip-config/virtual-numbers.yaml');
+  // Which calls are masked, read from the configuration as it is now (it reloads on SIGHUP).
+  const privacy: PrivacyPolicy = {
+    isVirtual: (did) => virtualPool.numbers.includes(did),
+    queueMasks: (id) => queueConfig.queues.get(id)?.callerNumber === 'masked',
+  };
 
   const ari = new AriClient({ ...config.ari, logger });
   const ami = new AmiClient({ ...config.ami, logger });
@@ -126,23 +137,34 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   });
   legHandlers.push(masking);
   const runner: IvrRunner = new IvrRunner({ registry, prompts, acd, callbacks, surveys: new SurveyAnswers(redis, prefix), outboundFlow: config.dialer.flow, masking, logger, legHandlers });
+  // A call's record as it ends, Asterisk's end facts for calls that ended while we were away,
+  // the calls the dialplan fallback served, the dead letters.
+  const records = recordsDomain({
+    redis, pool, outbox, ami, logger: logger.child({ domain: 'records' }), privacy,
+    build: (state, endedAt, reason) => buildCallRecord(state, endedAt, reason, privacy),
+    isLive: async (id) => (await calls!.store.load(id)) !== undefined,
+    shortAbandonMs: () => (queueConfig.queues.get('general')?.shortAbandonSeconds ?? 5) * 1000,
+  });
   calls = new CallService(ari, new CallStore(redis, prefix, scope), runner, logger, controllerId,
-    (state, reason) => outbox.add(buildCallRecord(state, new Date(), reason)));
+    (state, reason) => records.onEnded(state, reason), (channelId) => records.endFacts(channelId));
   const forwarder = new CallForwarder({ calls, router, redis, prefix });
   const writer = new RecordWriter(redis, outbox, pool, logger.child({ domain: 'records' }), {
     consumer: controllerId, migrationsDir: join(repoRoot, 'migrations'),
     isAlive: async (id) => (await redis.exists(`${prefix}:controller:${id}`)) === 1,
   });
   acd.bindCalls(calls);
-  const supervision = new SupervisionService({ ari, calls, acd, redis, prefix, logger });
+  const supervision = new SupervisionService({ ari, calls, acd, redis, prefix, logger, privacy });
   legHandlers.push(supervision);
   const figures = () => allFigures(acd, stats, desk, () => [...queueConfig.queues.keys()]);
 
   // Per-request lines are off: routes log what they did, with the call and the caller.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
   registerErrorHandler(app);
+  registerValidation(app); // before the routes: their schemas compile with it
   await registerApiDocs(app);
   const authn = new Authenticator(config.auth);
+  const people = createPeople({ app, redis, pool, logger, config, authn, migrationsDir: join(repoRoot, 'migrations'), isAgent: (id) => roster.agents.has(id) });
+  await registerPages(app, join(repoRoot, 'web/dist'));
   registerFlowRoutes(app, registry, requireRole(authn, 'ops'));
   registerAcdRoutes(app, desk, acd, figures, authn, () => windows, forwarder);
   registerRecordingRoutes(app, recordings, (id) => desk.teamOf(id), authn, forwarder);
@@ -153,11 +175,12 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   });
   registerDialerRoutes(app, dialerTasks, authn);
   registerMaskingRoutes(app, bindings, authn);
+  registerRecordRoutes(app, records.deadLetters, authn);
   registerReportRoutes(app, pool, authn, (queue, date) => buildStaffing(pool, redis, prefix, acd.queue(queue), date));
   registerMetricsRoute(app, {
     phases: () => calls.list().map((c) => (c.flow.acd as { phase?: string } | undefined)?.phase ?? 'ivr'),
     figures, agents: () => desk.list(), ariConnected: () => ari.connected, amiConnected: () => ami.connected,
-    outboxLength: () => redis.xlen(outbox.key),
+    outboxLength: () => redis.xlen(outbox.key), deadLetters: () => records.deadLetters.count(),
   }, authn);
   registerSupervisionRoutes(app, supervision, calls, (id) => desk.teamOf(id), authn, forwarder);
   const events = registerEventStream(app, { authn, allowedOrigins: config.http.allowedOrigins ?? [], teamOf: (id) => desk.teamOf(id) });
@@ -183,8 +206,9 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   };
   registerHealthRoutes(app, {
     checks: () => ({
-      ari: { ok: calls.ready, detail: ari.connected ? 'reconciling' : `not connected to ${config.ari.url}` },
-      ami: { ok: ami.connected, detail: `not connected to ${config.ami.host}:${config.ami.port}` },
+      // Each detail says the state as it is now, healthy or not (a pager reads it either way).
+      ari: { ok: calls.ready, detail: !ari.connected ? `not connected to ${config.ari.url}` : calls.ready ? `connected to ${config.ari.url}` : `connected to ${config.ari.url}, reconciling` },
+      ami: { ok: ami.connected, detail: `${ami.connected ? 'logged in' : 'not connected'} to ${config.ami.host}:${config.ami.port}` },
       redis: { ok: redisReady(redis), detail: `status ${redis.status}` },
     }),
   });
@@ -198,6 +222,8 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
       await acd.start();
       recordings.start();
       await writer.start();
+      await people.start();
+      records.start();
       await dialer.start();
       process.on('SIGHUP', () => void reloadAcdConfig());
       // Agents another controller added through the API.
@@ -222,7 +248,9 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
       await acd.stop();
       recordings.stop();
       await writer.stop();
+      records.stop();
       dialer.stop();
+      await people.stop();
       await app.close();
       await ari.stop();
       calls.stopTimers();

@@ -89,7 +89,13 @@ export class AgentDesk {
 
   private async change(agentId: string, state: AgentState, reason: string, expect: AgentState[], action: string): Promise<AgentView> {
     this.known(agentId);
-    const { changed, previous } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), { expect });
+    let { changed, previous, missing } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), { expect });
+    if (missing) {
+      // Redis lost the agent's hash (data loss while we ran): it is in the roster, so enter
+      // it again (logged out, as registration does) and apply the change to that.
+      await this.router.registerAgent(agentId, this.roster().agents.get(agentId)!.skills);
+      ({ changed, previous } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), { expect }));
+    }
     if (!changed) {
       throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" cannot ${action} while ${previous}`, { agentId, state: previous, allowedFrom: expect }, 409);
     }

@@ -23,6 +23,16 @@ type Result = Record<string, unknown>;
 
 const busy = (message: string, details: Record<string, unknown>): RexianError => new RexianError('REXIAN_CALL_STATE', message, details, 409);
 
+/**
+ * A call's hold time up to `until` (ms), a hold still running counted to then. Hold counts
+ * only while an agent has the call (see src/records/call-record.ts for the definitions): when
+ * the agent leaves a citizen on music, the hold so far is settled and `heldSince` cleared.
+ */
+export function holdSoFar(state: Pick<AcdCallState, 'held' | 'heldSince' | 'holdMs'>, until: number): number {
+  const running = state.held && state.heldSince !== undefined ? Math.max(0, until - state.heldSince) : 0;
+  return (state.holdMs ?? 0) + running;
+}
+
 export class AgentCallActions {
   constructor(private readonly acd: AcdService) {}
 
@@ -145,7 +155,7 @@ export class AgentCallActions {
       const leg = `${call.id}-e${legCount}`;
       const recording = `${call.id}-emergency`;
       const at = new Date().toISOString();
-      await this.acd.save(call, { legCount, emergencyLeg: leg, emergencyNumber: destination.number, held: false, consult: undefined });
+      await this.acd.save(call, { legCount, emergencyLeg: leg, emergencyNumber: destination.number, ...this.offHold(this.acd.state(call)!), consult: undefined });
       await this.acd.calls.attachLeg(call, leg, { role: 'emergency', party: destination.number });
       if (!(await this.deps.recordings.recordBridge(state.bridgeId!, { name: recording, callId: call.id, agentId, queue: state.origin, did: call.state.did, kind: 'emergency' }))) {
         call.log.error('could not record the emergency hand-off; handing off anyway');
@@ -340,6 +350,7 @@ export class AgentCallActions {
       await this.acd.calls.detachLeg(call, state.agentLeg);
       await call.ari.hangupChannel(state.agentLeg);
     }
+    await this.settleHold(call);
     if (state.agentId) {
       await this.acd.wrapUp(call, state.agentId, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
       this.acd.emit('agent', { type: 'call', agentId: state.agentId, callId: call.id, state: 'released', why });
@@ -375,7 +386,13 @@ export class AgentCallActions {
   }
 
   private offHold(state: AcdCallState): Partial<AcdCallState> {
-    return { held: false, heldSince: undefined, holdMs: (state.holdMs ?? 0) + (state.held ? Date.now() - (state.heldSince ?? Date.now()) : 0) };
+    return { held: false, heldSince: undefined, holdMs: holdSoFar(state, Date.now()) };
+  }
+
+  /** The agent leaves a citizen who may be on music: their hold so far counts, what follows does not. */
+  private async settleHold(call: Call): Promise<void> {
+    const now = this.acd.state(call);
+    if (now?.held && now.heldSince !== undefined) await this.acd.save(call, { heldSince: undefined, holdMs: holdSoFar(now, Date.now()) });
   }
 
   /** After a consultation: the citizen is with the agent again (or still on hold, if they were). */
@@ -485,6 +502,7 @@ export class AgentCallActions {
       call.log.info({ agentId: state.agentId, with: consult.label }, consult.conference ? 'agent left the three-way; the citizen stays with the other side' : 'agent hung up; the consulted party takes the citizen');
       return true;
     }
+    await this.settleHold(call);
     await this.acd.save(call, { phase: 'transferring', agentId: undefined, agentLeg: undefined, consult: { ...consult, mode: 'blind' }, transfers: (state.transfers ?? 0) + 1 });
     await this.acd.wrapUp(call, state.agentId!, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
     await call.note('agent-left-consult', { agentId: state.agentId, to: consult.label }, 'agent hung up while the other side rang; it becomes a blind transfer');

@@ -51,6 +51,12 @@ for _, h in ipairs(heads) do
     for skill in string.gmatch(h.skills, '[^,]+') do
       local ready = redis.call('ZRANGE', prefix .. ':ready:' .. skill, 0, 0)
       local agent = ready[1]
+      if agent and redis.call('EXISTS', prefix .. ':agent:' .. agent) == 0 then
+        -- A ready entry whose agent hash is gone (Redis lost part of its data): reserving it
+        -- would make a hash with no skills, an agent never routed to again. Drop the entry.
+        redis.call('ZREM', prefix .. ':ready:' .. skill, agent)
+        agent = nil
+      end
       if agent then
         local owner = redis.call('HGET', prefix .. ':qcall:' .. h.call, 'owner') or ''
         if owner ~= '' and owner ~= me then
@@ -79,11 +85,14 @@ return false
 // ARGV: prefix, agentId, state, reason, now, call ('' for none), expected ('' = any; else
 // comma-separated states the agent must be in), wrapUntil ('' for none)
 // A ready agent is (re)entered into the ready set of each skill, keyed by its idle time.
-// Returns { 1, previous } when changed, { 0, current } when the agent was not in an expected state.
+// Returns { 1, previous } when changed, { 0, current } when the agent was not in an expected state,
+// { 0, '' } when Redis holds no such agent. That is not an error: after Redis lost its data an
+// agent's hash is gone, and the end of that agent's call (wrap-up) must still go on; the key is
+// not created here, since a hash without skills would be an agent that can never be routed to.
 const SET_STATE = `
 local prefix, agent, state, reason, now, call, expected, wrapUntil = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local akey = prefix .. ':agent:' .. agent
-if redis.call('EXISTS', akey) == 0 then return redis.error_reply('REXIAN_UNKNOWN_AGENT') end
+if redis.call('EXISTS', akey) == 0 then return { 0, '' } end
 local previous = redis.call('HGET', akey, 'state') or 'logged-out'
 if expected ~= '' then
   local ok = false
@@ -169,10 +178,12 @@ export class Router {
   /**
    * Sets an agent's state atomically with its presence in the ready sets. With `expect`, only
    * from those states (a compare-and-set: two controllers cannot both move the same agent).
+   * An agent Redis does not know (its state was lost) is left alone: `missing`, not a throw.
    */
-  async setAgentState(agentId: string, state: string, reason = '', callId = '', now = Date.now(), options: { expect?: string[]; wrapUntil?: number } = {}): Promise<{ changed: boolean; previous: string }> {
+  async setAgentState(agentId: string, state: string, reason = '', callId = '', now = Date.now(), options: { expect?: string[]; wrapUntil?: number } = {}): Promise<{ changed: boolean; previous: string; missing?: true }> {
     const [changed, previous] = (await this.lua.rexianSetAgentState!(this.prefix, agentId, state, reason, now, callId,
       (options.expect ?? []).join(','), options.wrapUntil ?? '')) as [number, string];
+    if (previous === '') return { changed: false, previous: 'logged-out', missing: true };
     return { changed: changed === 1, previous };
   }
 

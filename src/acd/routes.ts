@@ -16,6 +16,8 @@ const agentParams = {
   properties: { id: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$', description: 'agent id (roster key)' } },
 } as const;
 const security = [{ bearer: [] }];
+/** What an action that takes no body accepts: nothing, or {} (a body sent anyway is refused, not ignored). */
+const noBody = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
 
 /** Where a transfer or consultation goes: exactly one of queue (transfer only), agent, number, window. */
 function targetSchema(withQueue: boolean): object {
@@ -45,8 +47,8 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
   };
   const act = (summary: string, path: string, run: (id: string, body: unknown) => Promise<unknown>, body?: object) =>
     app.post<{ Params: { id: string }; Body: unknown }>(path, {
-      preHandler: requireRole(authn, 'agent', 'supervisor'),
-      schema: { tags: ['agents'], summary, security, params: agentParams, ...(body ? { body } : {}) },
+      onRequest: requireRole(authn, 'agent', 'supervisor'),
+      schema: { tags: ['agents'], summary, security, params: agentParams, body: body ?? noBody },
     }, async (req, reply) => {
       checkAgent(req, req.params.id, false);
       // An action on the agent's call goes to the controller that holds the call.
@@ -55,20 +57,20 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
     });
 
   app.get('/api/agents', {
-    preHandler: anyone, schema: { tags: ['agents'], summary: 'Agents and their states (those the caller may see)', security },
+    onRequest: anyone, schema: { tags: ['agents'], summary: 'Agents and their states (those the caller may see)', security },
   }, async (req) => {
     const p = principal(req);
     const all = await desk.list();
     return { agents: p.role === 'ops' ? all : all.filter((a) => mayActForAgent(p, a.id, a.team)) };
   });
   app.get<{ Params: { id: string } }>('/api/agents/:id', {
-    preHandler: anyone, schema: { tags: ['agents'], summary: 'One agent and its state', security, params: agentParams },
+    onRequest: anyone, schema: { tags: ['agents'], summary: 'One agent and its state', security, params: agentParams },
   }, async (req) => {
     checkAgent(req, req.params.id, true);
     return desk.view(req.params.id);
   });
   app.get<{ Params: { id: string }; Querystring: { limit?: number } }>('/api/agents/:id/history', {
-    preHandler: anyone,
+    onRequest: anyone,
     schema: {
       tags: ['agents'], summary: 'The agent\'s state changes, newest first', security, params: agentParams,
       querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
@@ -79,11 +81,11 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
   });
 
   app.put<{ Params: { id: string }; Body: AgentDefinition }>('/api/agents/:id', {
-    preHandler: ops,
+    onRequest: ops,
     schema: { tags: ['agents'], summary: 'Add or change a seat (not one of the roster file); its SIP endpoint is live at once', security, params: agentParams, body: agentBodySchema },
   }, async (req) => desk.upsert(req.params.id, req.body));
   app.delete<{ Params: { id: string } }>('/api/agents/:id', {
-    preHandler: ops, schema: { tags: ['agents'], summary: 'Remove a seat added through the API', security, params: agentParams },
+    onRequest: ops, schema: { tags: ['agents'], summary: 'Remove a seat added through the API', security, params: agentParams },
   }, async (req, reply) => {
     await desk.remove(req.params.id);
     return reply.code(204).send();
@@ -116,14 +118,14 @@ export function registerAcdRoutes(app: FastifyInstance, desk: AgentDesk, acd: Ac
   act('Cancel the consultation: the citizen is back with the agent', '/api/agents/:id/call/consult/cancel', (id) => calls.cancelConsult(id));
 
   app.get('/api/windows', {
-    preHandler: anyone, schema: { tags: ['agents'], summary: 'The directory of service-centre windows an agent can bring into a call', security },
+    onRequest: anyone, schema: { tags: ['agents'], summary: 'The directory of service-centre windows an agent can bring into a call', security },
   }, async () => ({ windows: [...windows().windows.values()] }));
 
   app.get('/api/queues', {
-    preHandler: staff, schema: { tags: ['queues'], summary: 'Live figures of every queue (today)', security },
+    onRequest: staff, schema: { tags: ['queues'], summary: 'Live figures of every queue (today)', security },
   }, async () => ({ queues: await figures() }));
   app.get<{ Params: { id: string } }>('/api/queues/:id', {
-    preHandler: staff,
+    onRequest: staff,
     schema: { tags: ['queues'], summary: 'Live figures of one queue (today)', security, params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[a-z0-9-]+$' } } } },
   }, async (req) => {
     acd.queue(req.params.id); // 404 with the queue named when unknown

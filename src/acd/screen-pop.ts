@@ -1,6 +1,7 @@
 // What an agent's screen shows when a call is offered: the line and the number dialled, the
 // way the caller came through the IVR and what they keyed in, how long they waited, and the
 // caller's number, or only its masked form when the queue's policy or the caller says so.
+import { askedForPrivacy, maskNumber } from '../calls/privacy.js';
 
 /** The hotline and the legacy lines merged into it (国务院办公厅 2020 年 53 号文). */
 const LINES: Record<string, string> = {
@@ -24,18 +25,9 @@ export interface IvrSummary {
   vars: Record<string, string>;
 }
 
-/** A flow sets the variable `privacy` (to yes, true or 1) when the caller asks for confidentiality. */
-export function askedForPrivacy(vars: Record<string, string> | undefined): boolean {
-  return /^(1|yes|true)$/i.test(vars?.privacy ?? '');
-}
-
-/** 13800000111 → 138****0111; short numbers keep only their last two digits. */
-export function maskNumber(number: string): string {
-  const digits = number.replace(/^\+86/, '');
-  if (digits.length >= 8) return `${digits.slice(0, 3)}${'*'.repeat(digits.length - 7)}${digits.slice(-4)}`;
-  if (digits.length <= 2) return '*'.repeat(digits.length);
-  return `${'*'.repeat(digits.length - 2)}${digits.slice(-2)}`;
-}
+// The masking rules are the calls domain's (one decision for every surface): re-exported here
+// for the screen pop's readers.
+export { askedForPrivacy, maskNumber } from '../calls/privacy.js';
 
 export interface ScreenPop {
   line: string;

@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { Call } from '../calls/call.js';
-import type { CallService } from '../calls/service.js';
+import type { CallService, LostState } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
+import { checkDestination, isDialable } from '../calls/dial-string.js';
 import type { CallbackTasks } from '../ivr/callbacks.js';
 import type { Redis } from '../store/redis.js';
 import { staffingKey, type QueueStats } from './figures.js';
@@ -23,6 +24,7 @@ import { AgentCallActions } from './call-actions.js';
 import { screenPop, type IvrSummary, type ScreenPop } from './screen-pop.js';
 import type { WindowDirectory } from './windows.js';
 import { localTime } from '../ivr/calendar.js';
+import { recoverFromAsterisk } from './recovery.js';
 
 
 export interface QueueRequest {
@@ -113,6 +115,8 @@ export interface AcdCallState {
   shortAbandon?: boolean;
   windowId?: string;
   hangupSide?: 'citizen' | 'agent' | 'other';
+  /** The last queue the flow sent the caller to turned them away: full, or nobody to answer. */
+  refused?: 'queue-full' | 'no-agents';
   /** A dialer task placed agent-first: the dialer is told whether the citizen was reached. */
   dialerTask?: string;
 }
@@ -299,6 +303,8 @@ export class AcdService extends EventEmitter {
     if (why) {
       log.info({ why }, 'the queue cannot take the call; the flow decides what next');
       await this.deps.stats.count(q.id, 'leftQueue');
+      // The record names the queue that turned the caller away, and why (a later queue clears it).
+      await this.save(call, { queue: q.id, origin: this.state(call)?.origin ?? q.id, phase: 'done', refused: why.startsWith('the queue is full') ? 'queue-full' : 'no-agents' });
       return this.exitHandler(call, 'noAgents');
     }
     const maxWait = Math.min(request.maxWait ?? Infinity, q.maxWaitSeconds);
@@ -337,7 +343,8 @@ export class AcdService extends EventEmitter {
     void this.route();
   }
 
-  private armTimers(call: Call, state: AcdCallState, q: QueueDefinition): void {
+  /** The queue's timers for a waiting caller (max wait, overflow, announcements). */
+  armTimers(call: Call, state: AcdCallState, q: QueueDefinition): void {
     const now = Date.now();
     if (state.deadline !== undefined) call.later(state.deadline - now, () => this.leave(call, 'timeout'));
     // Overflow rules take effect at their time: route then, not at the next tick.
@@ -462,7 +469,11 @@ export class AcdService extends EventEmitter {
   private dispatchOffer(match: Match): void {
     if (this.calls.run(match.callId, (call) => this.offer(call, match))) return;
     void this.offerCallback(match).catch(async (err: unknown) => {
-      this.log.error({ err, callId: match.callId }, 'cannot place a queue callback; the call keeps its place');
+      // Usually the race of an offer with a hang-up: a caller (not a callback entry) whose call
+      // ended between the match and now; the lines below recover. Only a fault is an error.
+      const callerGone = !(await this.deps.waiting.entry(match.callId).catch(() => ({ callback: 'unknown' }))).callback;
+      if (callerGone) this.log.info({ callId: match.callId, agentId: match.agentId }, 'the matched caller hung up before the offer; the agent is free again');
+      else this.log.error({ err, callId: match.callId }, 'cannot place a queue callback; the call keeps its place');
       await this.deps.router.returnCall(match.callId);
       await this.deps.router.setAgentState(match.agentId, 'ready', '', '', Date.now(), { expect: ['reserved'] });
     });
@@ -560,22 +571,29 @@ export class AcdService extends EventEmitter {
     }
   }
 
-  /** After a call with an agent: after-call work, then ready again (or not ready as asked). */
+  /**
+   * After a call with an agent: after-call work, then ready again (or not ready as asked).
+   * Nothing before the agent's state change may fail: figures that cannot be counted, or a
+   * queue removed from the file since, must not leave the agent on-call for ever.
+   */
   async wrapUp(call: Call, agentId: string, queueId: string, talkMs: number): Promise<void> {
-    const q = this.queue(queueId);
+    const q = this.deps.queues().queues.get(queueId);
+    const wrapUpSeconds = q?.wrapUpSeconds ?? 0;
     const now = Date.now();
     const callId = call.id;
     // Talk adds up over the agents of a transferred call (for the call's record).
-    await this.save(call, { talkMs: (this.state(call)?.talkMs ?? 0) + talkMs });
-    await this.deps.stats.handled(queueId, talkMs, q.wrapUpSeconds * 1000);
-    if (q.wrapUpSeconds <= 0) {
+    await this.save(call, { talkMs: (this.state(call)?.talkMs ?? 0) + talkMs })
+      .catch((err: unknown) => call.log.warn({ err: (err as Error).message }, 'could not save the talk time; the record has it'));
+    await this.deps.stats.handled(queueId, talkMs, wrapUpSeconds * 1000)
+      .catch((err: unknown) => call.log.warn({ err: (err as Error).message, queue: queueId }, 'could not count the handled call in the queue figures'));
+    if (wrapUpSeconds <= 0) {
       await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'] });
       await this.endWrapUp(agentId);
       return;
     }
-    const until = now + q.wrapUpSeconds * 1000;
+    const until = now + wrapUpSeconds * 1000;
     await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'], wrapUntil: until });
-    this.log.info({ agentId, queue: queueId, wrapUpSeconds: q.wrapUpSeconds }, 'agent in wrap-up');
+    this.log.info({ agentId, queue: queueId, wrapUpSeconds }, 'agent in wrap-up');
     clearTimeout(this.wrapTimers.get(agentId));
     this.wrapTimers.set(agentId, setTimeout(() => { this.wrapTimers.delete(agentId); void this.endWrapUp(agentId); }, until - now));
   }
@@ -665,7 +683,11 @@ export class AcdService extends EventEmitter {
     await call.hangup();
   }
 
-  /** The call is over (the citizen hung up, or it was found gone). */
+  /**
+   * The call is over (the citizen hung up, or it was found gone). Each clean-up step runs
+   * whatever the one before did: an agent leg that will not hang up must not leave its agent
+   * reserved, nor a figure that cannot be counted keep the caller in the waiting list.
+   */
   async onEnd(call: Call): Promise<void> {
     const state = this.state(call);
     if (!state) return;
@@ -677,31 +699,51 @@ export class AcdService extends EventEmitter {
     }
   }
 
+  /** Runs the steps in order; a failing one is logged (with its name) and the next runs. */
+  private async steps(call: Call, steps: Array<[string, () => Promise<unknown>]>): Promise<void> {
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (err) {
+        call.log.error({ err, step }, 'a clean-up step at the end of the call failed; the others go on');
+      }
+    }
+  }
+
   private async endCall(call: Call, state: AcdCallState): Promise<void> {
     if (call.state.kind === 'callback') return this.endCallback(call, state);
     const now = Date.now();
-    const hangupLeg = async (): Promise<void> => {
-      if (state.agentLeg) await this.deps.ari.hangupChannel(state.agentLeg);
-      await this.actions.onCallEnded(state);
-    };
+    // A call that ended while no controller ran ended when Asterisk says (records/fallback.ts): wait and talk end there.
+    const endedAt = Date.parse(String((call.state.flow.asteriskEnd as { endedAt?: string } | undefined)?.endedAt)) || now;
+    const hangupLeg: Array<[string, () => Promise<unknown>]> = [
+      ['hang up the agent leg', async () => { if (state.agentLeg) await this.deps.ari.hangupChannel(state.agentLeg); }],
+      ['end consultations and emergency legs', () => this.actions.onCallEnded(state)],
+    ];
     switch (state.phase) {
       case 'waiting':
       case 'offering': {
-        if (state.phase === 'offering') {
-          await hangupLeg();
-          await this.deps.router.clearOffer(call.id);
-          await this.deps.router.setAgentState(state.agentId!, 'ready', '', '', now, { expect: ['reserved'] });
-          void this.route();
-        }
-        await this.deps.waiting.leave(call.id, state.queue);
-        const waitMs = now - state.enqueuedAt;
-        const short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs);
-        await this.save(call, { abandoned: true, shortAbandon: short });
-        // A caller who gave up is called back (回访), unless they hung up at once.
-        if (!short && CALLBACK_NUMBER.test(call.state.caller)) {
-          await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'abandoned' });
-        }
-        await call.note('abandoned', { queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)');
+        const waitMs = endedAt - state.enqueuedAt;
+        let short = false;
+        await this.steps(call, [
+          ...(state.phase === 'offering' ? [
+            ...hangupLeg,
+            ['withdraw the offer', () => this.deps.router.clearOffer(call.id)],
+            ['free the agent', async () => {
+              await this.deps.router.setAgentState(state.agentId!, 'ready', '', '', now, { expect: ['reserved'] });
+              void this.route();
+            }],
+          ] satisfies Array<[string, () => Promise<unknown>]> : []),
+          ['leave the queue', () => this.deps.waiting.leave(call.id, state.queue)],
+          ['count the abandon', async () => { short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs); }],
+          ['mark the abandon', () => this.save(call, { abandoned: true, shortAbandon: short })],
+          // A caller who gave up is called back (回访), unless they hung up at once.
+          ['callback task', async () => {
+            if (!short && CALLBACK_NUMBER.test(call.state.caller)) {
+              await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'abandoned' });
+            }
+          }],
+          ['note the abandon', () => call.note('abandoned', { queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)')],
+        ]);
         return;
       }
       case 'done':
@@ -710,9 +752,11 @@ export class AcdService extends EventEmitter {
         await this.actions.onCallEnded(state);
         return;
       case 'connected':
-        await hangupLeg();
-        await call.note('citizen-hung-up', { agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up');
-        await this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now));
+        await this.steps(call, [
+          ...hangupLeg,
+          ['note the hang-up', () => call.note('citizen-hung-up', { agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up')],
+          ['wrap-up', () => this.wrapUp(call, state.agentId!, state.origin, endedAt - (state.answeredAt ?? endedAt))],
+        ]);
         return;
       default:
     }
@@ -784,7 +828,7 @@ export class AcdService extends EventEmitter {
     const parts: string[] = [];
     if (q.announce.position) parts.push(ahead === 0 ? '您是下一位。' : `您前面还有${ahead}位。`);
     if (q.announce.estimatedWait) parts.push(`预计等待约${Math.max(1, Math.round(estimatedWaitS / 60))}分钟。`);
-    const offerCallback = q.callbackAfterEstimatedWaitSeconds > 0 && estimatedWaitS >= q.callbackAfterEstimatedWaitSeconds && CALLBACK_NUMBER.test(call.state.caller);
+    const offerCallback = q.callbackAfterEstimatedWaitSeconds > 0 && estimatedWaitS >= q.callbackAfterEstimatedWaitSeconds && isDialable(call.state.caller);
     if (offerCallback) parts.push('如需我们回拨并保留您的排队位置，请按1。');
     const next = q.announce.everySeconds > 0 ? Date.now() + q.announce.everySeconds * 1000 : undefined;
     const playbackId = `${call.id}-ann-${Date.now().toString(36)}`;
@@ -858,7 +902,7 @@ export class AcdService extends EventEmitter {
       await this.calls.attachLeg(call, citizenLeg, { role: 'citizen', party: 'caller' });
       await call.note('agent-answered', { agentId: state.agentId, citizenChannel: citizenLeg }, 'queue callback: agent answered; calling the citizen');
       await this.deps.ari.originate({
-        channelId: citizenLeg, endpoint: `PJSIP/${state.callbackNumber}@${this.deps.pstnEndpoint ?? 'pstn'}`,
+        channelId: citizenLeg, endpoint: `PJSIP/${checkDestination('external', state.callbackNumber!, 'callbackNumber').number}@${this.deps.pstnEndpoint ?? 'pstn'}`,
         callerId: call.state.did, timeout: 40, appArgs: `agent-leg,${call.id}`,
       });
       return true;
@@ -898,16 +942,27 @@ export class AcdService extends EventEmitter {
     if (state.citizenLeg) await this.deps.ari.hangupChannel(state.citizenLeg);
     if (state.phase === 'offering') {
       // The agent did not answer: the entry goes back to its place, the agent steps out.
-      await this.deps.router.returnCall(state.originCallId!);
-      const rule = this.deps.roster().ringNoAnswer;
-      await this.deps.router.setAgentState(state.agentId!, rule.state, rule.state === 'ready' ? '' : rule.reason, '', now, { expect: ['reserved'] });
+      await this.steps(call, [
+        ['return the entry', () => this.deps.router.returnCall(state.originCallId!)],
+        ['the agent steps out', async () => {
+          const rule = this.deps.roster().ringNoAnswer;
+          await this.deps.router.setAgentState(state.agentId!, rule.state, rule.state === 'ready' ? '' : rule.reason, '', now, { expect: ['reserved'] });
+        }],
+      ]);
       call.log.info({ agentId: state.agentId }, 'queue callback: agent did not answer; the entry keeps its place');
       void this.route();
       return;
     }
     if (state.phase === 'connected' || state.phase === 'dialing-citizen' || state.phase === 'done') {
-      if (state.phase === 'dialing-citizen') await this.deps.waiting.leave(state.originCallId!, state.queue);
-      await this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now));
+      await this.steps(call, [
+        ['leave the queue', async () => { if (state.phase === 'dialing-citizen') await this.deps.waiting.leave(state.originCallId!, state.queue); }],
+        ['wrap-up', () => this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now))],
+      ]);
     }
+  }
+
+  /** After Redis lost its data: rebuilds the ACD's calls from Asterisk (see recovery.ts). */
+  recover(lost: LostState): Promise<Set<string>> {
+    return recoverFromAsterisk(this, lost, this.log);
   }
 }

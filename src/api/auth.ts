@@ -2,8 +2,10 @@
 // (auth.adminToken / REXIAN_ADMIN_TOKEN) and auth.tokens, each with a role (agent,
 // supervisor, ops, admin), the agent it speaks for, the teams a supervisor oversees.
 // A token may be given as its SHA-256 (tokenSha256) so no usable secret sits in a file.
+// People sign in as themselves (src/people/): their sessions are consulted after the tokens.
 // With no token configured, every /api call is refused: secure by default.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RexianError } from '../errors/index.js';
 
@@ -16,6 +18,8 @@ export interface Principal {
   agentId?: string;
   /** For supervisors: the teams they oversee. */
   teams?: string[];
+  /** May see the real number of a masked call (every such view is audited). */
+  revealNumbers?: boolean;
 }
 
 export interface TokenConfig {
@@ -25,6 +29,7 @@ export interface TokenConfig {
   tokenSha256?: string;
   agent?: string;
   teams?: string[];
+  revealNumbers?: boolean;
 }
 
 declare module 'fastify' {
@@ -44,8 +49,12 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** People's sessions (src/people/): what a bearer token or session cookie that is no static token stands for. */
+export type SessionResolver = (headers: IncomingHttpHeaders) => Promise<Principal | 'expired' | undefined>;
+
 export class Authenticator {
   private readonly byHash = new Map<string, Principal>();
+  private sessions: SessionResolver | undefined;
 
   constructor(options: { adminToken?: string; tokens?: TokenConfig[] }) {
     if (options.adminToken) this.byHash.set(sha256(options.adminToken), { name: 'admin', role: 'admin' });
@@ -56,6 +65,7 @@ export class Authenticator {
         name: t.name, role: t.role,
         ...(t.agent ? { agentId: t.agent } : {}),
         ...(t.teams ? { teams: t.teams } : {}),
+        ...(t.revealNumbers ? { revealNumbers: true } : {}),
       });
     }
   }
@@ -74,23 +84,39 @@ export class Authenticator {
     const value = header ?? '';
     return this.identify(value.startsWith('Bearer ') ? value.slice(7) : '');
   }
+
+  useSessions(resolver: SessionResolver): void {
+    this.sessions = resolver;
+  }
+
+  /** Who sent a request: a static token first (machines), else a person's session. */
+  async authenticate(headers: IncomingHttpHeaders): Promise<Principal | 'expired' | undefined> {
+    return this.fromHeader(headers.authorization) ?? (await this.sessions?.(headers));
+  }
 }
 
-export type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/**
+ * A request hook that admits a principal. Register it as `onRequest`: it runs before the
+ * body is read and checked, so a client without a valid token learns nothing about the
+ * request it sent (not even that its body is malformed) and costs no parsing.
+ */
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
-/** A preHandler: the request needs a valid token of one of these roles (admin always may). */
-export function requireRole(auth: Authenticator, ...roles: Role[]): PreHandler {
+/** An onRequest hook: the request needs a valid token of one of these roles (admin always may). */
+export function requireRole(auth: Authenticator, ...roles: Role[]): AuthHook {
   return async (request, reply) => {
-    const principal = auth.fromHeader(request.headers.authorization);
+    const principal = await auth.authenticate(request.headers);
+    if (principal === 'expired') {
+      return reply.code(401).send({ error: { code: 'REXIAN_SESSION_EXPIRED', message: 'the session has expired: sign in again', details: {} } });
+    }
     if (!principal) {
-      await reply.code(401).send({ error: { code: 'REXIAN_UNAUTHORIZED', message: 'a valid bearer token is required', details: {} } });
-      return;
+      return reply.code(401).send({ error: { code: 'REXIAN_UNAUTHORIZED', message: 'a valid bearer token is required', details: {} } });
     }
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
-      await reply.code(403).send({ error: { code: 'REXIAN_FORBIDDEN', message: `role ${principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`, details: { role: principal.role } } });
-      return;
+      return reply.code(403).send({ error: { code: 'REXIAN_FORBIDDEN', message: `role ${principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`, details: { role: principal.role } } });
     }
     request.principal = principal;
+    return undefined;
   };
 }
 

@@ -1,11 +1,13 @@
 // The event stream (/api/events): a WebSocket that wallboards, supervisors and agent
 // desktops read. The token is checked at the handshake (Authorization header, or ?token=
 // for browsers, which cannot set headers on a WebSocket), and so is the Origin: a page on
-// another site cannot ride a logged-in browser's connection.
+// another site cannot ride a logged-in browser's connection. A masked call's number leaves
+// this stream masked whatever a domain put in the event (src/calls/privacy.ts).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { maskNumber } from '../calls/privacy.js';
 import { mayActForAgent, type Authenticator, type Principal } from './auth.js';
 
 export interface EventHub {
@@ -29,21 +31,40 @@ export function visibleTo(principal: Principal, event: Record<string, unknown>, 
   return agentId === undefined || mayActForAgent(principal, agentId, teamOf(agentId));
 }
 
+/** Fields of an event that may hold a citizen's number. */
+const NUMBER_FIELDS = ['caller', 'callback', 'callbackNumber'] as const;
+
+/**
+ * The event as the stream sends it: an event of a masked call (a screen pop with
+ * `callerMasked`, or one marked `masked`) carries only masked numbers, even if the domain
+ * that published it forgot to mask one.
+ */
+export function forStream(event: Record<string, unknown>): Record<string, unknown> {
+  if (event.callerMasked !== true && event.masked !== true) return event;
+  const out = { ...event };
+  for (const f of NUMBER_FIELDS) if (typeof out[f] === 'string') out[f] = maskNumber(out[f] as string);
+  return out;
+}
+
 export function registerEventStream(app: FastifyInstance, options: EventStreamOptions): EventHub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const sockets = new Map<WebSocket, Principal>();
   const reject = (socket: Duplex, status: number, text: string): void => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void (async () => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/api/events') return reject(socket, 404, 'Not Found');
-    const principal = req.headers.authorization
-      ? options.authn.fromHeader(req.headers.authorization)
-      : options.authn.identify(url.searchParams.get('token') ?? '');
-    if (!principal) return reject(socket, 401, 'Unauthorized');
+    // A static token, or a person's session (bearer, ?token= or the pages' session cookie).
+    const token = url.searchParams.get('token');
+    const found = await options.authn.authenticate(token && !req.headers.authorization ? { ...req.headers, authorization: `Bearer ${token}` } : req.headers)
+      .catch(() => undefined);
+    const principal = typeof found === 'object' ? found : undefined;
+    if (!principal || socket.destroyed) return reject(socket, 401, 'Unauthorized');
     const origin = req.headers.origin;
-    if (origin !== undefined && !options.allowedOrigins.includes(origin)) return reject(socket, 403, 'Forbidden');
+    // The controller's own pages are same-origin: their Origin is the Host they were served from.
+    const sameOrigin = origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.headers.host;
+    if (origin !== undefined && !sameOrigin && !options.allowedOrigins.includes(origin)) return reject(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.set(ws, principal);
       // Nothing is accepted from clients yet; commands, when they come, are authorized one by one.
@@ -52,11 +73,11 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
       ws.on('error', () => sockets.delete(ws));
       ws.send(JSON.stringify({ type: 'hello', as: { name: principal.name, role: principal.role }, at: new Date().toISOString() }));
     });
-  });
+  })());
   return {
     publish(event) {
       if (sockets.size === 0) return;
-      const text = JSON.stringify({ ...event, at: new Date().toISOString() });
+      const text = JSON.stringify({ ...forStream(event), at: new Date().toISOString() });
       for (const [ws, principal] of sockets) if (ws.readyState === ws.OPEN && visibleTo(principal, event, options.teamOf)) ws.send(text);
     },
     get clients() {

@@ -50,6 +50,8 @@ export class CallForwarder {
         method: req.method,
         headers: {
           ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+          // A person signed in by the page's cookie is the same person on the other controller.
+          ...(req.headers.cookie ? { cookie: req.headers.cookie } : {}),
           ...(hasBody ? { 'content-type': 'application/json' } : {}),
           [FORWARDED]: calls.controllerId,
         },

@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 
 export interface ReadinessProbe {
-  checks(): Record<string, { ok: boolean; detail?: string }>;
+  /** Each check with a detail that describes its state as it is now, good or bad ("logged in to …", "not connected to …"). */
+  checks(): Record<string, { ok: boolean; detail: string }>;
 }
 
 export function registerHealthRoutes(app: FastifyInstance, probe: ReadinessProbe): void {
@@ -18,7 +19,7 @@ export function registerHealthRoutes(app: FastifyInstance, probe: ReadinessProbe
     reply.code(503);
     return {
       status: 'not-ready',
-      reason: failing.map(([name, c]) => `${name}: ${c.detail ?? 'not connected'}`).join('; '),
+      reason: failing.map(([name, c]) => `${name}: ${c.detail}`).join('; '),
       checks,
     };
   });

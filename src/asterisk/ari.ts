@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { RexianError } from '../errors/index.js';
+import { attemptAfterClose, backoffDelay } from './backoff.js';
 
 export interface AriOptions {
   url: string;
@@ -17,6 +18,8 @@ export interface AriOptions {
   pingIntervalMs?: number;
   requestTimeoutMs?: number;
   maxBackoffMs?: number;
+  /** A connection up for less than this counts as failed: the backoff goes on growing. */
+  stableAfterMs?: number;
 }
 
 export interface AriEvent {
@@ -41,6 +44,16 @@ export interface AriChannel {
   channelvars?: Record<string, string>;
 }
 
+/** A bridge as GET /bridges lists it: its members are channel ids. */
+export interface AriBridge {
+  id: string;
+  bridge_type: string;
+  technology?: string;
+  name?: string;
+  channels: string[];
+  creationtime?: string;
+}
+
 export interface AsteriskInfo {
   system: { version: string; entity_id: string };
   status: { startup_time: string; last_reload_time: string };
@@ -54,6 +67,7 @@ export class AriClient extends EventEmitter {
   private socket: WebSocket | undefined;
   private stopped = true;
   private attempt = 0;
+  private openedAt = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastPong = 0;
@@ -61,7 +75,7 @@ export class AriClient extends EventEmitter {
 
   constructor(options: AriOptions) {
     super();
-    this.options = { pingIntervalMs: 5_000, requestTimeoutMs: 10_000, maxBackoffMs: 5_000, ...options };
+    this.options = { pingIntervalMs: 5_000, requestTimeoutMs: 10_000, maxBackoffMs: 5_000, stableAfterMs: 5_000, ...options };
     this.options.url = this.options.url.replace(/\/+$/, '');
   }
 
@@ -103,7 +117,9 @@ export class AriClient extends EventEmitter {
     const socket = new WebSocket(wsUrl, { headers: { authorization: this.authHeader() }, handshakeTimeout: 5_000 });
     this.socket = socket;
     socket.on('open', () => {
-      this.attempt = 0;
+      // The backoff is not reset here: a socket that opens and drops at once would otherwise
+      // reconnect in a tight loop. It resets once the connection has proved stable (on close).
+      this.openedAt = Date.now();
       this.lastPong = Date.now();
       this.startKeepalive(socket);
       this.options.logger.info({ ari: this.options.url, app: this.options.app }, 'ARI event socket connected');
@@ -127,6 +143,8 @@ export class AriClient extends EventEmitter {
       if (this.socket !== socket) return;
       clearInterval(this.pingTimer);
       this.socket = undefined;
+      if (this.openedAt > 0) this.attempt = attemptAfterClose(this.attempt, Date.now() - this.openedAt, this.options.stableAfterMs);
+      this.openedAt = 0;
       if (this.isConnected) this.options.logger.warn({ code }, 'ARI event socket closed');
       this.setConnected(false);
       this.scheduleReconnect();
@@ -150,8 +168,7 @@ export class AriClient extends EventEmitter {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    const base = Math.min(this.options.maxBackoffMs, 200 * 2 ** this.attempt);
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    const delay = backoffDelay(this.attempt, { baseMs: 200, maxMs: this.options.maxBackoffMs });
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -209,6 +226,10 @@ export class AriClient extends EventEmitter {
 
   channels(): Promise<AriChannel[]> {
     return this.request<AriChannel[]>('GET', '/channels');
+  }
+
+  bridges(): Promise<AriBridge[]> {
+    return this.request<AriBridge[]>('GET', '/bridges');
   }
 
   /** Hangs up a channel of ours; one already gone is fine (hang-ups race with the far end). */

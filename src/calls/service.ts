@@ -1,11 +1,27 @@
 // The calls domain: turns ARI events into Call objects, hands them to the flow, and after
 // every (re)connect reconciles with Asterisk, which is the truth about what still exists.
+// Reconcile takes each call on its own: one that cannot be closed out or resumed is logged
+// and the others go on, so one bad call can never keep the controller from becoming ready;
+// a reconcile that fails as a whole (Redis or ARI down) is tried again with capped backoff.
 import type { Logger } from 'pino';
-import { isInApp, type AriChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
+import { backoffDelay } from '../asterisk/backoff.js';
+import { isInApp, type AriBridge, type AriChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
 import { Call, type CallRecordState, type LegRole } from './call.js';
 import { SerialQueue } from './serial-queue.js';
 import { RexianError } from '../errors/index.js';
 import type { CallStore } from './store.js';
+
+/** What Redis no longer knows but Asterisk still carries (after Redis lost its data). */
+export interface LostState {
+  /** Channels in our Stasis app with no saved state: neither a call nor a leg of one. */
+  channels: AriChannel[];
+  /** Every channel Asterisk has, in our app or not (an agent leg still ringing is not). */
+  all: AriChannel[];
+  /** Every bridge in Asterisk, with its channels (holding and talk bridges have our ids). */
+  bridges: AriBridge[];
+  /** Redis had no record of this switch at all: it lost its data, or this is the first start. */
+  storeEmpty: boolean;
+}
 
 export interface CallFlow {
   /** A new call entered the Stasis app. */
@@ -16,9 +32,18 @@ export interface CallFlow {
   onEvent(call: Call, event: AriEvent): Promise<void>;
   /** The call is over (hung up, or found gone at reconcile): release what the flow holds. */
   onEnd?(call: Call): Promise<void>;
+  /**
+   * Rebuilds, from Asterisk's channels and bridges, calls whose saved state is gone (callers
+   * waiting in a holding bridge, calls talking to an agent). Returns the channels it took;
+   * the rest are started as new calls.
+   */
+  recover?(lost: LostState): Promise<Set<string>>;
 }
 
 export type EndReason = 'hangup' | 'ended-while-away' | 'asterisk-restarted';
+
+/** Retries of a failed reconcile: 0.5 s, 1 s, 2 s … up to 30 s. */
+const RECONCILE_BACKOFF = { baseMs: 500, maxMs: 30_000 };
 
 export class CallService {
   private readonly calls = new Map<string, Call>();
@@ -27,6 +52,8 @@ export class CallService {
   private readonly queue: SerialQueue;
   private reconciling: Promise<void> = Promise.resolve();
   private reconciled = false;
+  /** Counts connects: a reconcile retry of an older connection gives way to the newer one. */
+  private connection = 0;
   private asteriskStartup = '';
 
   constructor(
@@ -38,17 +65,15 @@ export class CallService {
     readonly controllerId = '',
     /** A call is over: keep its record (before its live state is removed). */
     private readonly onEnded?: (state: CallRecordState, reason: EndReason) => Promise<void>,
+    /** What Asterisk kept about how a channel ended (its hangup handler), for a call found gone at reconcile. */
+    private readonly endFacts?: (channelId: string) => Promise<Record<string, unknown> | undefined>,
   ) {
     this.queue = new SerialQueue((callId, err) => this.logger.error({ callId, err }, 'call task failed'));
     ari.on('connected', () => {
       this.reconciled = false;
-      this.reconciling = this.reconcile().then(
-        () => { this.reconciled = true; },
-        (err: unknown) => {
-          this.logger.error({ err }, 'reconcile failed; reconnecting to try again');
-          void this.ari.stop().then(() => this.ari.start());
-        },
-      );
+      const connection = ++this.connection;
+      // After the previous reconcile (if any), never two at once.
+      this.reconciling = this.reconciling.then(() => this.reconcileUntilDone(connection));
     });
     ari.on('disconnected', () => { this.reconciled = false; });
     ari.on('event', (event: AriEvent) => {
@@ -98,6 +123,8 @@ export class CallService {
   }
 
   private async begin(channel: AriChannel, did: string, outbound?: { kind: 'outbound'; caller: string; dialerTask?: string }): Promise<void> {
+    // Reconcile may have begun it already (its StasisStart came while we reconciled).
+    if (this.calls.has(channel.id)) return;
     const startedAt = new Date().toISOString();
     const state: CallRecordState = {
       callId: channel.id,
@@ -213,18 +240,84 @@ export class CallService {
 
   private async end(call: Call, reason: EndReason): Promise<void> {
     this.forget(call.id, call.channelId, call.state.legs);
-    await this.flow.onEnd?.(call);
-    // The record is kept before the live state goes: a crash between the two replays the
-    // end at reconcile, and the record's key makes the second copy a no-op.
-    await this.onEnded?.(call.state, reason);
-    await this.store.remove(call.id);
+    await this.closeOut(call, reason);
     call.log.info({ reason, did: call.state.did }, 'call ended');
   }
 
   /**
+   * A call is over: the flow releases what it holds, the record is kept, the live state goes.
+   * The record is written whatever the clean-up did: a failing clean-up is logged and the
+   * call's end goes on. The record is kept before the live state goes: if keeping it fails
+   * (Redis down) the live state stays, and the next reconcile replays the end; the writer keeps
+   * one row per call id, so a replay of a record that did get through is a no-op.
+   * Returns false when the record could not be kept.
+   */
+  private async closeOut(call: Call, reason: EndReason): Promise<boolean> {
+    try {
+      await this.flow.onEnd?.(call);
+    } catch (err) {
+      call.log.error({ err, reason }, 'clean-up at the end of the call failed; the record is kept all the same');
+    }
+    try {
+      await this.onEnded?.(call.state, reason);
+    } catch (err) {
+      call.log.error({ err, reason }, 'could not keep the call record; its live state stays, and the record is tried again');
+      this.keepRecordLater(call, reason);
+      return false;
+    }
+    await this.removeEnded(call);
+    return true;
+  }
+
+  private async removeEnded(call: Call): Promise<void> {
+    try {
+      await this.store.remove(call.id);
+    } catch (err) {
+      call.log.warn({ err: (err as Error).message }, 'could not remove the live state of an ended call; the next reconcile closes it out again');
+    }
+  }
+
+  /**
+   * The record could not be kept (Redis down): tried again with backoff while this process
+   * lives, then the live state goes. Should the process die first, the next reconcile finds
+   * the live state and replays the end; a record written twice is one row (keyed by call id).
+   */
+  private keepRecordLater(call: Call, reason: EndReason, attempt = 0): void {
+    setTimeout(() => void (async () => {
+      try {
+        await this.onEnded?.(call.state, reason);
+      } catch {
+        this.keepRecordLater(call, reason, attempt + 1);
+        return;
+      }
+      call.log.info({ reason, tries: attempt + 2 }, 'call record kept on a later try');
+      await this.removeEnded(call);
+    })(), backoffDelay(attempt, RECONCILE_BACKOFF)).unref();
+  }
+
+  /**
+   * Reconciles until it succeeds, backing off between tries; gives way when the connection it
+   * serves is gone (the next connect reconciles afresh).
+   */
+  private async reconcileUntilDone(connection: number): Promise<void> {
+    for (let attempt = 0; connection === this.connection && this.ari.connected; attempt++) {
+      try {
+        await this.reconcile();
+        if (connection === this.connection) this.reconciled = true;
+        return;
+      } catch (err) {
+        const retryInMs = backoffDelay(attempt, RECONCILE_BACKOFF);
+        this.logger.error({ err, attempt: attempt + 1, retryInMs }, 'reconcile failed; trying again after a pause');
+        await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+      }
+    }
+  }
+
+  /**
    * After every connect: detect an Asterisk restart (its startup time changed: every call
-   * we knew is gone), close out calls that ended while we were away, and resume the ones
-   * still in our Stasis app.
+   * we knew is gone), close out calls that ended while we were away, resume the ones still in
+   * our Stasis app, and rebuild from Asterisk the calls whose saved state Redis lost. A call
+   * that fails here is logged and left; it does not stop the others.
    */
   private async reconcile(): Promise<void> {
     const info = await this.ari.info();
@@ -234,39 +327,78 @@ export class CallService {
     if (restarted) this.logger.warn({ previousStartup, startup: this.asteriskStartup }, 'Asterisk restarted: calls it carried are lost');
     await this.store.setAsteriskStartup(this.asteriskStartup);
 
-    const channels = new Map((await this.ari.channels()).filter((c) => isInApp(c, this.ari.app)).map((c) => [c.id, c]));
+    const all = await this.ari.channels();
+    const channels = new Map(all.filter((c) => isInApp(c, this.ari.app)).map((c) => [c.id, c]));
     const known = new Set<string>();
+    const counts = { resumed: 0, closedOut: 0, failed: 0, rebuiltChannels: 0, restartedFlows: 0 };
     for (const callId of await this.store.liveCallIds()) {
-      const state = await this.store.load(callId);
-      if (!state) { await this.store.remove(callId); continue; }
-      known.add(state.channelId);
-      const channel = channels.get(state.channelId);
-      if (!channel || state.asteriskStartup !== this.asteriskStartup) {
-        const gone = this.calls.get(callId);
-        this.forget(callId, state.channelId, state.legs);
-        const ended = gone ?? new Call(state, this.ari, this.store, this.logger, () => {});
-        await this.flow.onEnd?.(ended);
-        await this.onEnded?.(ended.state, restarted ? 'asterisk-restarted' : 'ended-while-away');
-        await this.store.remove(callId);
-        this.logger.warn({ callId, channelId: state.channelId, reason: restarted ? 'asterisk-restarted' : 'ended-while-away' }, 'call closed out at reconcile');
-        continue;
+      known.add(callId); // a citizen's call id is its channel id: never taken for a lost call
+      try {
+        const outcome = await this.reconcileCall(callId, channels, restarted, known);
+        if (outcome === 'resumed') counts.resumed += 1;
+        else if (outcome === 'closed-out') counts.closedOut += 1;
+      } catch (err) {
+        counts.failed += 1;
+        this.logger.error({ err, callId }, 'could not reconcile this call; left as it is, the others go on');
       }
-      const call = this.calls.get(callId) ?? this.track(state);
-      await this.store.save(call.state); // now ours
-      void this.queue.push(callId, async () => {
-        call.log.info({ step: call.flow.step }, 'call picked up after reconnect');
-        await this.flow.resume(call);
-      });
     }
-    // Channels in our app that we hold no state for (state lost): treat them as new calls.
-    for (const channel of channels.values()) {
-      if (known.has(channel.id)) continue;
+
+    const lost = [...channels.values()].filter((c) => !known.has(c.id));
+    let taken = new Set<string>();
+    if (this.flow.recover && (lost.length > 0 || previousStartup === null)) {
+      try {
+        taken = await this.flow.recover({ channels: lost, all, bridges: lost.length > 0 ? await this.ari.bridges() : [], storeEmpty: previousStartup === null });
+        counts.rebuiltChannels = taken.size;
+      } catch (err) {
+        this.logger.error({ err }, 'could not rebuild calls from Asterisk; their channels are treated as new calls');
+      }
+    }
+    for (const channel of lost) {
+      if (taken.has(channel.id)) continue;
       const args = (channel.dialplan.app_data ?? '').split(',');
-      if (args[1] === 'inbound') void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
-      // A citizen the dialer reached while no controller was connected.
-      else if (args[1] === 'outbound') void this.queue.push(channel.id, () => this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[3] ?? '', dialerTask: args[2] }));
+      const log = { callId: channel.id, channelId: channel.id, did: args[2] ?? channel.dialplan.exten };
+      // A citizen in our app in no bridge of ours and with no saved state was in the IVR
+      // (or had just entered): where it was in its flow is lost, so the flow starts again.
+      if (args[1] === 'inbound') {
+        this.logger.warn({ ...log, rebuilt: 'flow restarted' }, 'no saved state for a call in the IVR; its flow starts again from the top');
+        counts.restartedFlows += 1;
+        void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
+      } else if (args[1] === 'outbound') {
+        // A citizen the dialer reached while no controller was connected, or whose state was lost.
+        this.logger.warn({ ...log, rebuilt: 'flow restarted' }, 'no saved state for a dialer call; its flow starts again from the top');
+        counts.restartedFlows += 1;
+        void this.queue.push(channel.id, () => this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[3] ?? '', dialerTask: args[2] }));
+      }
     }
-    this.logger.info({ resumed: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
+    this.logger.info({ ...counts, live: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
+  }
+
+  /** One saved call at reconcile: closed out if its channel is gone, else resumed. */
+  private async reconcileCall(callId: string, channels: Map<string, AriChannel>, restarted: boolean, known: Set<string>): Promise<'resumed' | 'closed-out' | 'none'> {
+    const state = await this.store.load(callId);
+    if (!state) { await this.store.remove(callId); return 'none'; }
+    known.add(state.channelId);
+    for (const leg of state.legs ?? []) known.add(leg);
+    const channel = channels.get(state.channelId);
+    if (!channel || state.asteriskStartup !== this.asteriskStartup) {
+      const reason: EndReason = restarted ? 'asterisk-restarted' : 'ended-while-away';
+      const gone = this.calls.get(callId);
+      this.forget(callId, state.channelId, state.legs);
+      const ended = gone ?? new Call(state, this.ari, this.store, this.logger, () => {});
+      // When and how it really ended (not when we noticed): the clean-up and the record use it.
+      const facts = await this.endFacts?.(state.channelId).catch(() => undefined);
+      if (facts) ended.state.flow.asteriskEnd = facts;
+      const kept = await this.closeOut(ended, reason);
+      this.logger.warn({ callId, channelId: state.channelId, reason, recordKept: kept }, 'call closed out at reconcile');
+      return 'closed-out';
+    }
+    const call = this.calls.get(callId) ?? this.track(state);
+    await this.store.save(call.state); // now ours
+    void this.queue.push(callId, async () => {
+      call.log.info({ step: call.flow.step }, 'call picked up after reconnect');
+      await this.flow.resume(call);
+    });
+    return 'resumed';
   }
 
   private forget(callId: string, channelId: string, legs: string[] = []): void {

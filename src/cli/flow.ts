@@ -62,6 +62,8 @@ export async function flowCommand(args: string[]): Promise<number> {
 function lint(args: string[]): number {
   const { positional, flags } = parseArgs(args, ['--queues', '--catalog', '--recorded', '--calendar']);
   const paths = positional.length > 0 ? positional : [join(repoRoot, 'ivr-flows')];
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length > 0) { console.error(`rexian: no such file or directory: ${missing.join(', ')}`); return 2; }
   const files = expand(paths);
   if (files.length === 0) { console.error('rexian: no flow files found'); return 1; }
   const dir = statSync(paths[0]!).isDirectory() ? paths[0]! : dirname(paths[0]!);

@@ -2,10 +2,13 @@
 import { isRexianError } from '../errors/index.js';
 import { agentCommand, asteriskCommand } from './asterisk.js';
 import { flowCommand } from './flow.js';
+import { personCommand } from './person.js';
 
 const usage = `usage: rexian <command>
   asterisk up|down|status [--name NAME]   the local Asterisk instance in its chroot
   agent password ID                       a roster agent's SIP password (derived from REXIAN_AGENT_SIP_SECRET)
+  person add NAME --role ROLE [--agent ID] [--teams a,b] [--display-name TEXT] [--password P]
+                                          create or update a person's sign-in (prints a generated password)
   flow lint [paths…]                      check flow files (schema and graph); exit 1 on errors
   flow simulate FILE --did N --dtmf KEYS [--at ISO] [--caller N] [--json] [--offline]
   flow graph FILE -o OUT.svg              draw a flow (Graphviz)
@@ -20,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return flowCommand(rest);
     case 'agent':
       return agentCommand(rest);
+    case 'person':
+      return personCommand(rest);
     case undefined:
     case '-h':
     case '--help':

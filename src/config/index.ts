@@ -28,7 +28,8 @@ export const defaults = {
     enabled: true, mode: 'citizen-first', queue: 'general', hours: 'office', pacePerMinute: 6, flow: 'outbound-callback', callerId: '12345', ringSeconds: 30,
     retry: { busy: { max: 3, afterSeconds: 600 }, noAnswer: { max: 3, afterSeconds: 1800 } },
   },
-  auth: {},
+  // A shift is up to 12 h: idle sessions end after it, any session 16 h after sign-in.
+  auth: { sessions: { idleSeconds: 43_200, maxSeconds: 57_600, lockout: { failures: 5, windowSeconds: 300, lockSeconds: 300 } } },
   log: { level: 'info' },
 };
 
@@ -64,11 +65,13 @@ export const envKeys: Record<string, string> = {
   REXIAN_RECORDING_SWEEP_SECONDS: 'recording.sweepSeconds',
   REXIAN_DIALER_ENABLED: 'dialer.enabled',
   REXIAN_ADMIN_TOKEN: 'auth.adminToken',
+  REXIAN_SESSION_IDLE_SECONDS: 'auth.sessions.idleSeconds',
+  REXIAN_SESSION_MAX_SECONDS: 'auth.sessions.maxSeconds',
   REXIAN_LOG_LEVEL: 'log.level',
 };
 
 const booleanKeys = new Set(['dialer.enabled']);
-const numericKeys = new Set(['http.port', 'ami.port', 'sip.port', 'recording.retentionDays', 'recording.sweepSeconds']);
+const numericKeys = new Set(['http.port', 'ami.port', 'sip.port', 'recording.retentionDays', 'recording.sweepSeconds', 'auth.sessions.idleSeconds', 'auth.sessions.maxSeconds']);
 
 type Origin = { kind: 'default' } | { kind: 'file'; file: string; line: number; col: number } | { kind: 'env'; name: string };
 

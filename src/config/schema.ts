@@ -89,6 +89,23 @@ export const configSchema = {
     auth: {
       type: 'object', additionalProperties: false,
       properties: {
+        // People's sign-in sessions (src/people/): idle timeout renewed on use, bounded by maxSeconds
+        // from sign-in; `failures` wrong passwords within windowSeconds lock a name and address out.
+        sessions: {
+          type: 'object', additionalProperties: false, required: ['idleSeconds', 'maxSeconds', 'lockout'],
+          properties: {
+            idleSeconds: { type: 'integer', minimum: 1, maximum: 7 * 86_400 },
+            maxSeconds: { type: 'integer', minimum: 1, maximum: 30 * 86_400 },
+            lockout: {
+              type: 'object', additionalProperties: false, required: ['failures', 'windowSeconds', 'lockSeconds'],
+              properties: {
+                failures: { type: 'integer', minimum: 1, maximum: 1000 },
+                windowSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+                lockSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+              },
+            },
+          },
+        },
         adminToken: { type: 'string', minLength: 16 },
         tokens: {
           type: 'array',
@@ -102,6 +119,7 @@ export const configSchema = {
               tokenSha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
               agent: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$' },
               teams: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' } },
+              revealNumbers: { type: 'boolean' },
             },
           },
         },
@@ -113,6 +131,12 @@ export const configSchema = {
     },
   },
 } as const;
+
+export interface SessionConfig {
+  idleSeconds: number;
+  maxSeconds: number;
+  lockout: { failures: number; windowSeconds: number; lockSeconds: number };
+}
 
 export interface Config {
   /** advertiseUrl: where other controllers reach this one (default http://host:port). */
@@ -137,6 +161,7 @@ export interface Config {
     enabled: boolean; mode: 'citizen-first' | 'agent-first'; queue: string; hours: string; pacePerMinute: number; flow: string; callerId: string; ringSeconds: number;
     retry: { busy: { max: number; afterSeconds: number }; noAnswer: { max: number; afterSeconds: number } };
   };
-  auth: { adminToken?: string; tokens?: TokenConfig[] };
+  /** sessions: people's sign-in (src/people/); tokens: machines and, before sign-in existed, people. */
+  auth: { adminToken?: string; tokens?: TokenConfig[]; sessions: SessionConfig };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

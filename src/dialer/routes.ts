@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireRole, type Authenticator } from '../api/auth.js';
 import { checkDestination } from '../calls/dial-string.js';
+import { maskNumber } from '../calls/privacy.js';
 import type { DialerTasks } from './tasks.js';
 
 const security = [{ bearer: [] }];
@@ -10,7 +11,7 @@ const security = [{ bearer: [] }];
 export function registerDialerRoutes(app: FastifyInstance, tasks: DialerTasks, authn: Authenticator): void {
   const staff = requireRole(authn, 'supervisor', 'ops');
   app.post<{ Body: { number: string; caseId?: string; reason?: string; bindingId?: string } }>('/api/callbacks', {
-    preHandler: staff,
+    onRequest: staff,
     schema: {
       tags: ['callbacks'], summary: 'Ask the dialer to call a citizen back (a return visit): placed within hours, at the set pace', security,
       body: {
@@ -30,10 +31,14 @@ export function registerDialerRoutes(app: FastifyInstance, tasks: DialerTasks, a
     return reply.code(201).send(task);
   });
   app.get<{ Querystring: { limit?: number } }>('/api/callbacks', {
-    preHandler: staff,
+    onRequest: staff,
     schema: {
       tags: ['callbacks'], summary: 'Recent callback tasks, newest first, with attempts and disposition', security,
       querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
     },
-  }, async (req) => ({ tasks: await tasks.recent(req.query.limit ?? 100) }));
+  }, async (req) => ({
+    // Masked: many tasks come from masked calls (a masked queue's abandon, an AXB case), and
+    // nobody reading the list needs the number: the dialer dials it from the task.
+    tasks: (await tasks.recent(req.query.limit ?? 100)).map((task) => ({ ...task, number: maskNumber(task.number) })),
+  }));
 }

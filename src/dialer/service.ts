@@ -11,7 +11,7 @@ import { checkDestination } from '../calls/dial-string.js';
 import type { Config } from '../config/index.js';
 import type { Calendar } from '../ivr/calendar.js';
 import { outboundAttemptRecord } from '../records/call-record.js';
-import type { RecordOutbox } from '../records/outbox.js';
+import { ensureGroup, isMissingGroup, type RecordOutbox } from '../records/outbox.js';
 import type { QueueDefinition } from '../acd/queue-config.js';
 import type { Redis } from '../store/redis.js';
 import type { DialerTask, DialerTasks, Disposition } from './tasks.js';
@@ -80,9 +80,7 @@ export class Dialer {
   }
 
   async start(): Promise<void> {
-    await this.deps.redis.xgroup('CREATE', this.deps.callbacksKey, 'dialer', '0', 'MKSTREAM').catch((err: Error) => {
-      if (!/BUSYGROUP/.test(err.message)) throw err;
-    });
+    await ensureGroup(this.deps.redis, this.deps.callbacksKey, 'dialer');
     this.timer = setInterval(() => void this.tick(), 1000);
   }
 
@@ -146,7 +144,13 @@ export class Dialer {
 
   /** New callback tasks from the stream the IVR and the ACD write. */
   private async collect(): Promise<void> {
-    const res = await this.deps.redis.xreadgroup('GROUP', 'dialer', this.deps.consumer, 'COUNT', 100, 'STREAMS', this.deps.callbacksKey, '>') as Array<[string, Array<[string, string[]]>]> | null;
+    const res = await this.deps.redis.xreadgroup('GROUP', 'dialer', this.deps.consumer, 'COUNT', 100, 'STREAMS', this.deps.callbacksKey, '>').catch(async (err: Error) => {
+      // The stream went away with its group (Redis flushed, an empty replica): make them again.
+      if (!isMissingGroup(err)) throw err;
+      await ensureGroup(this.deps.redis, this.deps.callbacksKey, 'dialer');
+      this.log.warn({ stream: this.deps.callbacksKey }, 'the callbacks stream or its consumer group was missing (Redis lost data?): recreated them');
+      return null;
+    }) as Array<[string, Array<[string, string[]]>]> | null;
     for (const [id, fields] of res?.[0]?.[1] ?? []) {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;

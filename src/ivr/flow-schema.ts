@@ -1,5 +1,6 @@
 // The flow language: JSON Schema (published as ivr-flows/flow.schema.json by
 // `rexian flow schema`) and the matching TypeScript types.
+import { FLOW_LIMITS } from './flow-limits.js';
 
 /** A prompt: a name from prompts/catalog.yaml (or a recording of that name), or inline text. */
 export type PromptRef = string | { text: string };
@@ -220,6 +221,9 @@ export const flowSchema = {
     nodes: {
       type: 'object',
       minProperties: 1,
+      // The loader refuses a larger flow before this schema runs (flow-limits.ts); stated here
+      // too so that an editor's YAML plugin warns while the file is being written.
+      maxProperties: FLOW_LIMITS.maxNodes,
       propertyNames: nodeId,
       additionalProperties: {
         type: 'object',

@@ -1,9 +1,12 @@
 // Lints flows as graphs, after the schema: what a tired editor breaks at night. Every issue
-// names file:line:col and the node.
+// names file:line:col and the node. Every pass is iterative and near-linear in the size of the
+// flow (a recursive walk overflowed the stack on a chain of a few thousand nodes), the size
+// limits are checked before any pass, and a pass that throws costs only its own file.
 import { checkDestination, EMERGENCY_NUMBERS as EMERGENCY_LINES } from '../calls/dial-string.js';
 import type { ErrorCode } from '../errors/index.js';
+import { FLOW_LIMITS, type FlowLimits } from './flow-limits.js';
 import type { FlowDefinition, FlowNode, PromptRef } from './flow-schema.js';
-import { targetsOf, type FlowIssue, type LoadedFlow } from './loader.js';
+import { capIssues, targetsOf, type FlowIssue, type LoadedFlow } from './loader.js';
 
 export interface LintContext {
   queues: ReadonlySet<string>;
@@ -24,12 +27,12 @@ const WAITS_FOR_INPUT = new Set<FlowNode['type']>(['menu', 'collect', 'survey'])
 /** Nodes that take no time at all: a cycle of only these spins the CPU. */
 const INSTANT = new Set<FlowNode['type']>(['set', 'branch', 'goto']);
 
-export function lintFlows(flows: LoadedFlow[], context: LintContext): FlowIssue[] {
+export function lintFlows(flows: LoadedFlow[], context: LintContext, limits: FlowLimits = FLOW_LIMITS): FlowIssue[] {
   const issues: FlowIssue[] = [];
   const byId = new Map(flows.map((f) => [f.flow.id, f]));
   const numbers = new Map<string, LoadedFlow>();
   for (const loaded of flows) {
-    issues.push(...lintFlow(loaded, context, byId));
+    for (const found of guarded(loaded, () => lintFlow(loaded, context, byId, limits))) issues.push(found);
     for (const [i, number] of (loaded.flow.numbers ?? []).entries()) {
       const other = numbers.get(number);
       if (other) {
@@ -43,20 +46,46 @@ export function lintFlows(flows: LoadedFlow[], context: LintContext): FlowIssue[
     if (other) issues.push(issue(loaded, 'REXIAN_FLOW_DUPLICATE_NUMBER', ['id'], `flow id "${loaded.flow.id}" is also used by ${other.file}`));
     ids.set(loaded.flow.id, loaded);
   }
-  return issues;
+  try {
+    for (const found of subflowNesting(flows, byId, limits)) issues.push(found);
+  } catch (err) {
+    // Which file to blame is unknown here; the per-flow passes above have run regardless.
+    for (const loaded of flows) issues.push(lintFailed(loaded, err));
+  }
+  return capIssues(issues, limits);
 }
 
-function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, LoadedFlow>): FlowIssue[] {
+/** Runs one flow's lint; whatever it throws (a RangeError included) becomes that file's error. */
+function guarded(loaded: LoadedFlow, run: () => FlowIssue[]): FlowIssue[] {
+  try {
+    return run();
+  } catch (err) {
+    return [lintFailed(loaded, err)];
+  }
+}
+
+function lintFailed(loaded: LoadedFlow, err: unknown): FlowIssue {
+  return { code: 'REXIAN_FLOW_LINT_FAILED', message: `the linter could not check this flow (${(err as Error)?.message ?? String(err)}); it is refused`, file: loaded.file, line: 1, col: 1, severity: 'error' };
+}
+
+function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, LoadedFlow>, limits: FlowLimits): FlowIssue[] {
   const issues: FlowIssue[] = [];
   const { flow } = loaded;
   const nodes = flow.nodes;
+  const ids = Object.keys(nodes);
+
+  // Checked again here for flows that did not come through the loader: no pass runs past it.
+  if (ids.length > limits.maxNodes) {
+    return [issue(loaded, 'REXIAN_FLOW_TOO_LARGE', ['nodes'], `the flow has ${ids.length} nodes; a flow may have at most ${limits.maxNodes} (split it into subflows)`)];
+  }
 
   if (!nodes[flow.start]) issues.push(issue(loaded, 'REXIAN_FLOW_DANGLING_TARGET', ['start'], `start points to "${flow.start}" which does not exist`));
 
+  const suggest = suggester(ids);
   for (const [id, node] of Object.entries(nodes)) {
     for (const { target, path } of targetsOf(node)) {
       if (!nodes[target]) {
-        issues.push(issue(loaded, 'REXIAN_FLOW_DANGLING_TARGET', ['nodes', id, ...path], `node "${id}" ${describePath(path)} points to "${target}" which does not exist${suggest(target, Object.keys(nodes))}`, id));
+        issues.push(issue(loaded, 'REXIAN_FLOW_DANGLING_TARGET', ['nodes', id, ...path], `node "${id}" ${describePath(path)} points to "${target}" which does not exist${suggest(target)}`, id));
       }
     }
     for (const { prompt, path } of promptsOf(node)) {
@@ -64,11 +93,11 @@ function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, L
         issues.push(issue(loaded, 'REXIAN_FLOW_MISSING_PROMPT', ['nodes', id, ...path], `node "${id}" uses prompt "${prompt}", which is neither in prompts/catalog.yaml nor recorded in prompts/recorded/`, id));
       }
     }
-    issues.push(...lintNode(loaded, id, node, context, flows));
+    for (const found of lintNode(loaded, id, node, context, flows)) issues.push(found);
   }
 
   const reachable = reach(flow);
-  for (const id of Object.keys(nodes)) {
+  for (const id of ids) {
     if (!reachable.has(id)) issues.push(issue(loaded, 'REXIAN_FLOW_UNREACHABLE_NODE', ['nodes', id], `node "${id}" cannot be reached from start "${flow.start}"`, id));
   }
 
@@ -83,7 +112,7 @@ function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, L
       issues.push(issue(loaded, 'REXIAN_FLOW_SILENT_LOOP', ['nodes', id], `node "${id}" loops without input and never reaches a queue, transfer or hangup`, id));
     }
   }
-  issues.push(...instantCycles(loaded));
+  for (const found of instantCycles(loaded, limits)) issues.push(found);
   return issues;
 }
 
@@ -108,6 +137,8 @@ function lintNode(loaded: LoadedFlow, id: string, node: FlowNode, context: LintC
       }
       if (node.pattern !== undefined && !validRegex(node.pattern)) {
         out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(['pattern']), `collect "${id}": pattern /${node.pattern}/ is not a valid regular expression`, id));
+      } else if (node.pattern !== undefined && nestedRepetition(node.pattern)) {
+        out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(['pattern']), `collect "${id}": pattern /${node.pattern}/ ${SLOW_PATTERN}`, id));
       }
       break;
     }
@@ -122,6 +153,7 @@ function lintNode(loaded: LoadedFlow, id: string, node: FlowNode, context: LintC
         ];
         for (const [pattern, path] of patterns) {
           if (pattern !== undefined && !validRegex(pattern)) out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(path), `branch "${id}": /${pattern}/ is not a valid regular expression`, id));
+          else if (pattern !== undefined && nestedRepetition(pattern)) out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(path), `branch "${id}": /${pattern}/ ${SLOW_PATTERN}`, id));
         }
       });
       break;
@@ -181,7 +213,11 @@ function finishers(flow: FlowDefinition): Set<string> {
   const done = new Set<string>();
   for (const [id, node] of Object.entries(flow.nodes)) {
     if (TERMINAL.has(node.type)) done.add(id);
-    for (const { target } of targetsOf(node)) incoming.set(target, [...(incoming.get(target) ?? []), id]);
+    for (const { target } of targetsOf(node)) {
+      const list = incoming.get(target);
+      if (list) list.push(id);
+      else incoming.set(target, [id]);
+    }
   }
   const todo = [...done];
   while (todo.length > 0) {
@@ -192,30 +228,125 @@ function finishers(flow: FlowDefinition): Set<string> {
   return done;
 }
 
-/** Cycles made only of nodes that take no time (set, branch, goto): they would spin. */
-function instantCycles(loaded: LoadedFlow): FlowIssue[] {
+/**
+ * Cycles made only of nodes that take no time (set, branch, goto): they would spin. A depth-first
+ * search with its own stack (a recursive one overflowed on long chains); the path being explored
+ * is indexed, so closing a cycle costs its length, and reporting stops at the issue cap.
+ */
+function instantCycles(loaded: LoadedFlow, limits: FlowLimits): FlowIssue[] {
   const { nodes } = loaded.flow;
   const issues: FlowIssue[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
+  const done = new Set<string>();
+  const onPath = new Map<string, number>(); // node → its index in path
+  const path: string[] = [];
   const reported = new Set<string>();
-  const visit = (id: string, stack: string[]): void => {
-    const node = nodes[id];
-    if (!node || !INSTANT.has(node.type)) return;
-    if (state.get(id) === 'visiting') {
-      const cycle = stack.slice(stack.indexOf(id));
-      const key = [...cycle].sort().join(',');
-      if (!reported.has(key)) {
-        reported.add(key);
-        issues.push(issue(loaded, 'REXIAN_FLOW_SILENT_LOOP', ['nodes', id], `nodes ${cycle.map((c) => `"${c}"`).join(' → ')} → "${id}" form a loop with no prompt and no input: it would spin forever`, id));
+  const instant = (id: string): boolean => { const node = nodes[id]; return node !== undefined && INSTANT.has(node.type); };
+  interface Frame { id: string; targets: string[]; next: number }
+  for (const root of Object.keys(nodes)) {
+    if (done.has(root) || !instant(root)) continue;
+    const stack: Frame[] = [{ id: root, targets: targetsOf(nodes[root]!).map((t) => t.target), next: 0 }];
+    onPath.set(root, 0);
+    path.push(root);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.next >= frame.targets.length) {
+        stack.pop();
+        path.pop();
+        onPath.delete(frame.id);
+        done.add(frame.id);
+        continue;
       }
-      return;
+      const target = frame.targets[frame.next++]!;
+      if (!instant(target) || done.has(target)) continue;
+      const at = onPath.get(target);
+      if (at !== undefined) {
+        const edge = `${frame.id}\u0000${target}`;
+        if (!reported.has(edge) && issues.length <= limits.maxIssuesPerFile) {
+          reported.add(edge);
+          const cycle = path.slice(at).map((c) => `"${c}"`);
+          const shown = cycle.length > 12 ? [...cycle.slice(0, 10), `… (${cycle.length - 11} more)`, cycle[cycle.length - 1]!] : cycle;
+          issues.push(issue(loaded, 'REXIAN_FLOW_SILENT_LOOP', ['nodes', target], `nodes ${shown.join(' → ')} → "${target}" form a loop with no prompt and no input: it would spin forever`, target));
+        }
+        continue;
+      }
+      onPath.set(target, path.length);
+      path.push(target);
+      stack.push({ id: target, targets: targetsOf(nodes[target]!).map((t) => t.target), next: 0 });
     }
-    if (state.get(id) === 'done') return;
-    state.set(id, 'visiting');
-    for (const { target } of targetsOf(node)) visit(target, [...stack, id]);
-    state.set(id, 'done');
-  };
-  for (const id of Object.keys(nodes)) visit(id, []);
+  }
+  return issues;
+}
+
+/**
+ * Subflows that call each other in a loop (every round nests the call one level deeper, for
+ * ever), and chains of subflows nested deeper than the limit. Both refused, on the subflow node.
+ */
+function subflowNesting(flows: LoadedFlow[], byId: Map<string, LoadedFlow>, limits: FlowLimits): FlowIssue[] {
+  const issues: FlowIssue[] = [];
+  const calls = new Map<string, Array<{ callee: string; node: string }>>();
+  for (const loaded of flows) {
+    const list: Array<{ callee: string; node: string }> = [];
+    for (const [id, node] of Object.entries(loaded.flow.nodes)) {
+      if (node.type === 'subflow' && byId.has(node.flow)) list.push({ callee: node.flow, node: id });
+    }
+    calls.set(loaded.flow.id, list);
+  }
+  // depth: how many subflow calls can be nested below a flow; deepest: the call that gets there.
+  const depth = new Map<string, number>();
+  const deepest = new Map<string, { callee: string; node: string }>();
+  const onPath = new Map<string, number>();
+  const reported = new Set<string>();
+  interface Frame { id: string; next: number }
+  for (const loaded of flows) {
+    const root = loaded.flow.id;
+    if (depth.has(root)) continue;
+    const stack: Frame[] = [{ id: root, next: 0 }];
+    onPath.set(root, 0);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const edges = calls.get(frame.id) ?? [];
+      if (frame.next >= edges.length) {
+        let best = 0;
+        for (const edge of edges) {
+          const below = onPath.has(edge.callee) ? 0 : 1 + (depth.get(edge.callee) ?? 0);
+          if (below > best) { best = below; deepest.set(frame.id, edge); }
+        }
+        depth.set(frame.id, best);
+        onPath.delete(frame.id);
+        stack.pop();
+        continue;
+      }
+      const edge = edges[frame.next++]!;
+      if (depth.has(edge.callee)) continue;
+      const at = onPath.get(edge.callee);
+      if (at !== undefined) {
+        // A loop: every flow on it is refused at the node that calls the next one.
+        const cycle = [...stack.slice(at).map((f) => f.id), edge.callee];
+        for (let i = 0; i < cycle.length - 1; i++) {
+          const caller = cycle[i]!;
+          const frameOf = stack[at + i]!;
+          const via = (calls.get(caller) ?? [])[frameOf.next - 1]!;
+          if (reported.has(`${caller}\u0000${via.node}`)) continue;
+          reported.add(`${caller}\u0000${via.node}`);
+          const round = [...cycle.slice(i, -1), ...cycle.slice(0, i), caller];
+          issues.push(issue(byId.get(caller)!, 'REXIAN_FLOW_TOO_LARGE', ['nodes', via.node, 'flow'], `flow "${caller}" calls itself through subflows (${round.join(' → ')}): each round would nest the call one level deeper, without end`, via.node));
+        }
+        continue;
+      }
+      onPath.set(edge.callee, stack.length);
+      stack.push({ id: edge.callee, next: 0 });
+    }
+  }
+  for (const loaded of flows) {
+    const id = loaded.flow.id;
+    const levels = depth.get(id) ?? 0;
+    const first = deepest.get(id);
+    if (levels <= limits.maxSubflowDepth || !first || byId.get(id) !== loaded) continue;
+    const chain = [id];
+    for (let cur = deepest.get(id); cur && chain.length <= levels && chain.length < 6; cur = deepest.get(cur.callee)) chain.push(cur.callee);
+    const shown = chain.length < levels + 1 ? `${chain.join(' → ')} → …` : chain.join(' → ');
+    issues.push(issue(loaded, 'REXIAN_FLOW_TOO_LARGE', ['nodes', first.node, 'flow'], `subflows nest ${levels} levels deep from node "${first.node}" (${shown}); a call may nest at most ${limits.maxSubflowDepth}`, first.node));
+  }
   return issues;
 }
 
@@ -246,6 +377,49 @@ export function announcedKeys(prompt: PromptRef | PromptRef[]): string[] {
   return [...keys];
 }
 
+const SLOW_PATTERN = 'repeats a group that itself repeats, like (\\d+)+: on a long caller number or a lookup answer its matching can take exponential time and stall every call; write it without the nested repetition';
+
+/**
+ * Whether a pattern repeats a group that holds a repetition ("(a+)+", "(\\d*x?)*", "(?:a{2,})+"),
+ * the shape behind catastrophic backtracking: JavaScript has no match timeout, and one slow match
+ * blocks the event loop that carries every call. A heuristic, on the side of refusing: rewriting
+ * such a pattern without the nesting is always possible for what a flow matches (digits, prefixes).
+ */
+export function nestedRepetition(pattern: string): boolean {
+  const groups: boolean[] = []; // for each open group: does it hold a repetition so far?
+  let lastGroupRepeats = false; // the group that just closed held a repetition
+  let afterGroup = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    const repeat = c === '*' || c === '+' || (c === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i)) && !/^\{(\d+)\}|^\{[01]?,1\}/.test(pattern.slice(i)));
+    if (repeat) {
+      if (afterGroup && lastGroupRepeats) return true;
+      if (groups.length > 0) groups[groups.length - 1] = true;
+      afterGroup = false;
+      if (c === '{') i = pattern.indexOf('}', i);
+      continue;
+    }
+    afterGroup = false;
+    if (c === '\\') { i++; continue; }
+    if (c === '[') {
+      // A character class is one atom: skip to its end (a ] first in the class is literal).
+      let j = i + 1;
+      if (pattern[j] === '^') j++;
+      if (pattern[j] === ']') j++;
+      while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (c === '(') groups.push(false);
+    else if (c === ')') {
+      lastGroupRepeats = groups.pop() ?? false;
+      if (lastGroupRepeats && groups.length > 0) groups[groups.length - 1] = true;
+      afterGroup = true;
+    }
+  }
+  return false;
+}
+
 function validRegex(pattern: string): boolean {
   try {
     new RegExp(pattern);
@@ -255,26 +429,48 @@ function validRegex(pattern: string): boolean {
   }
 }
 
+/** How many "did you mean" searches one flow may make: each one compares against every name. */
+const MAX_SUGGESTIONS = 20;
+
+/**
+ * "did you mean" over a set of names. Bounded on both sides: names whose length differs by the
+ * distance or more are skipped, the distance stops as soon as it cannot win, and a flow full of
+ * dangling targets gets suggestions for its first few only (it needs more than a typo fixed).
+ */
+function suggester(candidates: string[]): (name: string) => string {
+  let left = MAX_SUGGESTIONS;
+  return (name) => {
+    if (left <= 0) return '';
+    left -= 1;
+    return suggest(name, candidates);
+  };
+}
+
 function suggest(name: string, candidates: string[]): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const c of candidates) {
-    const d = distance(name, c);
+    if (Math.abs(c.length - name.length) >= bestDistance) continue;
+    const d = distance(name, c, bestDistance);
     if (d < bestDistance) { best = c; bestDistance = d; }
   }
   return best ? ` (did you mean "${best}"?)` : '';
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance, or `limit` as soon as the answer is known to be at least that. */
+function distance(a: string, b: string, limit = Infinity): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
     row[0] = i;
+    let rowMin = row[0];
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j]!;
       row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
       prev = tmp;
+      if (row[j]! < rowMin) rowMin = row[j]!;
     }
+    if (rowMin >= limit) return limit;
   }
   return row[b.length]!;
 }

@@ -1,10 +1,15 @@
 // Reads a flow file: YAML with positions, the schema checked node by node (so an error names
-// the node and the exact key), and a version id that is the hash of the text.
+// the node and the exact key), and a version id that is the hash of the text. The size limits
+// (flow-limits.ts) are checked first, each before the step it protects: the byte size before
+// reading and parsing, nesting and aliases before building the data, the node count before the
+// schema and the lint. A file past a limit costs milliseconds and one clear error.
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import { locator } from '../config/yaml-file.js';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { checkYamlShape, isStackOverflow, locator } from '../config/yaml-file.js';
 import type { ErrorCode } from '../errors/index.js';
+import { FLOW_LIMITS, formatBytes, type FlowLimits } from './flow-limits.js';
 import { flowSchema, nodeSchemas, type FlowDefinition, type FlowNode } from './flow-schema.js';
 
 export interface FlowIssue {
@@ -39,29 +44,82 @@ export function flowVersion(source: string): string {
   return createHash('sha256').update(source).digest('hex').slice(0, 12);
 }
 
-export function parseFlow(file: string, source: string): { loaded?: LoadedFlow; issues: FlowIssue[] } {
+/**
+ * Reads a flow file, refusing (without reading it whole) one larger than the limit or one that
+ * is not a regular file (a FIFO or /dev/zero under a .yaml name would never end).
+ */
+export function readFlowSource(file: string, limits: FlowLimits = FLOW_LIMITS): { source?: string; issue?: FlowIssue } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { issue: fileIssue(file, 'REXIAN_FLOW_SYNTAX', 'not a regular file') };
+    if (stat.size > limits.maxFileBytes) return { issue: tooBig(file, stat.size, limits) };
+    // Read at most one byte past the limit: the file may grow between the stat and the read.
+    const buffer = Buffer.alloc(Math.min(stat.size, limits.maxFileBytes) + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > limits.maxFileBytes) return { issue: tooBig(file, length, limits) };
+    return { source: buffer.subarray(0, length).toString('utf8') };
+  } catch (err) {
+    return { issue: fileIssue(file, 'REXIAN_FLOW_SYNTAX', `cannot read the file: ${(err as Error).message}`) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function fileIssue(file: string, code: ErrorCode, message: string, line = 1, col = 1): FlowIssue {
+  return { code, message, file, line, col, severity: 'error' };
+}
+
+function tooBig(file: string, bytes: number, limits: FlowLimits): FlowIssue {
+  return fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `the file is ${formatBytes(bytes)}; a flow file may be at most ${formatBytes(limits.maxFileBytes)} (split it into subflows)`);
+}
+
+export function parseFlow(file: string, source: string, limits: FlowLimits = FLOW_LIMITS): { loaded?: LoadedFlow; issues: FlowIssue[] } {
+  const bytes = Buffer.byteLength(source, 'utf8');
+  if (bytes > limits.maxFileBytes) return { issues: [tooBig(file, bytes, limits)] };
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found by checkYamlShape in one pass (yaml's uniqueKeys is quadratic).
+    doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
   } catch (err) {
-    return { issues: [{ code: 'REXIAN_FLOW_SYNTAX', message: (err as Error).message, file, line: 1, col: 1, severity: 'error' }] };
+    return { issues: [fileIssue(file, 'REXIAN_FLOW_SYNTAX', (err as Error).message.split('\n')[0]!)] };
   }
   const issues: FlowIssue[] = [];
   for (const e of doc.errors) {
     const pos = lineCounter.linePos(e.pos[0]);
+    // yaml's composer recurses: nesting a few hundred levels deep runs it out of stack.
+    if (isStackOverflow(e.message)) {
+      return { issues: [fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `nested too deeply to read; a flow file may nest at most ${limits.maxDepth} levels`, pos.line, pos.col)] };
+    }
     issues.push({ code: 'REXIAN_FLOW_SYNTAX', message: e.message.split('\n')[0]!, file, ...pos, severity: 'error' });
   }
-  if (issues.length > 0) return { issues };
+  if (issues.length > 0) return { issues: capIssues(issues, limits) };
+
+  for (const p of checkYamlShape(doc, lineCounter, limits)) {
+    if (p.kind === 'duplicate-key') issues.push(fileIssue(file, 'REXIAN_FLOW_SYNTAX', p.message, p.line, p.col));
+    else if (p.kind === 'too-deep') issues.push(fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `${p.message}; a flow file may nest at most ${limits.maxDepth}`, p.line, p.col));
+    else if (p.kind === 'circular-alias') issues.push(fileIssue(file, 'REXIAN_FLOW_SYNTAX', p.message, p.line, p.col));
+    else issues.push(fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `${p.message}; aliases may not make a flow larger than ${limits.maxValues.toLocaleString('en')} values or use more than ${limits.maxAliases}`, p.line, p.col));
+  }
+  if (issues.length > 0) return { issues: capIssues(issues, limits) };
 
   const locate = locator(doc, lineCounter);
+  const nodesNode = doc.get('nodes', true);
+  if (isMap(nodesNode) && nodesNode.items.length > limits.maxNodes) {
+    const at = locate(['nodes']);
+    const message = `the flow has ${nodesNode.items.length} nodes; a flow may have at most ${limits.maxNodes} (split it into subflows)`;
+    return { issues: [fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', message, at.line, at.col)] };
+  }
 
   let data: unknown;
   try {
-    // Throws on an alias to a missing anchor, or on an alias bomb (yaml caps expansions).
-    data = doc.toJS({ maxAliasCount: 50 });
+    // checkYamlShape has bounded what aliases expand to; yaml's own cap stays as a second guard.
+    data = doc.toJS({ maxAliasCount: limits.maxAliases });
   } catch (err) {
-    return { issues: [{ code: 'REXIAN_FLOW_SYNTAX', message: (err as Error).message.split('\n')[0]!, file, line: 1, col: 1, severity: 'error' }] };
+    return { issues: [fileIssue(file, 'REXIAN_FLOW_SYNTAX', (err as Error).message.split('\n')[0]!)] };
   }
   if (!validateTop(data)) {
     for (const e of prune(validateTop.errors ?? [])) issues.push(schemaIssue(e, [], file, locate));
@@ -78,9 +136,30 @@ export function parseFlow(file: string, source: string): { loaded?: LoadedFlow; 
       }
     }
   }
-  if (issues.length > 0) return { issues: dedupe(issues) };
+  if (issues.length > 0) return { issues: capIssues(dedupe(issues), limits) };
   const flow = data as FlowDefinition;
   return { loaded: { file, flow, version: flowVersion(source), source, locate }, issues: [] };
+}
+
+/**
+ * Keeps the first issues of each file and says how many more there are: a file with 50,000
+ * dangling targets needs fixing, not 50,000 lines in the log and in GET /api/flows.
+ */
+export function capIssues(issues: FlowIssue[], limits: FlowLimits = FLOW_LIMITS): FlowIssue[] {
+  const kept: FlowIssue[] = [];
+  const count = new Map<string, number>();
+  const firstDropped = new Map<string, FlowIssue>();
+  for (const issue of issues) {
+    const n = (count.get(issue.file) ?? 0) + 1;
+    count.set(issue.file, n);
+    if (n <= limits.maxIssuesPerFile) kept.push(issue);
+    else if (!firstDropped.has(issue.file)) firstDropped.set(issue.file, issue);
+  }
+  for (const [file, issue] of firstDropped) {
+    const more = count.get(file)! - limits.maxIssuesPerFile;
+    kept.push({ ...issue, node: undefined, message: `… and ${more} more issue${more === 1 ? '' : 's'} in this file, not shown` });
+  }
+  return kept;
 }
 
 function schemaIssue(e: ErrorObject, base: string[], file: string, locate: LoadedFlow['locate']): FlowIssue {

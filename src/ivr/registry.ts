@@ -2,6 +2,9 @@
 // only files that pass: a broken edit keeps the last good version serving and its errors are
 // kept for the API. Every version ever served stays reachable by id@version, so a call keeps
 // the flow it started with; versions are also stored in Redis for a controller that restarts.
+// Whatever one file does (too large, too deep, a loader or linter that throws) costs that file
+// only: a reload never throws, so neither startup nor the file watcher can be taken down by it.
+// A file deleted from the directory stops answering new calls and leaves the status list.
 import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -9,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { Calendar, loadCalendar } from './calendar.js';
 import type { FlowRef } from './interpreter.js';
 import { lintFlows, type LintContext } from './lint.js';
-import { formatIssue, parseFlow, type FlowIssue, type LoadedFlow } from './loader.js';
+import { formatIssue, parseFlow, readFlowSource, type FlowIssue, type LoadedFlow } from './loader.js';
 import { loadPromptCatalog } from './prompts.js';
 
 export const CALENDAR_FILE = 'calendar.yaml';
@@ -53,12 +56,23 @@ export function checkFlowFiles(files: string[], sources: FlowSources, calendar: 
   const loaded: LoadedFlow[] = [];
   const issues: FlowIssue[] = [];
   for (const file of files) {
-    const parsed = parseFlow(file, readFileSync(file, 'utf8'));
-    issues.push(...parsed.issues);
+    const parsed = loadFlowFile(file);
+    for (const found of parsed.issues) issues.push(found);
     if (parsed.loaded) loaded.push(parsed.loaded);
   }
-  issues.push(...lintFlows(loaded, lintContextFor(sources, calendar)));
+  for (const found of lintFlows(loaded, lintContextFor(sources, calendar))) issues.push(found);
   return { loaded, issues };
+}
+
+/** Reads and parses one flow file; never throws (whatever it would throw is the file's error). */
+export function loadFlowFile(file: string): { loaded?: LoadedFlow; issues: FlowIssue[] } {
+  const read = readFlowSource(file);
+  if (read.issue) return { issues: [read.issue] };
+  try {
+    return parseFlow(file, read.source!);
+  } catch (err) {
+    return { issues: [{ code: 'REXIAN_FLOW_LINT_FAILED', message: `the loader could not read this flow (${(err as Error)?.message ?? String(err)}); it is refused`, file, line: 1, col: 1, severity: 'error' }] };
+  }
 }
 
 export function flowFilesIn(dir: string): string[] {
@@ -85,8 +99,18 @@ export class FlowRegistry {
     return this.calendarNow;
   }
 
-  /** (Re)loads everything from disk. Never throws for a bad file: it keeps the old one. */
+  /** (Re)loads everything from disk. Never throws: a bad file keeps its old version, if any. */
   reload(): void {
+    try {
+      this.reloadNow();
+    } catch (err) {
+      // A fault of ours, not of a file (each file's own faults are caught where it is read and
+      // linted): what served before keeps serving, and the next change tries again.
+      this.logger.error({ err: (err as Error)?.stack ?? String(err), flowsDir: this.sources.flowsDir }, 'flow reload failed; the flows in service are unchanged');
+    }
+  }
+
+  private reloadNow(): void {
     const calendarPath = join(this.sources.flowsDir, CALENDAR_FILE);
     try {
       this.calendarNow = loadCalendar(calendarPath);
@@ -96,13 +120,18 @@ export class FlowRegistry {
       this.logger.error({ file: calendarPath, err: this.calendarError }, 'calendar not loaded; the previous one stays in service');
     }
 
-    const files = flowFilesIn(this.sources.flowsDir);
+    let files: string[];
+    try {
+      files = flowFilesIn(this.sources.flowsDir);
+    } catch (err) {
+      this.logger.error({ flowsDir: this.sources.flowsDir, err: (err as Error).message }, 'cannot list the flows directory; flows unchanged');
+      return;
+    }
+    const onDisk = new Set(files);
     const candidates = new Map<string, LoadedFlow>();
     const problems = new Map<string, string[]>();
     for (const file of files) {
-      let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch { continue; }
-      const parsed = parseFlow(file, text);
+      const parsed = loadFlowFile(file);
       if (parsed.loaded) candidates.set(file, parsed.loaded);
       if (parsed.issues.length > 0) problems.set(file, parsed.issues.map(formatIssue));
     }
@@ -110,7 +139,7 @@ export class FlowRegistry {
     // Files already in service go first: when a new file claims a number (or id) another one
     // serves, the newcomer is the one refused, not the flow citizens are reaching now.
     const mix = new Map<string, LoadedFlow>();
-    for (const [file, good] of this.serving) if (files.includes(file)) mix.set(file, candidates.get(file) ?? good);
+    for (const [file, good] of this.serving) if (onDisk.has(file)) mix.set(file, candidates.get(file) ?? good);
     for (const [file, candidate] of candidates) if (!mix.has(file)) mix.set(file, candidate);
     let context: LintContext;
     try {
@@ -121,7 +150,9 @@ export class FlowRegistry {
     }
     for (const issue of lintFlows([...mix.values()], context)) {
       if (issue.severity !== 'error') continue;
-      problems.set(issue.file, [...(problems.get(issue.file) ?? []), formatIssue(issue)]);
+      const list = problems.get(issue.file);
+      if (list) list.push(formatIssue(issue));
+      else problems.set(issue.file, [formatIssue(issue)]);
     }
 
     for (const file of files) {
@@ -141,12 +172,19 @@ export class FlowRegistry {
         this.logger.error({ file, errors, serving: kept?.version ?? null }, kept ? 'flow edit rejected; the last good version keeps serving' : 'flow rejected');
       }
     }
-    for (const file of [...this.serving.keys()]) {
-      if (!files.includes(file)) {
-        this.serving.delete(file);
-        this.errors.delete(file);
-        this.logger.warn({ file }, 'flow file removed; it no longer answers new calls');
-      }
+    // A deleted file leaves everything: it stops answering new calls (ops delete a file to take
+    // a flow out of service; keeping it would leave a number answered by a file nobody can see),
+    // and its status and errors go, so GET /api/flows lists only files that exist. Calls already
+    // in it keep their version (versions stay by id@version), and a flow that still calls it as
+    // a subflow is now reported by the lint above.
+    for (const file of new Set([...this.serving.keys(), ...this.errors.keys(), ...this.loadedAt.keys()])) {
+      if (onDisk.has(file)) continue;
+      const served = this.serving.get(file);
+      this.serving.delete(file);
+      this.errors.delete(file);
+      this.loadedAt.delete(file);
+      if (served) this.logger.warn({ file, flowId: served.flow.id, version: served.version }, 'flow file removed; it no longer answers new calls');
+      else this.logger.info({ file }, 'rejected flow file removed');
     }
   }
 
@@ -163,6 +201,11 @@ export class FlowRegistry {
       clearTimeout(this.reloadTimer);
       // Editors write in several steps (truncate, write, rename): wait for them to settle.
       this.reloadTimer = setTimeout(() => this.reload(), 250);
+    });
+    // An 'error' event with no listener would be thrown, and end the process (the directory
+    // removed or remounted): log it; the flows in service stay as they are.
+    this.watcher.on('error', (err) => {
+      this.logger.error({ flowsDir: this.sources.flowsDir, err: err.message }, 'cannot watch the flows directory any more; flow edits are not picked up until a restart');
     });
   }
 
@@ -193,7 +236,13 @@ export class FlowRegistry {
     if (known) return known;
     const stored = await this.store?.loadVersion(version);
     if (!stored) return undefined;
-    const parsed = parseFlow(stored.file, stored.source);
+    let parsed: ReturnType<typeof parseFlow>;
+    try {
+      parsed = parseFlow(stored.file, stored.source);
+    } catch (err) {
+      this.logger.error({ flowId: id, version, err: (err as Error)?.message }, 'stored flow version cannot be read');
+      return undefined;
+    }
     if (!parsed.loaded || parsed.loaded.flow.id !== id) return undefined;
     const ref = { id, version, flow: parsed.loaded.flow };
     this.versions.set(`${id}@${version}`, ref);

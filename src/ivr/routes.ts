@@ -1,12 +1,12 @@
 // GET /api/flows: which version of each flow file serves calls, and the errors of any edit
 // that was rejected (the last good version keeps serving).
 import type { FastifyInstance } from 'fastify';
-import type { PreHandler } from '../api/auth.js';
+import type { AuthHook } from '../api/auth.js';
 import type { FlowRegistry } from './registry.js';
 
-export function registerFlowRoutes(app: FastifyInstance, registry: FlowRegistry, auth: PreHandler): void {
+export function registerFlowRoutes(app: FastifyInstance, registry: FlowRegistry, auth: AuthHook): void {
   app.get('/api/flows', {
-    preHandler: auth,
+    onRequest: auth,
     schema: {
       tags: ['flows'], summary: 'Flow files: the version serving each, and the errors of rejected edits', security: [{ bearer: [] }],
       response: {

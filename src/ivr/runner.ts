@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { AriEvent } from '../asterisk/ari.js';
 import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
-import type { CallFlow } from '../calls/service.js';
+import type { CallFlow, LostState } from '../calls/service.js';
 import type { CallbackTasks } from './callbacks.js';
 import type { SurveyAnswers } from './surveys.js';
 import type { PromptRef } from './flow-schema.js';
@@ -14,6 +14,15 @@ import { advance, startFlow, type FlowRef, type IvrAction, type IvrContext, type
 import { preparePrompt, type PromptCatalog, type PromptPaths } from './prompts.js';
 import type { FlowRegistry } from './registry.js';
 import { performHttp } from './simulator.js';
+
+/** What Asterisk tells of a finished recording (ARI LiveRecording); durations in seconds. */
+interface RecordingFacts {
+  name?: string;
+  duration?: number;
+  /** Present when the recording was made with maxSilenceSeconds (ours always are). */
+  talking_duration?: number;
+  silence_duration?: number;
+}
 
 /** What the runner keeps in the call's saved state. */
 interface RunnerState {
@@ -75,6 +84,13 @@ export class IvrRunner implements CallFlow {
       return true;
     });
     deps.acd.onQueueExit(async (call, result) => {
+      if (!this.saved(call).ivr) {
+        // A caller put back in the queue after Redis lost its data: the flow that queued them
+        // is not known, so there is no "next" in it. The dialplan fallback queues them natively.
+        call.log.warn({ result }, 'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback');
+        await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 });
+        return;
+      }
       await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
       await this.feed(call, { type: 'queueResult', result });
     });
@@ -134,7 +150,9 @@ export class IvrRunner implements CallFlow {
   async resume(call: Call): Promise<void> {
     const saved = this.saved(call);
     if (call.state.kind === 'callback') return this.deps.acd.resume(call);
-    if (!saved.ivr) return this.start(call);
+    // A call rebuilt from Asterisk after Redis lost its data has queue state and no flow state:
+    // it resumes in its queue; starting it would greet the citizen again.
+    if (!saved.ivr) return call.flow.acd ? this.deps.acd.resume(call) : this.start(call);
     const ivr = saved.ivr;
     call.log.info({ flowId: ivr.flowId, flowVersion: ivr.version, node: ivr.node, waiting: ivr.waiting }, 'flow resumed');
     switch (ivr.waiting) {
@@ -190,20 +208,28 @@ export class IvrRunner implements CallFlow {
         return this.feed(call, { type: 'dtmf', digit: event.digit });
       case 'RecordingFinished':
       case 'RecordingFailed': {
-        const name = (event.recording as { name?: string } | undefined)?.name;
-        if (name && name === saved.recording) return this.finishRecording(call, name);
+        const recording = event.recording as RecordingFacts | undefined;
+        if (recording?.name && recording.name === saved.recording) return this.finishRecording(call, recording.name, recording);
         return;
       }
       default:
     }
   }
 
+  /** After Redis lost its data: the ACD rebuilds the calls it can from Asterisk. */
+  recover(lost: LostState): Promise<Set<string>> {
+    return this.deps.acd.recover(lost);
+  }
+
   async onEnd(call: Call): Promise<void> {
     const saved = this.saved(call);
     for (const handler of this.deps.legHandlers ?? []) await handler.onEnd(call).catch((err: unknown) => call.log.error({ err }, 'cleanup failed'));
-    await this.deps.acd.onEnd(call);
-    if (saved.ivr) {
-      call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars, previousFlows: call.flow.previousFlows }, 'flow ended');
+    try {
+      await this.deps.acd.onEnd(call); // a failure goes on to the calls domain, which keeps the record anyway
+    } finally {
+      if (saved.ivr) {
+        call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars, previousFlows: call.flow.previousFlows }, 'flow ended');
+      }
     }
   }
 
@@ -339,9 +365,22 @@ export class IvrRunner implements CallFlow {
     }
   }
 
-  private async finishRecording(call: Call, name: string): Promise<void> {
+  /**
+   * A voicemail ended. One with no speech at all (a caller who said nothing, then pressed #
+   * or hung up) is kept but makes no callback task: nobody asked for anything. Asterisk
+   * measures the talking in a recording made with maxSilenceSeconds (talking_duration, in
+   * whole seconds); when that is not known (the recording ended while no controller was
+   * connected), the task is made, to err on the citizen's side.
+   */
+  private async finishRecording(call: Call, name: string, facts?: RecordingFacts): Promise<void> {
     await call.updateFlow({ recording: undefined });
     const ivr = this.saved(call).ivr;
+    if (typeof facts?.talking_duration === 'number' && facts.talking_duration < 1) {
+      await call.note('voicemail-silent', { recording: name, durationS: facts.duration ?? null, talkingS: facts.talking_duration },
+        'voicemail had no speech; no callback task (the recording is kept)');
+      await this.feed(call, { type: 'recordingFinished', recording: name });
+      return;
+    }
     const id = await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'voicemail', recording: name, flowId: ivr?.flowId });
     await call.note('voicemail', { recording: name, callbackTask: id }, 'voicemail recorded; callback task created');
     await this.feed(call, { type: 'recordingFinished', recording: name });

@@ -19,7 +19,7 @@ export function bindingView(b: Binding): Record<string, unknown> {
 export function registerMaskingRoutes(app: FastifyInstance, store: BindingStore, authn: Authenticator): void {
   const ops = requireRole(authn, 'ops');
   app.post<{ Body: BindRequest }>('/api/bindings', {
-    preHandler: ops,
+    onRequest: ops,
     schema: {
       tags: ['masking'], summary: 'Bind A (a department\'s phone) and B (the citizen) to a virtual number X', security,
       body: {
@@ -32,24 +32,24 @@ export function registerMaskingRoutes(app: FastifyInstance, store: BindingStore,
     },
   }, async (req, reply) => reply.code(201).send(bindingView(await store.bind(req.body, req.principal!.name))));
   app.get<{ Params: { id: string } }>('/api/bindings/:id', {
-    preHandler: ops, schema: { tags: ['masking'], summary: 'One live binding', security, params: idParams },
+    onRequest: ops, schema: { tags: ['masking'], summary: 'One live binding', security, params: idParams },
   }, async (req) => {
     const b = await store.get(req.params.id);
     if (!b) throw new RexianError('REXIAN_NOT_FOUND', `no live binding ${req.params.id} (never made, unbound, or expired)`, { binding: req.params.id }, 404);
     return bindingView(b);
   });
   app.post<{ Params: { id: string }; Body: { ttlHours: number } }>('/api/bindings/:id/extend', {
-    preHandler: ops,
+    onRequest: ops,
     schema: { tags: ['masking'], summary: 'Extend a binding: it lives ttlHours from now', security, params: idParams, body: { type: 'object', required: ['ttlHours'], additionalProperties: false, properties: { ttlHours } } },
   }, async (req) => bindingView(await store.extend(req.params.id, req.body.ttlHours, req.principal!.name)));
   app.delete<{ Params: { id: string } }>('/api/bindings/:id', {
-    preHandler: ops, schema: { tags: ['masking'], summary: 'Unbind: X stops reaching either party at once', security, params: idParams },
+    onRequest: ops, schema: { tags: ['masking'], summary: 'Unbind: X stops reaching either party at once', security, params: idParams },
   }, async (req, reply) => {
     await store.unbind(req.params.id, req.principal!.name);
     return reply.code(204).send();
   });
   app.get<{ Querystring: { caseId: string } }>('/api/bindings', {
-    preHandler: ops,
+    onRequest: ops,
     schema: { tags: ['masking'], summary: 'The live bindings of a case', security, querystring: { type: 'object', required: ['caseId'], additionalProperties: false, properties: { caseId: { type: 'string', maxLength: 64 } } } },
   }, async (req) => ({ caseId: req.query.caseId, bindings: (await store.byCase(req.query.caseId)).map(bindingView) }));
 }

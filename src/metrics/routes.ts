@@ -15,6 +15,8 @@ export interface MetricsSources {
   ariConnected: () => boolean;
   amiConnected: () => boolean;
   outboxLength: () => Promise<number>;
+  /** Records PostgreSQL refused, set aside for ops to replay. */
+  deadLetters: () => Promise<number>;
 }
 
 export function registerMetricsRoute(app: FastifyInstance, sources: MetricsSources, authn: Authenticator): void {
@@ -50,9 +52,10 @@ export function registerMetricsRoute(app: FastifyInstance, sources: MetricsSourc
     g.set({ interface: 'ami' }, sources.amiConnected() ? 1 : 0);
   });
   gauge('rexian_records_outbox', 'Call records waiting to be written to PostgreSQL', [], async (g) => { g.set(await sources.outboxLength()); });
+  gauge('rexian_records_dead_letters', 'Call records PostgreSQL refused, waiting for ops to replay them', [], async (g) => { g.set(await sources.deadLetters()); });
 
   app.get('/metrics', {
-    preHandler: requireRole(authn, 'ops'),
+    onRequest: requireRole(authn, 'ops'),
     schema: { tags: ['metrics'], summary: 'Prometheus metrics (text exposition format)', security: [{ bearer: [] }] },
   }, async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
 }

@@ -17,28 +17,32 @@ export function registerRecordingRoutes(app: FastifyInstance, recordings: Record
   };
 
   app.get<{ Params: { callId: string } }>('/api/calls/:callId/recordings', {
-    preHandler: inspectors,
+    onRequest: inspectors,
     schema: {
       tags: ['recordings'], summary: 'The recordings of a call (live or ended), oldest first', security,
       params: { type: 'object', required: ['callId'], additionalProperties: false, properties: { callId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,80}$' } } },
     },
   }, async (req) => {
-    const all = await recordings.ofCall(req.params.callId);
-    const visible = all.filter((r) => mayHear(req, r));
-    if (all.length > 0 && visible.length === 0) throw forbidden(`${req.principal!.name} may not hear the recordings of call ${req.params.callId}`, { callId: req.params.callId });
+    // A list shows what the caller may hear: another team's call reads like a call with no
+    // recordings, so the answer says nothing about calls that are not the caller's.
+    const visible = (await recordings.ofCall(req.params.callId)).filter((r) => mayHear(req, r));
     return { callId: req.params.callId, recordings: visible.map((r) => ({ ...r, file: `/api/recordings/${r.name}` })) };
   });
 
   app.get<{ Params: { name: string } }>('/api/recordings/:name', {
-    preHandler: inspectors,
+    onRequest: inspectors,
     schema: {
       tags: ['recordings'], summary: 'Download a recording (audio/wav)', security,
       params: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,120}$' } } },
     },
   }, async (req, reply) => {
     const info = await recordings.get(req.params.name);
+    // The team before existence: to a supervisor, another team's recording and one that does
+    // not exist (or was removed) get the same answer.
+    if (req.principal!.role === 'supervisor' && (!info || !mayHear(req, info))) {
+      throw forbidden(`${req.principal!.name} may not hear recording ${req.params.name}: it is not a recording of their teams' agents (or no longer exists)`, { recording: req.params.name });
+    }
     if (!info) throw new RexianError('REXIAN_NOT_FOUND', `no recording ${req.params.name} (never made, or removed after the retention period)`, { recording: req.params.name }, 404);
-    if (!mayHear(req, info)) throw forbidden(`${req.principal!.name} may not hear recording ${info.name}`, { recording: info.name });
     // The file is on another city's switch: its controller serves it.
     if (info.scope !== recordings.scope && !wasForwarded(req)) return forwarder.forwardTo(req, reply, info.controller, `recording ${info.name}`);
     const file = await recordings.file(info.name);

@@ -1,9 +1,22 @@
 // The durable record of a call, built from its live state when it ends: the IVR's path, the
 // queue and wait, whether it was answered or abandoned, the agents, talk and hold, transfers,
 // a window's three-way, an emergency hand-off, the survey and the recordings.
+//
+// Times, as every report reads them (contact-centre practice):
+// - talk: the time the citizen was with an agent, hold excluded (summed over the agents of
+//   a transferred call);
+// - hold: the time the citizen was on hold (music) while an agent had the call: the agent's
+//   hold, and the consultation of a colleague, number or window; a hold still running when
+//   the call ends counts up to the end (or to the agent's leaving). The wait with music after
+//   a blind transfer, once the agent has gone, is nobody's hold;
+// - handle = talk + hold (+ wrap-up, the after-call work, which runs after the call ends and
+//   so is not in the record: the live figures and the staffing report add the queue's).
+// A masked call (src/calls/privacy.ts) keeps only the masked form of the number.
+import { holdSoFar } from '../acd/call-actions.js';
 import type { AcdCallState } from '../acd/service.js';
-import { lineName, maskNumber } from '../acd/screen-pop.js';
+import { lineName } from '../acd/screen-pop.js';
 import type { CallEvent, CallRecordState, LegRole } from '../calls/call.js';
+import { isMasked, maskNumber, type PrivacyPolicy } from '../calls/privacy.js';
 import type { IvrState } from '../ivr/interpreter.js';
 
 export interface CallRecord {
@@ -59,7 +72,19 @@ interface FlowSummary { flowId: string; version: string; path: string[] }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason: string): CallRecord {
+/** The end of a hold still running when the call ended: the end, or when the agent left. */
+function holdEnd(state: CallRecordState, acd: AcdCallState, endedAt: Date): number {
+  if (acd.phase === 'connected' || !acd.agentLeg) return endedAt.getTime();
+  const left = state.legInfo?.[acd.agentLeg]?.endedAt;
+  return left === undefined ? endedAt.getTime() : Math.min(endedAt.getTime(), Date.parse(left));
+}
+
+/** The flow ended the call itself (a hangup node): the hang-up was ours, not the citizen's. */
+function flowHungUp(ivr: IvrState | undefined): boolean {
+  return ivr?.waiting === 'done' && ivr.outcome?.type === 'hangup';
+}
+
+export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason: string, privacy?: PrivacyPolicy): CallRecord {
   const acd = state.flow.acd as AcdCallState | undefined;
   const ivr = state.flow.ivr as IvrState | undefined;
   // The flow that brought the caller in; an after-call flow (the survey) comes later.
@@ -67,12 +92,17 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
   const answeredAt = acd?.firstAnsweredAt ?? acd?.answeredAt;
   const queued = acd?.enqueuedAt !== undefined;
   const answered = answeredAt !== undefined;
-  // A call through a virtual number: the record names the binding, not the hidden number.
+  // A call through a virtual number names the binding; no masked call keeps the real number.
   const maskingBinding = (state.flow.maskingBinding as string | undefined) ?? null;
-  const masked = Boolean(acd?.callerMasked) || maskingBinding !== null;
-  const caller = maskingBinding ? maskNumber(state.caller) : state.caller;
+  const masked = isMasked(state, privacy);
+  const caller = masked ? maskNumber(state.caller) : state.caller;
   const ended = endedAt.toISOString();
-  return {
+  // Turned away by the last queue the flow chose (full, nobody to answer): that is why it ended.
+  const reason = acd?.refused !== undefined && endReason === 'hangup' ? acd.refused : endReason;
+  const holdMs = acd && answered ? holdSoFar(acd, holdEnd(state, acd, endedAt)) : acd?.holdMs ?? null;
+  // acd.talkMs is the agents' connected time, their holds included.
+  const connectedMs = answered ? acd?.talkMs ?? endedAt.getTime() - answeredAt! : null;
+  const record: CallRecord = {
     callId: state.callId,
     direction: state.kind === 'callback' || state.kind === 'outbound' ? 'outbound' : 'inbound',
     did: state.did,
@@ -81,7 +111,7 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
     callerMasked: masked,
     startedAt: state.startedAt,
     endedAt: ended,
-    endReason,
+    endReason: reason,
     flowId: first?.flowId ?? null,
     flowVersion: first?.version ?? null,
     ivrPath: first?.path ?? [],
@@ -96,15 +126,16 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
     shortAbandon: Boolean(acd?.shortAbandon),
     agentId: acd?.agents?.[0] ?? acd?.agentId ?? null,
     agents: acd?.agents ?? (acd?.agentId ? [acd.agentId] : []),
-    talkMs: answered ? acd?.talkMs ?? endedAt.getTime() - answeredAt! : null,
-    holdMs: acd?.holdMs ?? (answered ? 0 : null),
+    talkMs: connectedMs === null ? null : Math.max(0, connectedMs - (holdMs ?? 0)),
+    holdMs,
     transfers: acd?.transfers ?? 0,
     windowId: acd?.windowId ?? null,
     emergency: acd?.emergencyNumber ?? null,
     survey: ivr?.vars.survey ?? null,
     recordings: [acd?.recording ?? (state.flow.recording as string | undefined), acd?.emergencyNumber ? `${state.callId}-emergency` : undefined].filter((r): r is string => Boolean(r)),
     maskingBinding,
-    hangupSide: acd?.hangupSide ?? (endReason === 'hangup' ? 'citizen' : 'system'),
+    // Ended while no controller ran: who hung up as Asterisk saw it (records/fallback.ts).
+    hangupSide: acd?.hangupSide ?? (state.flow.asteriskEnd as { side?: string } | undefined)?.side ?? (endReason === 'hangup' && !flowHungUp(ivr) ? 'citizen' : 'system'),
     legs: [
       // The first channel: the citizen's (answered by our app as it arrived, or answering the
       // dialer), or for a queue callback the agent's, rung before the citizen.
@@ -117,8 +148,18 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
         endedAt: leg.endedAt ?? ended, cause: leg.cause ?? (leg.endedAt ? null : 'call ended'),
       })),
     ],
-    events: [...(state.events ?? []), { at: ended, type: 'ended', reason: endReason }],
+    events: [...(state.events ?? []), { at: ended, type: 'ended', reason }],
   };
+  return masked ? withoutNumber(record, state.caller) : record;
+}
+
+/** Whatever detail of a masked call's legs and events still holds its number gets the masked form. */
+function withoutNumber(record: CallRecord, number: string): CallRecord {
+  const bare = number.replace(/^\+86/, '');
+  if (bare.length < 3) return record;
+  const hide = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k,
+    typeof v === 'string' && v.replace(/^\+86/, '') === bare ? maskNumber(v) : v])) as T;
+  return { ...record, legs: record.legs.map(hide), events: record.events.map(hide) };
 }
 
 /** An outbound call nobody answered (busy, no answer, wrong number …): counted in the reports. */

@@ -1,10 +1,13 @@
 // The additive figures of a set of call records, as SQL: what reports read, and what the
 // daily roll-up keeps per day, line, queue and agent. Maxima combine with GREATEST, the
 // rest add up, so roll-up rows of any grouping sum to the same figures as the calls.
+// talk_ms excludes hold (see call-record.ts), so handle = talk + hold counts each second once;
+// wrap-up (after-call work) is not in the records, so it is not in handle_sum.
 
 export const SUM_COLUMNS: Array<{ name: string; combine: 'sum' | 'max'; expr: string }> = [
   { name: 'inbound', combine: 'sum', expr: "count(*) FILTER (WHERE direction = 'inbound')" },
-  { name: 'offered', combine: 'sum', expr: "count(*) FILTER (WHERE direction = 'inbound' AND queue IS NOT NULL)" },
+  // A caller a queue turned away (full, nobody to answer) was never in it: not offered, as live.
+  { name: 'offered', combine: 'sum', expr: "count(*) FILTER (WHERE direction = 'inbound' AND queue IS NOT NULL AND end_reason NOT IN ('queue-full', 'no-agents'))" },
   { name: 'answered', combine: 'sum', expr: "count(*) FILTER (WHERE direction = 'inbound' AND answered)" },
   { name: 'within10', combine: 'sum', expr: "count(*) FILTER (WHERE direction = 'inbound' AND answered AND wait_ms <= 10000)" },
   { name: 'within15', combine: 'sum', expr: "count(*) FILTER (WHERE direction = 'inbound' AND answered AND wait_ms <= 15000)" },

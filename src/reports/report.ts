@@ -19,7 +19,8 @@ export const FORMULAS = {
   answerRate: 'answered ÷ offered (inbound calls that reached a queue)',
   serviceLevel: 'answered within T seconds ÷ (answered + abandoned − short abandons)',
   satisfaction: '(satisfied + basically satisfied) ÷ survey answers',
-  averageHandleTime: '(talk + hold) ÷ answered',
+  averageTalkTime: 'talk ÷ answered (talk: with an agent, hold excluded)',
+  averageHandleTime: '(talk + hold) ÷ answered (hold: on hold or in a consultation while an agent had the call; wrap-up is not in the call records and not included)',
 } as const;
 
 export interface ReportRow {

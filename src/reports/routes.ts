@@ -22,7 +22,7 @@ export function registerReportRoutes(app: FastifyInstance, pool: pg.Pool, authn:
   };
 
   app.get<{ Querystring: { date: string; by: GroupBy; format: 'json' | 'csv' } }>('/api/reports/daily', {
-    preHandler: readers,
+    onRequest: readers,
     schema: {
       tags: ['reports'], summary: 'One day: offered, answered, answer rate, within 10 s and 15 s, waits, talk, abandons, outbound, satisfaction', security,
       querystring: { type: 'object', required: ['date'], additionalProperties: false, properties: { date, by, format } },
@@ -30,12 +30,12 @@ export function registerReportRoutes(app: FastifyInstance, pool: pg.Pool, authn:
   }, async (req, reply) => send(reply, await buildReport(pool, req.query.date, req.query.date, req.query.by, DAY), req.query.format));
 
   app.get<{ Querystring: { date: string; format: 'json' | 'csv' } }>('/api/reports/hourly', {
-    preHandler: readers,
+    onRequest: readers,
     schema: { tags: ['reports'], summary: 'One day, hour by hour', security, querystring: { type: 'object', required: ['date'], additionalProperties: false, properties: { date, format } } },
   }, async (req, reply) => send(reply, await buildReport(pool, req.query.date, req.query.date, 'hour', DAY), req.query.format));
 
   app.get<{ Querystring: { date: string; queue: string } }>('/api/reports/staffing', {
-    preHandler: readers,
+    onRequest: readers,
     schema: {
       tags: ['reports'], summary: 'Half hour by half hour: calls, service level, the agents Erlang C says the target needed, and the agents logged in', security,
       querystring: { type: 'object', required: ['date', 'queue'], additionalProperties: false, properties: { date, queue: { type: 'string', pattern: '^[a-z0-9-]+$' } } },
@@ -43,7 +43,7 @@ export function registerReportRoutes(app: FastifyInstance, pool: pg.Pool, authn:
   }, async (req) => staffing(req.query.queue, req.query.date));
 
   app.get<{ Querystring: { from: string; to: string; by: GroupBy; format: 'json' | 'csv' } }>('/api/reports/range', {
-    preHandler: readers,
+    onRequest: readers,
     schema: {
       tags: ['reports'], summary: 'A range of days (up to a year), by line, queue, agent, hour or day', security,
       querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: date, to: date, by, format } },

@@ -32,6 +32,11 @@ export interface StaffingReport {
   rows: StaffingRow[];
 }
 
+/**
+ * Handle time here is the agent's time per call, as Erlang C needs it and as the live figures
+ * count it: talk + hold from the records (talk excludes hold) + the queue's wrap-up, which
+ * runs after the call and so is not in the record.
+ */
 /** Handle time assumed for a half hour without answered calls (and no day figure either). */
 const DEFAULT_HANDLE_S = 180;
 
@@ -40,7 +45,7 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
   const target = q.targets[0]!;
   const res = await pool.query(`
     SELECT floor(extract(epoch FROM started_at - $2::timestamptz) / 1800)::int AS slot,
-      count(*) FILTER (WHERE queue IS NOT NULL) AS offered,
+      count(*) FILTER (WHERE queue IS NOT NULL AND end_reason NOT IN ('queue-full', 'no-agents')) AS offered,
       count(*) FILTER (WHERE answered) AS answered,
       count(*) FILTER (WHERE abandoned) AS abandoned,
       count(*) FILTER (WHERE abandoned AND short_abandon) AS short_abandons,
@@ -56,7 +61,8 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
   const samples = await redis.hgetall(staffingKey(prefix, q.id, date));
   const dayAnswered = [...bySlot.values()].reduce((n, r) => n + Number(r.answered), 0);
   const dayHandleMs = [...bySlot.values()].reduce((n, r) => n + Number(r.handle_ms ?? 0), 0);
-  const dayHandleS = dayAnswered > 0 ? dayHandleMs / dayAnswered / 1000 : DEFAULT_HANDLE_S;
+  const wrapUpS = q.wrapUpSeconds;
+  const dayHandleS = dayAnswered > 0 ? dayHandleMs / dayAnswered / 1000 + wrapUpS : DEFAULT_HANDLE_S;
   const rows: StaffingRow[] = [];
   for (let slot = 0; slot < 48; slot++) {
     const r = bySlot.get(slot);
@@ -65,7 +71,7 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
     const abandoned = Number(r?.abandoned ?? 0);
     const within = Number(r?.within ?? 0);
     const base = answered + abandoned - Number(r?.short_abandons ?? 0);
-    const handleS = answered > 0 ? Number(r!.handle_ms) / answered / 1000 : null;
+    const handleS = answered > 0 ? Number(r!.handle_ms) / answered / 1000 + wrapUpS : null;
     const n = Number(samples[`${slot}:n`] ?? 0);
     rows.push({
       from: `${String(Math.floor(slot / 2)).padStart(2, '0')}:${slot % 2 ? '30' : '00'}`,
@@ -79,7 +85,7 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
   }
   return {
     queue: q.id, date, target: { seconds: target.seconds, percent: target.percent },
-    formula: 'agentsNeeded = the fewest agents for which Erlang C (M/M/N) predicts the first target at the half hour\'s arrival rate and handle time (talk + hold; the day\'s where the half hour has none)',
+    formula: 'agentsNeeded = the fewest agents for which Erlang C (M/M/N) predicts the first target at the half hour\'s arrival rate and handle time (talk + hold + the queue\'s wrap-up; the day\'s where the half hour has none)',
     rows,
   };
 }

@@ -12,44 +12,42 @@ const callParams = { type: 'object', required: ['callId'], additionalProperties:
 const mode = { type: 'string', enum: ['monitor', 'whisper', 'barge'] } as const;
 
 export function registerSupervisionRoutes(app: FastifyInstance, supervision: SupervisionService, calls: CallService, teamOf: (agentId: string) => string | undefined, authn: Authenticator, forwarder: CallForwarder): void {
-  const onlySupervisors = requireRole(authn, 'supervisor');
-  // Then, for a call another controller holds, that controller answers.
-  const supervisors = [onlySupervisors, async (req: FastifyRequest, reply: FastifyReply) => {
-    if (await forwarder.forCall(req, reply, (req.params as { callId: string }).callId)) return reply;
-    return undefined;
-  }];
-  /** The agent on the call, checked against the supervisor's teams. */
+  // The token and its role first (onRequest: before the body is read), then, for a call
+  // another controller holds, that controller answers (it checks the team the same way).
+  const supervisors = {
+    onRequest: requireRole(authn, 'supervisor'),
+    preHandler: async (req: FastifyRequest, reply: FastifyReply) => {
+      if (await forwarder.forCall(req, reply, (req.params as { callId: string }).callId)) return reply;
+      return undefined;
+    },
+  };
+  /**
+   * The agent on the call, checked against the supervisor's teams before anything about the
+   * call's state is said: another team's call is 403 whether or not it is supervised, has an
+   * agent yet, or exists at all (a call that ended answers a supervisor the same way; an admin
+   * is told 404 or 409).
+   */
   const agentOf = (req: FastifyRequest, callId: string): string => {
     const call = calls.get(callId);
-    if (!call) throw new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404);
-    const agentId = (call.flow.acd as { agentId?: string } | undefined)?.agentId;
-    if (!agentId) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} has no agent`, { callId }, 409);
+    const agentId = (call?.flow.acd as { agentId?: string } | undefined)?.agentId;
     const p = req.principal!;
-    if (!mayActForAgent(p, agentId, teamOf(agentId)) || p.role === 'agent') {
-      throw forbidden(`${p.name} (${p.role}) may not supervise agent "${agentId}"'s call`, { callId, agentId });
+    if (p.role !== 'admin' && (!agentId || !mayActForAgent(p, agentId, teamOf(agentId)))) {
+      throw forbidden(`${p.name} (${p.role}) may not supervise call ${callId}: it is not a live call of an agent of their teams`, { callId });
     }
+    if (!call) throw new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404);
+    if (!agentId) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} has no agent`, { callId }, 409);
     return agentId;
   };
+  /** Routes that take no body say so: a body sent anyway is refused, not ignored. */
+  const noBody = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
 
   app.get('/api/calls', {
-    preHandler: requireRole(authn, 'supervisor', 'ops'),
+    onRequest: requireRole(authn, 'supervisor', 'ops'),
     schema: { tags: ['calls'], summary: 'Live calls on the whole platform, whichever controller holds them (a supervisor sees their teams\' agents\' calls)', security },
-  }, async (req) => {
-    const p = req.principal!;
-    const list = (await calls.store.allLive()).map((state) => {
-      const acdState = state.flow.acd as { queue?: string; phase?: string; agentId?: string } | undefined;
-      return {
-        callId: state.callId, did: state.did, caller: state.caller, startedAt: state.startedAt,
-        queue: acdState?.queue ?? null, phase: acdState?.phase ?? 'ivr', agentId: acdState?.agentId ?? null,
-        team: acdState?.agentId ? teamOf(acdState.agentId) ?? null : null,
-        supervised: Boolean(state.flow.supervision), controller: state.owner ?? null,
-      };
-    }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-    return { calls: p.role === 'supervisor' ? list.filter((c) => c.agentId && mayActForAgent(p, c.agentId, c.team ?? undefined)) : list };
-  });
+  }, async (req) => ({ calls: await supervision.liveCalls(req.principal!, teamOf) }));
 
   app.post<{ Params: { callId: string }; Body: { mode: SupervisionMode; phone?: string } }>('/api/calls/:callId/supervise', {
-    preHandler: supervisors,
+    ...supervisors,
     schema: {
       tags: ['supervision'], summary: 'Ring the supervisor\'s phone and join the call to monitor, whisper or barge', security, params: callParams,
       body: { type: 'object', required: ['mode'], additionalProperties: false, properties: { mode, phone: { type: 'string', pattern: '^[0-9A-Za-z_-]{1,32}$', description: 'roster id of the supervisor\'s phone (default: the token\'s agent)' } } },
@@ -61,19 +59,25 @@ export function registerSupervisionRoutes(app: FastifyInstance, supervision: Sup
     return supervision.start(req.params.callId, req.principal!.name, phone, req.body.mode);
   });
   app.post<{ Params: { callId: string }; Body: { mode: SupervisionMode } }>('/api/calls/:callId/supervise/mode', {
-    preHandler: supervisors,
+    ...supervisors,
     schema: { tags: ['supervision'], summary: 'Switch between monitor, whisper and barge during the call', security, params: callParams, body: { type: 'object', required: ['mode'], additionalProperties: false, properties: { mode } } },
   }, async (req) => {
     agentOf(req, req.params.callId);
     return supervision.setMode(req.params.callId, req.principal!.name, req.body.mode);
   });
   app.post<{ Params: { callId: string } }>('/api/calls/:callId/take-over', {
-    preHandler: supervisors, schema: { tags: ['supervision'], summary: 'Take the call: the agent drops, the supervisor stays with the citizen', security, params: callParams },
+    ...supervisors, schema: { tags: ['supervision'], summary: 'Take the call: the agent drops, the supervisor stays with the citizen', security, params: callParams, body: noBody },
   }, async (req) => {
     agentOf(req, req.params.callId);
     return supervision.takeOver(req.params.callId, req.principal!.name);
   });
   app.delete<{ Params: { callId: string } }>('/api/calls/:callId/supervise', {
-    preHandler: supervisors, schema: { tags: ['supervision'], summary: 'Stop supervising (the supervisor\'s phone hangs up)', security, params: callParams },
-  }, async (req) => supervision.stop(req.params.callId, req.principal!.name));
+    ...supervisors, schema: { tags: ['supervision'], summary: 'Stop supervising (the supervisor\'s phone hangs up)', security, params: callParams },
+  }, async (req) => {
+    // The team first: whether another team's call is supervised is none of this caller's
+    // business. A supervisor leaving their own supervision (after a take-over, say) may.
+    const own = (calls.get(req.params.callId)?.flow.supervision as { supervisor?: string } | undefined)?.supervisor === req.principal!.name;
+    if (!own) agentOf(req, req.params.callId);
+    return supervision.stop(req.params.callId, req.principal!.name);
+  });
 }

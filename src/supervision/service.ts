@@ -7,11 +7,17 @@
 // leg (spy both ways; whisper "out" sends the supervisor's voice to the agent only). Barge
 // moves the supervisor's channel into the call's talk bridge. A snoop's directions are fixed
 // when it is made, so switching mode replaces the snoop. Every action is audited.
+//
+// The live-calls list shows each call's number as src/calls/privacy.ts decides: a masked call
+// (AXB, a masked queue, a caller who asked for privacy) only masked, unless the token may
+// reveal numbers (`revealNumbers`); every number so revealed is audited with who and the call.
 import { appendToStream } from '../store/streams.js';
 import type { Logger } from 'pino';
+import { mayActForAgent, type Principal } from '../api/auth.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
+import { isMasked, visibleNumber, type PrivacyPolicy } from '../calls/privacy.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
@@ -37,10 +43,56 @@ export interface SupervisionDeps {
   redis: Redis;
   prefix: string;
   logger: Logger;
+  /** Which calls are masked (the virtual pool, the queues' callerNumber policy). */
+  privacy?: PrivacyPolicy;
+}
+
+/** One live call as the list shows it. */
+export interface LiveCallView {
+  callId: string;
+  did: string;
+  caller: string;
+  callerMasked: boolean;
+  startedAt: string;
+  queue: string | null;
+  phase: string;
+  agentId: string | null;
+  team: string | null;
+  supervised: boolean;
+  controller: string | null;
 }
 
 export class SupervisionService {
   constructor(private readonly deps: SupervisionDeps) {}
+
+  /**
+   * The live calls of the whole platform a principal may list (a supervisor: their teams'
+   * agents' calls), oldest first, each number as the principal may see it.
+   */
+  async liveCalls(p: Principal, teamOf: (agentId: string) => string | undefined): Promise<LiveCallView[]> {
+    const reveal = p.revealNumbers === true;
+    const hidden = new Set<string>();
+    const list = (await this.deps.calls.store.allLive()).map((state): LiveCallView => {
+      const acd = state.flow.acd as { queue?: string; phase?: string; agentId?: string } | undefined;
+      const masked = isMasked(state, this.deps.privacy);
+      if (masked) hidden.add(state.callId);
+      return {
+        callId: state.callId, did: state.did, caller: visibleNumber(state.caller, masked, reveal), callerMasked: masked && !reveal, startedAt: state.startedAt,
+        queue: acd?.queue ?? null, phase: acd?.phase ?? 'ivr', agentId: acd?.agentId ?? null,
+        team: acd?.agentId ? teamOf(acd.agentId) ?? null : null,
+        supervised: Boolean(state.flow.supervision), controller: state.owner ?? null,
+      };
+    }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const visible = p.role === 'supervisor' ? list.filter((c) => c.agentId && mayActForAgent(p, c.agentId, c.team ?? undefined)) : list;
+    if (reveal) for (const c of visible) if (hidden.has(c.callId)) await this.auditReveal(p.name, c.callId, 'GET /api/calls');
+    return visible;
+  }
+
+  /** A masked number was shown to someone allowed to see it: who, which call, where. */
+  async auditReveal(who: string, callId: string, surface: string): Promise<void> {
+    await appendToStream(this.deps.redis, `${this.deps.prefix}:audit`, { who, action: 'reveal-number', callId, surface, at: new Date().toISOString() });
+    this.deps.logger.warn({ who, callId, surface }, 'masked number revealed');
+  }
 
   private state(call: Call): SupervisionState | undefined {
     return call.flow.supervision as SupervisionState | undefined;

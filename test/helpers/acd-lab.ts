@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentSipPassword } from '../../src/acd/roster.js';
 import { hotlineNumbers, repoRoot } from '../../src/asterisk/instance.js';
+import { maskNumber } from '../../src/calls/privacy.js';
 import type { ControllerProcess, LogLine } from './controller.js';
 import { startLab, type Lab } from './lab.js';
 import { citizenScenario, runSipp, type CitizenStep, type RunningSipp } from './sipp.js';
@@ -152,7 +153,7 @@ export function citizen(lab: Lab, controller: ControllerProcess, options: { did:
   busyPorts.add(port);
   void sipp.done.finally(() => busyPorts.delete(port));
   if (options.expectController === false) return { sipp, entered: new Promise<LogLine>(() => {}), log: () => new Promise<LogLine>(() => {}) };
-  const entered = controller.waitForLog(`call from ${options.caller} entered`, (l) => l.msg === 'call entered' && l.caller === options.caller, 30_000, from);
+  const entered = controller.waitForLog(`call from ${options.caller} entered`, (l) => l.msg === 'call entered' && l.caller === maskNumber(options.caller), 30_000, from);
   const log = async (msg: string, timeoutMs = 30_000, extra: (l: LogLine) => boolean = () => true, c: ControllerProcess = controller): Promise<LogLine> => {
     const { callId } = await entered;
     return c.waitForLog(`${msg} (${options.caller})`, (l) => l.msg === msg && l.callId === callId && extra(l), timeoutMs, 0);

@@ -208,5 +208,5 @@ t.test('the records keep hold time, the emergency hand-off and the recordings', 
   t.ok(Number(of('13800000111').hold_ms) >= 2000, `hold time kept (${String(of('13800000111').hold_ms)} ms)`);
   t.match(of('13800000121'), { emergency: '120', answered: true, agent_id: 'h1' }, 'the emergency hand-off');
   t.same([...(of('13800000121').recordings as string[])].sort(), [`${String(of('13800000121').call_id)}-emergency`, `${String(of('13800000121').call_id)}-talk`].sort(), 'both recordings');
-  t.match(of('13800000152'), { caller_masked: true }, 'a caller who asked for privacy is marked');
+  t.match(of('138****0152'), { caller_masked: true }, 'a caller who asked for privacy is marked, and only their masked number is kept');
 });

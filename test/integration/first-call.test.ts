@@ -31,7 +31,7 @@ t.test('a citizen who dials 12345 is answered, hears the welcome to its end, the
 
   const entered = await controller.waitForLog('call entered', (l) => l.msg === 'call entered', 5_000, from);
   t.equal(entered.did, '12345', 'the controller saw the dialled number');
-  t.equal(entered.caller, '13800138000', 'and the caller number');
+  t.equal(entered.caller, '138****8000', 'and the caller number, masked (logs carry no subscriber number)');
   const finished = controller.logs.slice(from).filter((l) => l.msg === 'prompt finished' && l.callId === entered.callId);
   t.same(finished.map((l) => l.node), ['greeting', 'bye'], 'PlaybackFinished was observed for the welcome, then the goodbye');
   const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === entered.callId, 5_000, from);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { repoRoot } from '../../src/asterisk/instance.js';
+import { tonePcap } from '../helpers/audio.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { startLab, until, type Lab } from '../helpers/lab.js';
 import { citizenScenario, runSipp, startLine, type CitizenStep } from '../helpers/sipp.js';
@@ -134,7 +135,8 @@ t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', asy
 });
 
 t.test('a voicemail ended with # is recorded and becomes a callback task', async (t) => {
-  const c = call([{ pauseMs: 6000 }, { key: '#' }], 'wait-for-bye', '12366', '13500135000');
+  // The caller speaks (a tone: Asterisk's talk detection hears it); a silent one makes no task.
+  const c = call([{ pauseMs: 4000 }, { pcap: tonePcap(440, 4) }, { pauseMs: 5000 }, { key: '#' }], 'wait-for-bye', '12366', '13500135000');
   t.teardown(async () => {
     if (t.passing()) return;
     const { callId } = await c.entered;

@@ -1,6 +1,7 @@
 // Call records are never lost: they wait in the Redis outbox while PostgreSQL is down, are
 // written once it is back, exactly once, even when the controller that read them crashed.
 import t from 'tap';
+import { maskNumber } from '../../src/calls/privacy.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, startLab, until, type Lab } from '../helpers/lab.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/postgres.js';
@@ -35,7 +36,7 @@ async function shortCall(): Promise<string> {
     scenario: citizenScenario([], { hangUpAfterMs: 1500 }), remote: `127.0.0.1:${lab.ports.sip}`, service: '12345',
     localPort: lab.ports.sipp, mediaPort: lab.ports.sippMedia, keys: { caller }, timeoutSec: 30,
   });
-  const entered = await controller.waitForLog(`call from ${caller}`, (l) => l.msg === 'call entered' && l.caller === caller, 15_000, from);
+  const entered = await controller.waitForLog(`call from ${caller}`, (l) => l.msg === 'call entered' && l.caller === maskNumber(caller), 15_000, from);
   await sipp.done;
   await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === entered.callId, 10_000, from);
   return entered.callId as string;
@@ -84,6 +85,7 @@ t.test('Prometheus metrics: connections, outbox, calls, agents and the event loo
   t.match(text, /rexian_asterisk_connected\{interface="ari"\} 1/);
   t.match(text, /rexian_asterisk_connected\{interface="ami"\} 1/);
   t.match(text, /rexian_records_outbox 0/, 'the outbox is empty once PostgreSQL is back');
+  t.match(text, /rexian_records_dead_letters 0/, 'and no record was set aside');
   t.match(text, /rexian_queue_waiting\{queue="general"\} 0/);
   t.match(text, /rexian_nodejs_eventloop_lag_seconds \d/, 'event-loop lag');
 });

@@ -1,6 +1,7 @@
 // A call's durable record, built from its live state when it ends.
 import t from 'tap';
 import type { CallRecordState } from '../../src/calls/call.js';
+import type { PrivacyPolicy } from '../../src/calls/privacy.js';
 import { buildCallRecord } from '../../src/records/call-record.js';
 
 const base = (flow: Record<string, unknown>): CallRecordState => ({
@@ -8,7 +9,7 @@ const base = (flow: Record<string, unknown>): CallRecordState => ({
 });
 const at = (s: string): number => Date.parse(`2026-11-22T01:${s}Z`);
 
-t.test('an answered call: path, wait, agents, talk, hold, transfers, window, survey, recording', async (t) => {
+t.test('an answered call: path, wait, agents, talk without hold, hold, transfers, window, survey, recording', async (t) => {
   const r = buildCallRecord(base({
     previousFlows: [{ flowId: 'main-12345', version: 'v7', path: ['welcome', 'menu', 'yihaoda'] }],
     ivr: { flowId: 'survey', version: 'v1', path: ['ask'], vars: { survey: 'satisfied' } },
@@ -21,7 +22,7 @@ t.test('an answered call: path, wait, agents, talk, hold, transfers, window, sur
   t.match(r, {
     callId: 'c1', direction: 'inbound', line: '12345 政务服务便民热线', flowId: 'main-12345', flowVersion: 'v7', ivrPath: ['welcome', 'menu', 'yihaoda'],
     digits: { idTail: '1234' }, queue: 'yihaoda', enteredQueueAt: '2026-11-22T01:00:20.000Z', waitMs: 6500, answered: true, abandoned: false,
-    agentId: '2001', agents: ['2001'], talkMs: 95_000, holdMs: 12_000, transfers: 1, windowId: 'bdc', survey: 'satisfied',
+    agentId: '2001', agents: ['2001'], talkMs: 83_000, holdMs: 12_000, transfers: 1, windowId: 'bdc', survey: 'satisfied',
     recordings: ['c1-talk'], hangupSide: 'agent', endReason: 'hangup',
   });
 });
@@ -65,4 +66,53 @@ t.test('a call through a virtual number: neither number in its legs or events', 
   }, new Date(at('00:30.000')), 'hangup');
   t.notMatch(JSON.stringify(r), /13800000111/, 'the caller is masked everywhere in the record');
   t.equal(r.legs[0]!.party, '138****0111');
+});
+
+t.test('a hold still running when the citizen hangs up is counted, and talk excludes it', async (t) => {
+  // Answered at :10, held from :20 to the end at :27.5 (7.5 s), an earlier 3 s hold resumed.
+  const r = buildCallRecord(base({
+    acd: {
+      queue: 'general', origin: 'general', phase: 'connected', enqueuedAt: at('00:05.000'), answeredAt: at('00:10.000'), agentId: '1001', agentLeg: 'c1-a1',
+      agents: ['1001'], talkMs: 17_500, holdMs: 3_000, held: true, heldSince: at('00:20.000'),
+    },
+  }), new Date(at('00:27.500')), 'hangup');
+  t.equal(r.holdMs, 10_500, 'the earlier hold and the running one');
+  t.equal(r.talkMs, 7_000, 'talk = time with the agent less hold');
+});
+
+t.test('a hold the agent left running counts only up to the agent\'s leaving', async (t) => {
+  const r = buildCallRecord({
+    ...base({
+      acd: {
+        queue: 'general', origin: 'general', phase: 'done', enqueuedAt: at('00:05.000'), answeredAt: at('00:10.000'), agentId: '1001', agentLeg: 'c1-a1',
+        agents: ['1001'], talkMs: 20_000, held: true, heldSince: at('00:25.000'), hangupSide: 'agent',
+      },
+    }),
+    legInfo: { 'c1-a1': { role: 'agent', party: '1001', dialledAt: '2026-11-22T01:00:05.000Z', answeredAt: '2026-11-22T01:00:10.000Z', endedAt: '2026-11-22T01:00:30.000Z' } },
+  }, new Date(at('00:50.000')), 'hangup');
+  t.equal(r.holdMs, 5_000, 'held from :25 until the agent hung up at :30, not through the survey');
+  t.equal(r.talkMs, 15_000);
+});
+
+t.test('a masked queue\'s call keeps no real number in its caller, legs or events', async (t) => {
+  const policy: PrivacyPolicy = { isVirtual: () => false, queueMasks: (q) => q === 'enterprise' };
+  const state: CallRecordState = {
+    ...base({ acd: { queue: 'enterprise', origin: 'enterprise', enqueuedAt: at('00:05.000'), abandoned: true } }),
+    events: [{ at: '2026-11-22T01:00:00.000Z', type: 'entered', did: '12345', caller: '13800000111' }],
+  };
+  const r = buildCallRecord(state, new Date(at('00:30.000')), 'hangup', policy);
+  t.notMatch(JSON.stringify(r), /13800000111/, 'masked everywhere');
+  t.match(r, { caller: '138****0111', callerMasked: true });
+  t.equal(r.legs[0]!.party, '138****0111');
+  const open = buildCallRecord(base({ acd: { queue: 'general', origin: 'general', enqueuedAt: at('00:05.000') } }), new Date(at('00:30.000')), 'hangup', policy);
+  t.match(open, { caller: '13800000111', callerMasked: false }, 'a queue that shows numbers keeps it');
+});
+
+t.test('a caller turned away by a full queue: the queue is named, the system ended it, queue-full is why', async (t) => {
+  const r = buildCallRecord(base({
+    ivr: { flowId: 'acd', version: 'v1', node: 'sorry', waiting: 'done', path: ['route', 'small', 'sorry'], vars: {}, outcome: { type: 'hangup' } },
+    acd: { queue: 'tiny', origin: 'tiny', phase: 'done', refused: 'queue-full' },
+  }), new Date(at('00:10.000')), 'hangup');
+  t.match(r, { queue: 'tiny', originQueue: 'tiny', hangupSide: 'system', endReason: 'queue-full', waitMs: null, answered: false, abandoned: false });
+  t.match(r.events.at(-1), { type: 'ended', reason: 'queue-full' });
 });

@@ -145,3 +145,24 @@ t.test('overflow to another queue keeps the caller\'s place by age', async (t) =
   t.same(await waiting.waiting('general'), ['g-early', 'y-mid', 'g-late']);
   t.equal(await router.moveCall('y-mid', 'yihaoda', 'general'), false, 'a call no longer waiting there does not move');
 });
+
+t.test('an agent whose state Redis lost is left alone: a change reports it missing instead of throwing', async (t) => {
+  const { prefix, router } = await setup(t);
+  const result = await router.setAgentState('ghost', 'wrap-up', 'general', 'c1', 10, { expect: ['on-call'] });
+  t.match(result, { changed: false, missing: true }, 'the wrap-up of a call whose agent vanished goes on');
+  t.equal(await redis.exists(`${prefix}:agent:ghost`), 0, 'no skill-less agent hash is made up');
+  await router.registerAgent('known', { general: 1 });
+  t.match(await router.setAgentState('known', 'ready', '', '', 11, { expect: ['logged-out'] }), { changed: true, previous: 'logged-out' });
+});
+
+t.test('a ready entry whose agent hash is gone is dropped, never reserved', async (t) => {
+  const { prefix, router, waiting } = await setup(t);
+  await router.registerAgent('real', { general: 5 });
+  await router.setAgentState('real', 'ready', '', '', 20);
+  await redis.zadd(`${prefix}:ready:general`, 1, 'ghost'); // better placed than 'real', but its hash is gone
+  await waiting.enqueue('general', 'c1', 0, 1000);
+  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }])), undefined, 'not offered to the ghost');
+  t.equal(await redis.exists(`${prefix}:agent:ghost`), 0, 'no hash made for it');
+  t.equal(await redis.zscore(`${prefix}:ready:general`, 'ghost'), null, 'its ready entry is gone');
+  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }]))?.agentId, 'real', 'the next round offers the real agent');
+});

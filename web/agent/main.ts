@@ -1,0 +1,5 @@
+// Entry of /agent/ (see web/vite.config.ts).
+import { mountPage } from '../shared/boot';
+import AgentPage from './AgentPage.vue';
+
+mountPage(AgentPage);

@@ -1,0 +1,5 @@
+// Entry of /ops/ (see web/vite.config.ts).
+import { mountPage } from '../shared/boot';
+import OpsPage from './OpsPage.vue';
+
+mountPage(OpsPage);
