@@ -2,13 +2,14 @@
 # Installs what rexian's stack and tests need on a fresh Debian/Ubuntu machine (as root):
 # Debian packages, node modules, the web pages (web/dist), and the Asterisk 22 chroot. Safe
 # to run again. Debian's chromium is what the browser tests drive (playwright-core brings no
-# browser of its own).
+# browser of its own); iproute2's `ip netns` gives the browser-phone test its network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 for pair in mmdebstrap:mmdebstrap sipp:sip-tester baresip:baresip espeak-ng:espeak-ng sox:sox \
-            redis-server:redis-server psql:postgresql-client dot:graphviz chromium:chromium; do
+            redis-server:redis-server psql:postgresql-client dot:graphviz chromium:chromium \
+            ip:iproute2; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fi

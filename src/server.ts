@@ -59,6 +59,7 @@ import { registerFlowRoutes } from './ivr/routes.js';
 import { IvrRunner, PromptResolver } from './ivr/runner.js';
 import { redisVersionStore } from './ivr/version-store.js';
 import { connectRedis, redisReady, type Redis } from './store/redis.js';
+import { EventNotifier } from './events/notifier.js';
 
 export interface Rexian {
   app: FastifyInstance;
@@ -82,7 +83,7 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   registry.reload();
   if (registry.calendarProblem) throw new Error(`cannot start without a working calendar: ${registry.calendarProblem}`);
   if (config.dialer.enabled && !registry.calendar.scheduleNames.includes(config.dialer.hours)) {
-    throw new RexianError('REXIAN_CONFIG_INVALID', `dialer.hours names schedule "${config.dialer.hours}", which the calendar does not have (it has: ${registry.calendar.scheduleNames.join(', ')})`, { key: 'dialer.hours' });
+    throw new RexianError('REXIAN_CONFIG_INVALID', { key: 'dialer.hours' }, `dialer.hours names schedule "${config.dialer.hours}", which the calendar does not have (it has: ${registry.calendar.scheduleNames.join(', ')})`);
   }
   registry.watch();
 
@@ -113,8 +114,10 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   const scope = asteriskScope(config.ari.url);
   const controllerId = `ctl-${randomBytes(5).toString('hex')}`;
   const recordings = new RecordingService(ari, redis, prefix, scope, controllerId, config.recording, logger);
+  // What domains publish to the event stream (the catalogue: src/events/catalogue.ts).
+  const notifier = new EventNotifier();
   const acd = new AcdService({
-    controllerId,
+    controllerId, notifier,
     ari, router, stats, redis, prefix, callbacks, logger, waiting: new WaitingList(redis, prefix), recordings,
     queues: () => queueConfig, roster: () => roster, windows: () => windows,
     advertiseUrl: config.http.advertiseUrl ?? `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`,
@@ -163,7 +166,7 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   registerValidation(app); // before the routes: their schemas compile with it
   await registerApiDocs(app);
   const authn = new Authenticator(config.auth);
-  const people = createPeople({ app, redis, pool, logger, config, authn, migrationsDir: join(repoRoot, 'migrations'), isAgent: (id) => roster.agents.has(id) });
+  const people = createPeople({ app, redis, pool, logger, config, authn, migrationsDir: join(repoRoot, 'migrations'), isAgent: (id) => roster.agents.has(id), agentDevice: (id) => roster.agents.get(id)?.device });
   await registerPages(app, join(repoRoot, 'web/dist'));
   registerFlowRoutes(app, registry, requireRole(authn, 'ops'));
   registerAcdRoutes(app, desk, acd, figures, authn, () => windows, forwarder);
@@ -184,7 +187,7 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
   }, authn);
   registerSupervisionRoutes(app, supervision, calls, (id) => desk.teamOf(id), authn, forwarder);
   const events = registerEventStream(app, { authn, allowedOrigins: config.http.allowedOrigins ?? [], teamOf: (id) => desk.teamOf(id) });
-  acd.on('agent', (event: Record<string, unknown>) => events.publish({ ...event, type: `agent.${String(event.type)}` }));
+  notifier.subscribe((event) => events.publish(event));
   let figuresTimer: NodeJS.Timeout | undefined;
   let rosterTimer: NodeJS.Timeout | undefined;
   const reloadAcdConfig = async (): Promise<void> => {
@@ -233,7 +236,7 @@ export async function createRexian(config: Config, logger: Logger = pino({ level
         void Promise.all([figures(), desk.list()]).then(([queues, agents]) => {
           const byState: Record<string, number> = {};
           for (const a of agents) byState[a.state] = (byState[a.state] ?? 0) + 1;
-          events.publish({ type: 'queue.figures', queues, overall: overallFigures(queues, byState) });
+          notifier.queueFigures(queues, overallFigures(queues, byState));
         }, () => undefined);
       }, 1000);
       ari.start();

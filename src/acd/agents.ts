@@ -8,7 +8,9 @@ import type { AgentDefinition, Roster } from './roster.js';
 import type { Router } from './router.js';
 import type { AcdService } from './service.js';
 
-export type AgentState = 'logged-out' | 'ready' | 'not-ready' | 'reserved' | 'on-call' | 'wrap-up';
+import type { AgentState } from './agent-state.js';
+
+export type { AgentState };
 
 export interface AgentView {
   id: string;
@@ -43,7 +45,7 @@ export class AgentDesk {
   /** Adds or updates an agent through the API: its SIP endpoint is live at once. */
   async upsert(agentId: string, body: Omit<AgentDefinition, 'id' | 'device' | 'autoAnswer'> & Partial<AgentDefinition>): Promise<AgentView & { sipUsername: string; sipPassword: string }> {
     if (this.inFile(agentId)) {
-      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is defined in the roster file; change it there`, { agentId }, 409);
+      throw new RexianError('REXIAN_AGENT_IN_FILE', { agentId }, 'change');
     }
     const agent: AgentDefinition = { id: agentId, name: body.name, skills: body.skills, device: body.device ?? 'sip', autoAnswer: body.autoAnswer ?? false, ...(body.team ? { team: body.team } : {}) };
     const sip = await this.provisioning.save(agent);
@@ -56,10 +58,10 @@ export class AgentDesk {
   async remove(agentId: string): Promise<void> {
     this.known(agentId);
     if (this.inFile(agentId)) {
-      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is defined in the roster file; remove it there`, { agentId }, 409);
+      throw new RexianError('REXIAN_AGENT_IN_FILE', { agentId }, 'remove');
     }
     const { changed, previous } = await this.router.setAgentState(agentId, 'logged-out', 'removed', '', Date.now(), { expect: ['logged-out', 'ready', 'not-ready', 'wrap-up'] });
-    if (!changed) throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" cannot be removed while ${previous}`, { agentId, state: previous }, 409);
+    if (!changed) throw new RexianError('REXIAN_AGENT_STATE', { agentId, state: previous }, `agent "${agentId}" cannot be removed while ${previous}`);
     await this.provisioning.remove(agentId);
     await this.redis.multi().srem(`${this.prefix}:agents`, agentId).del(`${this.prefix}:agent:${agentId}`).exec();
     await this.rosterChanged();
@@ -83,7 +85,7 @@ export class AgentDesk {
 
   private known(agentId: string): void {
     if (!this.roster().agents.has(agentId)) {
-      throw new RexianError('REXIAN_UNKNOWN_AGENT', `no agent "${agentId}" in the roster`, { agentId }, 404);
+      throw new RexianError('REXIAN_UNKNOWN_AGENT', { agentId });
     }
   }
 
@@ -97,7 +99,7 @@ export class AgentDesk {
       ({ changed, previous } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), { expect }));
     }
     if (!changed) {
-      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" cannot ${action} while ${previous}`, { agentId, state: previous, allowedFrom: expect }, 409);
+      throw new RexianError('REXIAN_AGENT_STATE', { agentId, state: previous, allowedFrom: expect }, `agent "${agentId}" cannot ${action} while ${previous}`);
     }
     if (state === 'ready') { await this.acd.wake(); void this.acd.route(); }
     return this.view(agentId);
@@ -120,7 +122,7 @@ export class AgentDesk {
     this.known(agentId);
     const reasons = this.roster().notReadyReasons;
     if (!(reason in reasons)) {
-      throw new RexianError('REXIAN_BAD_REQUEST', `reason "${reason}" is not a not-ready reason (known: ${Object.keys(reasons).join(', ')})`, { field: 'reason', known: Object.keys(reasons) }, 400);
+      throw new RexianError('REXIAN_BAD_REQUEST', { field: 'reason', known: Object.keys(reasons) }, `reason "${reason}" is not a not-ready reason (known: ${Object.keys(reasons).join(', ')})`);
     }
     const current = (await this.router.agent(agentId)).state as AgentState;
     if (ON_A_CALL.includes(current) || current === 'wrap-up') {
@@ -134,7 +136,7 @@ export class AgentDesk {
     this.known(agentId);
     if (!(await this.acd.endWrapUp(agentId))) {
       const { state } = await this.router.agent(agentId);
-      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is not in wrap-up (${state})`, { agentId, state }, 409);
+      throw new RexianError('REXIAN_AGENT_STATE', { agentId, state }, `agent "${agentId}" is not in wrap-up (${state})`);
     }
     return this.view(agentId);
   }

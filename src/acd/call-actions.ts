@@ -11,6 +11,7 @@
 import { checkDestination } from '../calls/dial-string.js';
 import type { Call } from '../calls/call.js';
 import type { AriEvent } from '../asterisk/ari.js';
+import { agentEndpoint, consultLeg, emergencyLeg, emergencyRecording, ringbackPlayback } from '../asterisk/ids.js';
 import { RexianError } from '../errors/index.js';
 import { appendToStream } from '../store/streams.js';
 import type { AcdCallState, AcdService, Consult } from './service.js';
@@ -21,7 +22,7 @@ export type TransferTarget = { queue: string } | { agent: string } | { number: s
 
 type Result = Record<string, unknown>;
 
-const busy = (message: string, details: Record<string, unknown>): RexianError => new RexianError('REXIAN_CALL_STATE', message, details, 409);
+const busy = (message: string, details: Record<string, unknown>): RexianError => new RexianError('REXIAN_CALL_STATE', details, message);
 
 /**
  * A call's hold time up to `until` (ms), a hold still running counted to then. Hold counts
@@ -47,16 +48,16 @@ export class AgentCallActions {
   private async onAgentsCall(agentId: string, action: string, task: (call: Call, state: AcdCallState) => Promise<Result>): Promise<Result> {
     const agent = await this.deps.router.agent(agentId);
     if (agent.state !== 'on-call' || !agent.call) {
-      throw new RexianError('REXIAN_AGENT_STATE', `agent "${agentId}" is not on a call (${agent.state ?? 'logged-out'}); cannot ${action}`, { agentId, state: agent.state }, 409);
+      throw new RexianError('REXIAN_AGENT_STATE', { agentId, state: agent.state }, `agent "${agentId}" is not on a call (${agent.state ?? 'logged-out'}); cannot ${action}`);
     }
     const callId = agent.call;
     if (!this.acd.calls.get(callId)) {
-      throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is handled by another controller; send the request there`, { agentId, callId }, 409);
+      throw new RexianError('REXIAN_AGENT_STATE', { agentId, callId }, `call ${callId} is handled by another controller; send the request there`);
     }
     return this.acd.calls.within(callId, async (call) => {
       const state = this.acd.state(call);
       if (state?.phase !== 'connected' || state.agentId !== agentId) {
-        throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is not connected to agent "${agentId}"; cannot ${action}`, { agentId, callId }, 409);
+        throw new RexianError('REXIAN_AGENT_STATE', { agentId, callId }, `call ${callId} is not connected to agent "${agentId}"; cannot ${action}`);
       }
       return { callId, ...(await task(call, state)) };
     });
@@ -76,7 +77,7 @@ export class AgentCallActions {
       await this.citizenToMusic(call, state);
       await this.acd.save(call, { held: true, heldSince: Date.now() });
       await call.note('hold', { agentId }, 'citizen on hold');
-      this.acd.emit('agent', { type: 'call', agentId, callId: call.id, state: 'held' });
+      this.deps.notifier.agentCall(agentId, call.id, 'held');
       return { held: true };
     });
   }
@@ -89,7 +90,7 @@ export class AgentCallActions {
       const heldMs = Date.now() - (state.heldSince ?? Date.now());
       await this.acd.save(call, { held: false, heldSince: undefined, holdMs: (state.holdMs ?? 0) + heldMs });
       await call.note('resume', { agentId, heldMs }, 'citizen back from hold');
-      this.acd.emit('agent', { type: 'call', agentId, callId: call.id, state: 'talking' });
+      this.deps.notifier.agentCall(agentId, call.id, 'talking');
       return { held: false };
     });
   }
@@ -98,10 +99,10 @@ export class AgentCallActions {
   mute(agentId: string, muted: boolean): Promise<Result> {
     return this.onAgentsCall(agentId, muted ? 'mute' : 'unmute', async (call, state) => {
       if (Boolean(state.muted) === muted) return { muted };
-      await call.ari.request(muted ? 'POST' : 'DELETE', `/channels/${state.agentLeg}/mute`, { direction: 'in' });
+      await (muted ? call.ari.channels.mute(state.agentLeg!, 'in') : call.ari.channels.unmute(state.agentLeg!, 'in'));
       await this.acd.save(call, { muted });
       await call.note(muted ? 'mute' : 'unmute', { agentId }, muted ? 'agent muted' : 'agent unmuted');
-      this.acd.emit('agent', { type: 'call', agentId, callId: call.id, state: muted ? 'muted' : 'talking' });
+      this.deps.notifier.agentCall(agentId, call.id, muted ? 'muted' : 'talking');
       return { muted };
     });
   }
@@ -127,13 +128,13 @@ export class AgentCallActions {
   }
 
   private async citizenToMusic(call: Call, state: AcdCallState): Promise<void> {
-    await call.ari.request('POST', `/bridges/${state.bridgeId}/removeChannel`, { channel: call.channelId }).catch(() => undefined);
-    await call.ari.request('POST', `/channels/${call.channelId}/moh`, { mohClass: this.acd.queue(state.origin).musicClass });
+    await call.ari.bridges.removeIfPresent(state.bridgeId!, call.channelId);
+    await call.ari.channels.startMusic(call.channelId, this.acd.queue(state.origin).musicClass);
   }
 
   private async citizenToTalk(call: Call, state: AcdCallState): Promise<void> {
-    await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
-    await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: call.channelId });
+    await call.ari.channels.stopMusicIfPresent(call.channelId);
+    await call.ari.bridges.add(state.bridgeId!, call.channelId);
   }
 
   // ---- emergency hand-off ------------------------------------------------------------------
@@ -152,8 +153,8 @@ export class AgentCallActions {
       if (state.consult) await this.dropConsult(call, state, 'emergency');
       if (state.held || state.consult) await this.citizenToTalk(call, state);
       const legCount = state.legCount + 1;
-      const leg = `${call.id}-e${legCount}`;
-      const recording = `${call.id}-emergency`;
+      const leg = emergencyLeg(call.id, legCount);
+      const recording = emergencyRecording(call.id);
       const at = new Date().toISOString();
       await this.acd.save(call, { legCount, emergencyLeg: leg, emergencyNumber: destination.number, ...this.offHold(this.acd.state(call)!), consult: undefined });
       await this.acd.calls.attachLeg(call, leg, { role: 'emergency', party: destination.number });
@@ -163,7 +164,7 @@ export class AgentCallActions {
       await appendToStream(this.deps.redis, `${this.deps.prefix}:emergency-events`,
         { callId: call.id, agentId, number: destination.number, caller: call.state.caller, did: call.state.did, recording, at }, 100_000);
       await call.note('emergency', { agentId, number: destination.number, emergencyChannel: leg, recording, at }, 'emergency hand-off', 'warn');
-      this.acd.emit('agent', { type: 'emergency', agentId, callId: call.id, number: destination.number, at });
+      this.deps.notifier.agentEmergency(agentId, call.id, destination.number, at);
       await this.deps.ari.originate({
         channelId: leg, endpoint: `PJSIP/${destination.number}@emergency`,
         callerId: call.state.caller || call.state.did, timeout: 120, appArgs: `agent-leg,${call.id}`,
@@ -175,7 +176,7 @@ export class AgentCallActions {
   private async onEmergencyEvent(call: Call, state: AcdCallState, event: AriEvent): Promise<void> {
     const gone = event.type === 'ChannelDestroyed' || event.type === 'StasisEnd';
     if (event.type === 'StasisStart' && !state.emergencyJoined) {
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: state.emergencyLeg! });
+      await call.ari.bridges.add(state.bridgeId!, state.emergencyLeg!);
       await this.acd.save(call, { emergencyJoined: true });
       await call.note('emergency-answered', { number: state.emergencyNumber, agentId: state.agentId }, 'emergency line joined the call', 'warn');
       return;
@@ -185,7 +186,7 @@ export class AgentCallActions {
     if (!state.emergencyJoined) {
       call.log.error({ number: state.emergencyNumber, cause: event.cause_txt }, 'emergency line did not answer; the citizen stays with the agent');
       await this.acd.save(call, { emergencyLeg: undefined, emergencyNumber: undefined });
-      this.acd.emit('agent', { type: 'emergency-failed', agentId: state.agentId, callId: call.id, number: state.emergencyNumber, cause: event.cause_txt ?? 'no answer' });
+      this.deps.notifier.agentEmergencyFailed(state.agentId!, call.id, state.emergencyNumber!, String(event.cause_txt ?? 'no answer'));
       return;
     }
     await this.acd.save(call, { emergencyLeg: undefined, emergencyJoined: false });
@@ -224,7 +225,7 @@ export class AgentCallActions {
       if (why) throw busy(`cannot transfer to queue "${q.id}": ${why}`, { queue: q.id });
       await this.releaseAgent(call, state, 'transfer to a queue');
       await this.acd.save(call, { phase: 'done', transfers: (state.transfers ?? 0) + 1 });
-      if (state.held) await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
+      if (state.held) await call.ari.channels.stopMusicIfPresent(call.channelId);
       await call.note('transfer-to-queue', { agentId, queue: q.id }, 'transferred to a queue');
       await this.acd.enqueue(call, { queue: q.id, skills: state.tags ?? [], priority: Math.min(9, Math.max(state.priority, q.priority) + 1), context: { transferredBy: agentId } });
       return { transferred: true, to: q.name, queue: q.id };
@@ -259,7 +260,7 @@ export class AgentCallActions {
       await this.citizenToTalk(call, state);
       await this.acd.save(call, { consult: { ...consult, conference: true }, ...this.offHold(state) });
       await call.note('three-way', { agentId, with: consult.label }, 'three-way: citizen, agent and the consulted party together');
-      this.acd.emit('agent', { type: 'consult', agentId, callId: call.id, state: 'conference', with: consult.label });
+      this.deps.notifier.agentConsult(agentId, call.id, 'conference', consult.label);
       return { conference: true, with: consult.label };
     });
   }
@@ -286,8 +287,8 @@ export class AgentCallActions {
     const pstn = this.deps.pstnEndpoint ?? 'pstn';
     if ('agent' in to) {
       const agent = this.deps.roster().agents.get(to.agent);
-      if (!agent) throw new RexianError('REXIAN_UNKNOWN_AGENT', `no agent "${to.agent}" in the roster`, { field: 'agent', agentId: to.agent }, 404);
-      return { kind: 'agent', target: agent.id, label: `${agent.name} (${agent.id})`, endpoint: `PJSIP/agent-${agent.id}`, callerId: (call) => `"${call.state.did} 转接" <${call.state.did}>` };
+      if (!agent) throw new RexianError('REXIAN_UNKNOWN_AGENT', { field: 'agent', agentId: to.agent });
+      return { kind: 'agent', target: agent.id, label: `${agent.name} (${agent.id})`, endpoint: `PJSIP/${agentEndpoint(agent.id)}`, callerId: (call) => `"${call.state.did} 转接" <${call.state.did}>` };
     }
     if ('window' in to) {
       const w = findWindow(this.deps.windows(), to.window);
@@ -307,7 +308,7 @@ export class AgentCallActions {
     }
     const legCount = state.legCount + 1;
     const consult: Consult = {
-      leg: `${call.id}-x${legCount}`, mode, kind: target.kind, target: target.target, label: target.label,
+      leg: consultLeg(call.id, legCount), mode, kind: target.kind, target: target.target, label: target.label,
       answered: false, conference: false, startedAt: now, wasHeld: Boolean(state.held), fromAgent: state.agentId!,
     };
     if (!state.held) await this.citizenToMusic(call, state);
@@ -315,16 +316,16 @@ export class AgentCallActions {
     await this.acd.calls.attachLeg(call, consult.leg, { role: 'consult', party: `${target.kind}:${target.target}` });
     if (target.kind === 'agent') {
       const q = this.acd.queue(state.origin);
-      this.acd.emit('agent', {
-        type: 'offer', agentId: target.target, callId: call.id, queue: q.id, transferredBy: state.agentId,
+      this.deps.notifier.agentOffer({
+        agentId: target.target, callId: call.id, queue: q.id, transferredBy: state.agentId,
         ...this.acd.popFor(call, state, q),
       });
     }
     await call.note(mode === 'attended' ? 'consult' : 'transfer', { agentId: state.agentId, to: consult.label, kind: consult.kind, mode, consultChannel: consult.leg }, mode === 'attended' ? 'consulting' : 'transferring');
-    this.acd.emit('agent', { type: 'consult', agentId: state.agentId, callId: call.id, state: 'ringing', with: consult.label, mode });
+    this.deps.notifier.agentConsult(state.agentId!, call.id, 'ringing', consult.label, mode);
     // The agent hears ringback while the other side rings (they are alone in the bridge).
     if (mode === 'attended') {
-      await call.ari.request('POST', `/channels/${state.agentLeg}/play/${consult.leg}-ringback`, { media: 'tone:ring;tonezone=cn' })
+      await call.ari.channels.play(state.agentLeg!, ringbackPlayback(consult.leg), 'tone:ring;tonezone=cn')
         .catch((err: unknown) => call.log.debug({ err: (err as Error).message }, 'no ringback for the agent'));
     }
     try {
@@ -339,7 +340,7 @@ export class AgentCallActions {
       await this.releaseTarget(consult);
       if (!consult.wasHeld) await this.citizenToTalk(call, state);
       await this.acd.save(call, { consult: undefined, held: consult.wasHeld, heldSince: consult.wasHeld ? state.heldSince : undefined });
-      throw new RexianError('REXIAN_CALL_STATE', `could not ring ${consult.label}: ${(err as Error).message}`, { callId: call.id, to: consult.label }, 502);
+      throw new RexianError('REXIAN_ASTERISK_FAILED', { callId: call.id, to: consult.label }, `could not ring ${consult.label}: ${(err as Error).message}`);
     }
     return consult;
   }
@@ -353,7 +354,7 @@ export class AgentCallActions {
     await this.settleHold(call);
     if (state.agentId) {
       await this.acd.wrapUp(call, state.agentId, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
-      this.acd.emit('agent', { type: 'call', agentId: state.agentId, callId: call.id, state: 'released', why });
+      this.deps.notifier.agentCall(state.agentId, call.id, 'released', why);
     }
   }
 
@@ -371,7 +372,7 @@ export class AgentCallActions {
   }
 
   private async stopRingback(call: Call, consult: Consult): Promise<void> {
-    await call.ari.request('DELETE', `/playbacks/${consult.leg}-ringback`).catch(() => undefined);
+    await call.ari.playbacks.stopIfPresent(ringbackPlayback(consult.leg));
   }
 
   /** Hangs up the consulted party's leg (no event of it comes back to the call). */
@@ -417,7 +418,7 @@ export class AgentCallActions {
     if (consult.kind === 'agent') {
       await this.deps.router.setAgentState(consult.target, 'on-call', '', call.id, now, { expect: ['reserved', 'on-call'] });
       await this.acd.save(call, { ...common, phase: 'connected', agentId: consult.target, agentLeg: consult.leg, answeredAt: now, consult: undefined, muted: false, agents: [...(state.agents ?? []), consult.target] });
-      this.acd.emit('agent', { type: 'call', agentId: consult.target, callId: call.id, state: 'talking' });
+      this.deps.notifier.agentCall(consult.target, call.id, 'talking');
     } else {
       await this.acd.save(call, { ...common, phase: 'transferred', agentId: undefined, agentLeg: undefined, consult: { ...consult, answered: true }, ...(consult.kind === 'window' ? { windowId: consult.target } : {}) });
     }
@@ -445,15 +446,15 @@ export class AgentCallActions {
     if (event.type === 'StasisStart' && !consult.answered) {
       const answered = { ...consult, answered: true };
       if (state.phase === 'transferring') {
-        await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: consult.leg });
+        await call.ari.bridges.add(state.bridgeId!, consult.leg);
         await this.finishTransfer(call, { ...state, consult: answered }, true);
         return;
       }
       if (consult.kind === 'agent') await this.deps.router.setAgentState(consult.target, 'on-call', '', call.id, Date.now(), { expect: ['reserved'] });
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: consult.leg });
+      await call.ari.bridges.add(state.bridgeId!, consult.leg);
       await this.acd.save(call, { consult: answered, ...(consult.kind === 'window' ? { windowId: consult.target } : {}) });
       await call.note('consult-answered', { agentId: state.agentId, with: consult.label }, 'consulted party answered; talking with the agent');
-      this.acd.emit('agent', { type: 'consult', agentId: state.agentId, callId: call.id, state: 'talking', with: consult.label });
+      this.deps.notifier.agentConsult(state.agentId!, call.id, 'talking', consult.label);
       return;
     }
     if (event.type !== 'ChannelDestroyed' && event.type !== 'StasisEnd') return;
@@ -469,8 +470,8 @@ export class AgentCallActions {
     if (state.phase === 'transferring') {
       // The agent is gone: the citizen goes back to the queue, ahead of new callers.
       await call.note('transfer-failed', { to: consult.label, cause }, 'blind transfer failed; the citizen goes back to the queue', 'warn');
-      this.acd.emit('agent', { type: 'transfer-failed', agentId: consult.fromAgent, callId: call.id, with: consult.label, cause });
-      await call.ari.request('DELETE', `/channels/${call.channelId}/moh`).catch(() => undefined);
+      this.deps.notifier.agentTransferFailed(consult.fromAgent, call.id, consult.label, cause);
+      await call.ari.channels.stopMusicIfPresent(call.channelId);
       await this.acd.save(call, { phase: 'done', consult: undefined, held: false });
       const q = this.acd.queue(state.origin);
       await this.acd.enqueue(call, { queue: q.id, skills: state.tags ?? [], priority: Math.min(9, Math.max(state.priority, q.priority) + 1), context: { transferFailed: consult.label } });
@@ -480,10 +481,10 @@ export class AgentCallActions {
     await this.acd.save(call, { consult: undefined });
     if (consult.answered) {
       await call.note('consult-left', { with: consult.label }, 'the consulted party left; the citizen is with the agent');
-      this.acd.emit('agent', { type: 'consult', agentId: state.agentId, callId: call.id, state: 'ended', with: consult.label });
+      this.deps.notifier.agentConsult(state.agentId!, call.id, 'ended', consult.label);
     } else {
       await call.note('consult-failed', { with: consult.label, cause }, 'consultation failed; the citizen is back with the agent', 'warn');
-      this.acd.emit('agent', { type: 'consult-failed', agentId: state.agentId, callId: call.id, with: consult.label, cause });
+      this.deps.notifier.agentConsultFailed(state.agentId!, call.id, consult.label, cause);
     }
   }
 

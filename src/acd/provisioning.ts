@@ -5,6 +5,7 @@
 // (re)connect.
 import type { Logger } from 'pino';
 import type { AriClient } from '../asterisk/ari.js';
+import { agentEndpoint } from '../asterisk/ids.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 import { agentSipPassword, type AgentDefinition } from './roster.js';
@@ -13,7 +14,7 @@ type Fields = Array<{ attribute: string; value: string }>;
 
 /** The same settings as the agent templates in sip-config/pjsip.conf. */
 function endpointFields(agent: AgentDefinition): Fields {
-  const name = `agent-${agent.id}`;
+  const name = agentEndpoint(agent.id);
   const common: Record<string, string> = {
     context: 'from-agents', auth: name, aors: name, callerid: `"${agent.id}" <${agent.id}>`,
     send_connected_line: 'no', dtmf_mode: 'rfc4733', disallow: 'all',
@@ -44,17 +45,17 @@ export class AgentProvisioning {
 
   async save(agent: AgentDefinition): Promise<{ sipUsername: string; sipPassword: string }> {
     if (!this.sipSecret) {
-      throw new RexianError('REXIAN_NOT_READY', 'agents cannot be added without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET): it derives their SIP passwords', {}, 503);
+      throw new RexianError('REXIAN_NOT_READY', {}, 'agents cannot be added without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET): it derives their SIP passwords');
     }
     await this.push(agent);
     await this.redis.hset(this.key, agent.id, JSON.stringify(agent));
-    return { sipUsername: `agent-${agent.id}`, sipPassword: agentSipPassword(this.sipSecret, agent.id) };
+    return { sipUsername: agentEndpoint(agent.id), sipPassword: agentSipPassword(this.sipSecret, agent.id) };
   }
 
   async remove(agentId: string): Promise<void> {
-    const name = `agent-${agentId}`;
+    const name = agentEndpoint(agentId);
     for (const type of ['endpoint', 'auth', 'aor']) {
-      await this.ari.request('DELETE', `/asterisk/config/dynamic/res_pjsip/${type}/${name}`).catch(() => undefined);
+      await this.ari.asterisk.deleteConfigIfPresent('res_pjsip', type, name);
     }
     await this.redis.hdel(this.key, agentId);
   }
@@ -67,9 +68,9 @@ export class AgentProvisioning {
   }
 
   private async push(agent: AgentDefinition): Promise<void> {
-    const name = `agent-${agent.id}`;
+    const name = agentEndpoint(agent.id);
     const put = (type: string, fields: Fields): Promise<unknown> =>
-      this.ari.request('PUT', `/asterisk/config/dynamic/res_pjsip/${type}/${name}`, {}, { fields });
+      this.ari.asterisk.pushConfig('res_pjsip', type, name, fields);
     // Order matters: the endpoint names its auth and AOR, which must exist first.
     await put('auth', [
       { attribute: 'auth_type', value: 'userpass' },

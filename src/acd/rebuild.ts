@@ -2,11 +2,12 @@
 // channels and bridges by our id conventions, as a plan the ACD then carries out. Pure (ARI
 // lists in, a plan out) so that every case is unit tested without a switch.
 //
-// The conventions (see service.ts): a queue's callers sit in the holding bridge
+// The conventions (asterisk/ids.ts): a queue's callers sit in the holding bridge
 // `<app>-hold-<queue>`; a call talks in `<callId>-talk`; an agent's leg of a call is
 // `<callId>-a<n>` (a queue callback's is `<callId>-a`, its citizen's `<callId>-c`) and rings
 // the endpoint `agent-<agentId>`, so its channel is named `PJSIP/agent-<agentId>-<seq>`.
 import type { AriBridge, AriChannel } from '../asterisk/ari.js';
+import { agentOfChannelName, callbackAgentLeg, callbackCitizenLeg, parseAgentLeg, parseHoldingBridge, parseTalkBridge, talkBridge } from '../asterisk/ids.js';
 
 export interface RebuildInput {
   /** Our Stasis app (the holding bridges' ids start with it). */
@@ -57,7 +58,7 @@ export interface RebuildPlan {
 
 /** The agent a channel rings or carries, from its name (PJSIP/agent-<id>-<seq>). */
 export function agentOfChannel(channel: Pick<AriChannel, 'name'>): string | undefined {
-  return /^PJSIP\/agent-(.+)-[0-9a-f]+$/.exec(channel.name)?.[1];
+  return agentOfChannelName(channel.name);
 }
 
 function appArgs(channel: AriChannel): string[] {
@@ -76,15 +77,13 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
   const bridgeOf = new Map<string, AriBridge>();
   for (const b of input.bridges) for (const id of b.channels) bridgeOf.set(id, b);
   const bridgeById = new Map(input.bridges.map((b) => [b.id, b]));
-  const holdPrefix = `${input.app}-hold-`;
   const taken = new Set<string>();
   const waiting: Array<CallFacts & { state: 'waiting'; queue: string }> = [];
 
   const legsOf = (callId: string): AriChannel[] => {
-    const pattern = new RegExp(`^${callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-a(\\d+)$`);
-    return [...byId.values()].filter((c) => pattern.test(c.id));
+    return [...byId.values()].filter((c) => parseAgentLeg(c.id, callId) !== undefined);
   };
-  const legNumber = (c: AriChannel): number => Number(/-a(\d+)$/.exec(c.id)?.[1] ?? 0);
+  const legNumber = (c: AriChannel): number => parseAgentLeg(c.id)?.n ?? 0;
 
   for (const channel of input.lost) {
     const args = appArgs(channel);
@@ -95,7 +94,7 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
       : { callId: channel.id, channel, did: channel.caller.number, caller: args[2] ?? '', kind: 'outbound', dialerTask: args[1], createdAt: created(channel), legCount: 0 };
     facts.legCount = Math.max(0, ...legs.map(legNumber));
     // The talk bridge first: a citizen on hold has left it but the call is still there.
-    const talk = bridgeById.get(`${channel.id}-talk`);
+    const talk = bridgeById.get(talkBridge(channel.id));
     if (talk) {
       const agentLeg = legs.find((l) => talk.channels.includes(l.id) && agentOfChannel(l) !== undefined);
       if (agentLeg) {
@@ -110,8 +109,8 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
       continue;
     }
     const bridge = bridgeOf.get(channel.id);
-    if (bridge?.id.startsWith(holdPrefix)) {
-      const queue = bridge.id.slice(holdPrefix.length);
+    const queue = bridge && parseHoldingBridge(input.app, bridge.id);
+    if (queue !== undefined) {
       if (!input.queues.includes(queue)) continue; // a queue no longer configured: its flow starts again
       waiting.push({ ...facts, state: 'waiting', queue });
       taken.add(channel.id);
@@ -128,10 +127,10 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
 
   // Queue callbacks: the agent's leg <id>-a and the citizen's <id>-c talk in <id>-talk.
   for (const bridge of input.bridges) {
-    if (!bridge.id.endsWith('-talk')) continue;
-    const callId = bridge.id.slice(0, -'-talk'.length);
-    const agentLeg = byId.get(`${callId}-a`);
-    const citizenLeg = byId.get(`${callId}-c`);
+    const callId = parseTalkBridge(bridge.id);
+    if (callId === undefined) continue;
+    const agentLeg = byId.get(callbackAgentLeg(callId));
+    const citizenLeg = byId.get(callbackCitizenLeg(callId));
     if (!agentLeg || !citizenLeg || taken.has(agentLeg.id) || !input.lost.some((c) => c.id === agentLeg.id)) continue;
     const agentId = agentOfChannel(agentLeg);
     if (!agentId || !bridge.channels.includes(agentLeg.id) || !bridge.channels.includes(citizenLeg.id)) continue;
@@ -145,7 +144,7 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
     const args = appArgs(channel);
     if (args[0] !== 'agent-leg' || taken.has(channel.id)) continue;
     const callId = args[1] ?? '';
-    const citizenThere = byId.has(callId) || byId.has(`${callId}-c`);
+    const citizenThere = byId.has(callId) || byId.has(callbackCitizenLeg(callId));
     if (!citizenThere) plan.hangUp.push({ channelId: channel.id, why: 'an agent leg whose citizen is gone' });
   }
 

@@ -22,6 +22,14 @@ const ANY_STATE = ['logged-out', 'ready', 'not-ready', 'reserved', 'on-call', 'w
 export async function recoverFromAsterisk(acd: AcdService, lost: LostState, log: Logger = acd.deps.logger.child({ domain: 'acd' })): Promise<Set<string>> {
   const taken = new Set<string>();
   const queues = [...acd.deps.queues().queues.keys()];
+  // Redis lost its data while this controller ran (the store's sentinel is gone, calls/service.ts):
+  // no roster sync entered the agents again as at a start, so enter the missing ones (logged out)
+  // before the talking agents are set on-call and the others told their state was lost.
+  if (lost.storeEmpty) {
+    for (const [agentId, agent] of acd.deps.roster().agents) {
+      if (Object.keys(await acd.deps.router.agent(agentId)).length === 0) await acd.deps.router.registerAgent(agentId, agent.skills);
+    }
+  }
   if (lost.channels.length > 0) {
     const plan = planRebuild({ app: acd.deps.ari.app, lost: lost.channels, all: lost.all, bridges: lost.bridges, queues });
     for (const item of plan.calls) {
@@ -115,7 +123,7 @@ async function rebuildCall(acd: AcdService, item: RebuiltCall): Promise<void> {
   }
   const set = await acd.deps.router.setAgentState(item.agentId, 'on-call', '', item.callId, now, { expect: ANY_STATE });
   if (set.missing) log.warn({ agentId: item.agentId }, 'after Redis lost its data: the agent on this call is not in the roster; their state cannot be rebuilt');
-  else acd.emit('agent', { type: 'state', agentId: item.agentId, state: 'on-call', reason: 'state-rebuilt', callId: item.callId });
+  else acd.deps.notifier.agentState(item.agentId, 'on-call', 'state-rebuilt', item.callId);
   log.warn({ channelId: item.state === 'talking' ? item.channel.id : item.agentLeg.id, agentId: item.agentId, queue, rebuilt: 'talking', held: item.state === 'talking' && item.held },
     'after Redis lost its data: call kept talking with its agent (queue inferred from the agent\'s skills)');
 }
@@ -142,7 +150,7 @@ async function resetAgents(acd: AcdService, busy: Set<string>, log: Logger): Pro
     const { changed } = await acd.deps.router.setAgentState(agentId, 'logged-out', 'state-lost', '', Date.now(), { expect: ['logged-out'] });
     if (!changed) continue;
     reset.push(agentId);
-    acd.emit('agent', { type: 'state', agentId, state: 'logged-out', reason: 'state-lost' });
+    acd.deps.notifier.agentState(agentId, 'logged-out', 'state-lost');
   }
   if (reset.length > 0) log.warn({ agents: reset.length }, 'no saved state for this switch (Redis lost its data, or a first start): agents set logged-out (state-lost) and told so');
 }

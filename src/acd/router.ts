@@ -83,17 +83,20 @@ return false
 `;
 
 // ARGV: prefix, agentId, state, reason, now, call ('' for none), expected ('' = any; else
-// comma-separated states the agent must be in), wrapUntil ('' for none)
+// comma-separated states the agent must be in), wrapUntil ('' for none), expectedCall ('' = any;
+// else the call the agent must be on: releasing one call's reservation never frees the agent
+// from a later one)
 // A ready agent is (re)entered into the ready set of each skill, keyed by its idle time.
 // Returns { 1, previous } when changed, { 0, current } when the agent was not in an expected state,
 // { 0, '' } when Redis holds no such agent. That is not an error: after Redis lost its data an
 // agent's hash is gone, and the end of that agent's call (wrap-up) must still go on; the key is
 // not created here, since a hash without skills would be an agent that can never be routed to.
 const SET_STATE = `
-local prefix, agent, state, reason, now, call, expected, wrapUntil = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local prefix, agent, state, reason, now, call, expected, wrapUntil, expectedCall = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local akey = prefix .. ':agent:' .. agent
 if redis.call('EXISTS', akey) == 0 then return { 0, '' } end
 local previous = redis.call('HGET', akey, 'state') or 'logged-out'
+if expectedCall ~= '' and (redis.call('HGET', akey, 'call') or '') ~= expectedCall then return { 0, previous } end
 if expected ~= '' then
   local ok = false
   for e in string.gmatch(expected, '[^,]+') do if e == previous then ok = true end end
@@ -122,14 +125,17 @@ redis.call('XADD', prefix .. ':agent-events', 'MAXLEN', '~', 100000, '*', 'agent
 return { 1, previous }
 `;
 
-// An offer that failed (no answer, rejected): the call goes back to its exact place.
-// ARGV: prefix, callId
+// An offer that failed (no answer, rejected): the call goes back to its exact place. With
+// ifQueued, only a call whose queue entry is still there: one that left meanwhile (hung up
+// between the match and the offer; waiting.leave drops the entry) must not come back as a ghost.
+// ARGV: prefix, callId, ifQueued ('1' or '')
 const RETURN_CALL = `
-local prefix, call = ARGV[1], ARGV[2]
+local prefix, call, ifQueued = ARGV[1], ARGV[2], ARGV[3]
 local okey = prefix .. ':offer:' .. call
 local queue, score = redis.call('HGET', okey, 'queue'), redis.call('HGET', okey, 'score')
 if not queue then return false end
 redis.call('DEL', okey)
+if ifQueued == '1' and redis.call('EXISTS', prefix .. ':qcall:' .. call) == 0 then return false end
 redis.call('ZADD', prefix .. ':queue:' .. queue .. ':waiting', score, call)
 return queue
 `;
@@ -180,9 +186,9 @@ export class Router {
    * from those states (a compare-and-set: two controllers cannot both move the same agent).
    * An agent Redis does not know (its state was lost) is left alone: `missing`, not a throw.
    */
-  async setAgentState(agentId: string, state: string, reason = '', callId = '', now = Date.now(), options: { expect?: string[]; wrapUntil?: number } = {}): Promise<{ changed: boolean; previous: string; missing?: true }> {
+  async setAgentState(agentId: string, state: string, reason = '', callId = '', now = Date.now(), options: { expect?: string[]; wrapUntil?: number; expectCall?: string } = {}): Promise<{ changed: boolean; previous: string; missing?: true }> {
     const [changed, previous] = (await this.lua.rexianSetAgentState!(this.prefix, agentId, state, reason, now, callId,
-      (options.expect ?? []).join(','), options.wrapUntil ?? '')) as [number, string];
+      (options.expect ?? []).join(','), options.wrapUntil ?? '', options.expectCall ?? '')) as [number, string];
     if (previous === '') return { changed: false, previous: 'logged-out', missing: true };
     return { changed: changed === 1, previous };
   }
@@ -192,9 +198,30 @@ export class Router {
     return (await this.lua.rexianMoveCall!(this.prefix, callId, from, to)) === 1;
   }
 
-  /** Puts a call whose offer failed back at its exact place; returns its queue. */
-  async returnCall(callId: string): Promise<string | undefined> {
-    const queue = (await this.lua.rexianReturnCall!(this.prefix, callId)) as string | null;
+  /** The agent reserved for a call by a match not yet offered or ended, if any. */
+  async offerOf(callId: string): Promise<string | undefined> {
+    return (await this.redis.hget(`${this.prefix}:offer:${callId}`, 'agent')) ?? undefined;
+  }
+
+  /** Agents reserved now, with the call each is reserved for and since when (ms). */
+  async reservations(): Promise<Array<{ agentId: string; callId: string; since: number }>> {
+    const agents = await this.redis.smembers(`${this.prefix}:agents`);
+    if (agents.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const a of agents) pipe.hmget(`${this.prefix}:agent:${a}`, 'state', 'call', 'since');
+    const replies = (await pipe.exec()) ?? [];
+    return agents.flatMap((agentId, i) => {
+      const [state, callId, since] = (replies[i]?.[1] ?? []) as Array<string | null>;
+      return state === 'reserved' && callId ? [{ agentId, callId, since: Number(since ?? 0) }] : [];
+    });
+  }
+
+  /**
+   * Puts a call whose offer failed back at its exact place; returns its queue. With ifQueued,
+   * only if its queue entry is still there (a caller who left is not put back).
+   */
+  async returnCall(callId: string, options: { ifQueued?: boolean } = {}): Promise<string | undefined> {
+    const queue = (await this.lua.rexianReturnCall!(this.prefix, callId, options.ifQueued ? '1' : '')) as string | null;
     return queue ?? undefined;
   }
 

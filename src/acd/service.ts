@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import { agentEndpoint, agentLeg, announcementPlayback, callbackAgentLeg, callbackCallId, callbackCitizenLeg, callbackConfirmPlayback, holdingBridge, talkBridge, talkRecording } from '../asterisk/ids.js';
 import type { Call } from '../calls/call.js';
 import type { CallService, LostState } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
@@ -25,6 +26,7 @@ import { screenPop, type IvrSummary, type ScreenPop } from './screen-pop.js';
 import type { WindowDirectory } from './windows.js';
 import { localTime } from '../ivr/calendar.js';
 import { recoverFromAsterisk } from './recovery.js';
+import type { EventNotifier } from '../events/notifier.js';
 
 
 export interface QueueRequest {
@@ -138,22 +140,17 @@ export interface AcdDeps {
   pstnEndpoint?: string;
   windows: () => WindowDirectory;
   recordings: RecordingService;
+  /** Publishes to the event stream: offers, call and consult state, results (src/events/notifier.ts). */
+  notifier: EventNotifier;
   /** Where other controllers reach this one's API. */
   advertiseUrl?: string;
   /** This controller's id (made up when not given). */
   controllerId?: string;
 }
 
-export interface AgentOffer extends ScreenPop {
-  type: 'offer';
-  agentId: string;
-  callId: string;
-  queue: string;
-  tags: string[];
-  callback: boolean;
-}
-
 const CALLBACK_NUMBER = /^\+?\d{3,20}$/;
+/** A reservation older than the longest ring by this much, with no live call ringing the agent, is stale. */
+const STALE_RESERVATION_MARGIN_MS = 15_000;
 
 export class AcdService extends EventEmitter {
   readonly controllerId: string;
@@ -161,6 +158,7 @@ export class AcdService extends EventEmitter {
   private afterCallHandler: (call: Call, flowId: string) => Promise<boolean> = async () => false;
   private routing = false;
   private lastStaffingSample = -1;
+  private lastReservationSweep = 0;
   private routeAgain = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private subscriber: Redis | undefined;
@@ -200,7 +198,7 @@ export class AcdService extends EventEmitter {
 
   queue(id: string): QueueDefinition {
     const q = this.deps.queues().queues.get(id);
-    if (!q) throw new RexianError('REXIAN_UNKNOWN_QUEUE', `no queue "${id}" in the queues file`, { queue: id }, 404);
+    if (!q) throw new RexianError('REXIAN_UNKNOWN_QUEUE', { queue: id });
     return q;
   }
 
@@ -237,9 +235,38 @@ export class AcdService extends EventEmitter {
       await this.heartbeat();
       await this.sampleStaffing();
       for (const agentId of await this.deps.router.wrapUpsDue()) await this.endWrapUp(agentId);
+      await this.sweepReservations();
       await this.route();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'ACD tick failed');
+    }
+  }
+
+  /**
+   * Safety net for reservations whose offer never came (a controller died between the match
+   * and the offer, or a step of the offer threw): an agent reserved for longer than any ring
+   * lasts, whom no live call is ringing (an offer, a callback's, a consultation's), is freed,
+   * and a caller still queued gets their place back. Every 5 s on each controller; the release
+   * is a compare-and-set on the agent's state and call, so two controllers cannot both act.
+   */
+  private async sweepReservations(now = Date.now()): Promise<void> {
+    if (now - this.lastReservationSweep < 5000) return;
+    this.lastReservationSweep = now;
+    const ringMs = Math.max(0, ...[...this.deps.queues().queues.values()].map((q) => q.ringSeconds)) * 1000;
+    const stale = (await this.deps.router.reservations()).filter((r) => now - r.since > ringMs + STALE_RESERVATION_MARGIN_MS);
+    if (stale.length === 0) return;
+    const live = await this.calls.store.allLive();
+    for (const r of stale) {
+      const ringing = live.some((c) => {
+        const acd = c.flow.acd as AcdCallState | undefined;
+        if (!acd) return false;
+        if (c.callId === r.callId && acd.consult?.kind === 'agent' && acd.consult.target === r.agentId) return true;
+        return acd.phase === 'offering' && acd.agentId === r.agentId && (c.callId === r.callId || acd.originCallId === r.callId);
+      });
+      if (ringing) continue; // its controller ends the ring (or, if it died, the next one at reconcile)
+      this.log.warn({ agentId: r.agentId, callId: r.callId, reservedMs: now - r.since }, 'an agent was left reserved for a call never offered to them; freeing them');
+      await this.deps.router.returnCall(r.callId, { ifQueued: true });
+      await this.releaseReservation(r.agentId, r.callId, 'stale-reservation');
     }
   }
 
@@ -356,8 +383,8 @@ export class AcdService extends EventEmitter {
 
   /** Waiting callers sit in their queue's holding bridge, hearing its music. */
   private async hold(call: Call, q: QueueDefinition): Promise<void> {
-    const bridgeId = `${this.deps.ari.app}-hold-${q.id}`;
-    const add = (): Promise<unknown> => call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: call.channelId, role: 'participant' });
+    const bridgeId = holdingBridge(this.deps.ari.app, q.id);
+    const add = (): Promise<unknown> => call.ari.bridges.add(bridgeId, call.channelId, { role: 'participant' });
     if (!this.holdingBridges.has(bridgeId)) await this.createHoldingBridge(bridgeId, q);
     try {
       await add();
@@ -371,12 +398,12 @@ export class AcdService extends EventEmitter {
   private async createHoldingBridge(bridgeId: string, q: QueueDefinition): Promise<void> {
     // It may exist already (made by an earlier process, or another controller): keep it.
     await this.deps.ari.ensureBridge(bridgeId, 'holding', `hold ${q.id}`);
-    await this.deps.ari.request('POST', `/bridges/${bridgeId}/moh`, { mohClass: q.musicClass }).catch(() => undefined);
+    await this.deps.ari.bridges.startMusic(bridgeId, q.musicClass).catch(() => undefined);
     this.holdingBridges.add(bridgeId);
   }
 
   private async unhold(call: Call, queue: string): Promise<void> {
-    await call.ari.request('POST', `/bridges/${this.deps.ari.app}-hold-${queue}/removeChannel`, { channel: call.channelId }).catch(() => undefined);
+    await call.ari.bridges.removeIfPresent(holdingBridge(this.deps.ari.app, queue), call.channelId);
   }
 
   /** The caller leaves without an agent (waited too long): the flow takes over again. */
@@ -474,9 +501,40 @@ export class AcdService extends EventEmitter {
       const callerGone = !(await this.deps.waiting.entry(match.callId).catch(() => ({ callback: 'unknown' }))).callback;
       if (callerGone) this.log.info({ callId: match.callId, agentId: match.agentId }, 'the matched caller hung up before the offer; the agent is free again');
       else this.log.error({ err, callId: match.callId }, 'cannot place a queue callback; the call keeps its place');
-      await this.deps.router.returnCall(match.callId);
-      await this.deps.router.setAgentState(match.agentId, 'ready', '', '', Date.now(), { expect: ['reserved'] });
+      // ifQueued: a caller who has left is not put back (it would be a ghost in the queue).
+      await this.deps.router.returnCall(match.callId, { ifQueued: true });
+      await this.releaseReservation(match.agentId, match.callId, 'caller-left');
     });
+  }
+
+  /**
+   * A match for this call whose offer will never run (its task was dropped with the call): the
+   * entry back at its place if it is still queued (a chosen callback), the agent free again.
+   */
+  private async releaseUnoffered(callId: string): Promise<void> {
+    const agentId = await this.deps.router.offerOf(callId);
+    if (!agentId) return;
+    const back = await this.deps.router.returnCall(callId, { ifQueued: true });
+    await this.releaseReservation(agentId, callId, 'caller-hung-up', { route: true });
+    if (back) this.log.info({ callId, agentId, queue: back }, 'a callback entry matched as its caller hung up keeps its place');
+  }
+
+  /**
+   * Frees an agent the router reserved for a call that will not be offered to them (the caller
+   * left between the match and the offer, the offer never started, its controller died): back
+   * to ready, or to the not-ready they asked for meanwhile, with an agent.state event. Only
+   * that call's reservation: an agent reserved since for another call is left alone.
+   */
+  async releaseReservation(agentId: string, callId: string, why: string, options: { route?: boolean } = {}): Promise<boolean> {
+    const pending = await this.deps.redis.hget(`${this.p}:agent:${agentId}`, 'afterCall');
+    const target = pending ? 'not-ready' : 'ready';
+    const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), { expect: ['reserved'], expectCall: callId });
+    if (!changed) return false;
+    if (pending) await this.deps.redis.hdel(`${this.p}:agent:${agentId}`, 'afterCall');
+    this.log.info({ agentId, callId, why, state: target }, 'reservation released: the call was not offered to the agent');
+    this.deps.notifier.agentState(agentId, target, pending ?? why, callId);
+    if (target === 'ready' && options.route !== false) { await this.wake(); void this.route(); }
+    return true;
   }
 
   // ---- offering a call to an agent --------------------------------------------------------
@@ -484,27 +542,28 @@ export class AcdService extends EventEmitter {
   private async offer(call: Call, match: Match): Promise<void> {
     const state = this.state(call);
     if (state?.phase !== 'waiting') {
-      // The caller left between the match and now: free the agent again.
-      await this.deps.router.clearOffer(call.id);
-      await this.deps.router.setAgentState(match.agentId, 'ready', '', '', Date.now(), { expect: ['reserved'] });
-      void this.route();
+      // The caller left between the match and now (timed out, chose a callback): the agent is
+      // free again, and an entry still queued (a chosen callback) keeps its place. Not routed
+      // at once: a callback entry is served once its caller has hung up (the tick routes).
+      const back = await this.deps.router.returnCall(call.id, { ifQueued: true });
+      await this.releaseReservation(match.agentId, call.id, 'caller-left', { route: !back });
       return;
     }
     const q = this.queue(state.queue);
     const agent = this.deps.roster().agents.get(match.agentId);
     const legCount = state.legCount + 1;
-    const leg = `${call.id}-a${legCount}`;
+    const leg = agentLeg(call.id, legCount);
     const now = Date.now();
     await this.save(call, { phase: 'offering', agentId: match.agentId, agentLeg: leg, legCount, offeredAt: now });
     await this.calls.attachLeg(call, leg, { role: 'agent', party: match.agentId });
     await call.note('offered', { queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt }, 'call offered to agent');
     const pop = this.popFor(call, state, q);
     if (pop.callerMasked) await this.save(call, { callerMasked: true });
-    this.emit('agent', { type: 'offer', agentId: match.agentId, callId: call.id, queue: q.id, tags: state.tags ?? [], callback: false, ...pop } satisfies AgentOffer);
+    this.deps.notifier.agentOffer({ agentId: match.agentId, callId: call.id, queue: q.id, tags: state.tags ?? [], callback: false, ...pop });
     try {
       await this.deps.ari.originate({
         channelId: leg,
-        endpoint: `PJSIP/agent-${match.agentId}`,
+        endpoint: `PJSIP/${agentEndpoint(match.agentId)}`,
         // The phone's display follows the same policy as the screen.
         callerId: `"${call.state.did}${pop.callerMasked ? ' 保密' : ''}" <${pop.callerMasked ? call.state.did : call.state.caller || call.state.did}>`,
         timeout: q.ringSeconds,
@@ -533,7 +592,7 @@ export class AcdService extends EventEmitter {
     if (agentId) {
       const rule = this.deps.roster().ringNoAnswer;
       await this.deps.router.setAgentState(agentId, rule.state, rule.state === 'ready' ? '' : rule.reason, '', Date.now(), { expect: ['reserved'] });
-      this.emit('agent', { type: 'offer-withdrawn', agentId, callId: call.id, cause });
+      this.deps.notifier.agentOfferWithdrawn(agentId, call.id, cause);
     }
     await call.note('agent-no-answer', { agentId, cause, queue: state.queue }, 'agent did not answer; the call keeps its place and goes to the next agent');
     await this.route();
@@ -547,10 +606,10 @@ export class AcdService extends EventEmitter {
   private async connect(call: Call): Promise<void> {
     const state = this.state(call)!;
     const now = Date.now();
-    const bridgeId = `${call.id}-talk`;
+    const bridgeId = talkBridge(call.id);
     await call.ari.ensureBridge(bridgeId, 'mixing', `talk ${call.id}`);
     await this.unhold(call, state.queue);
-    await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${call.channelId},${state.agentLeg}` });
+    await call.ari.bridges.add(bridgeId, [call.channelId, state.agentLeg!]);
     await this.save(call, { phase: 'connected', answeredAt: now, bridgeId, firstAnsweredAt: state.firstAnsweredAt ?? now, agents: [...(state.agents ?? []), state.agentId!] });
     await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, now, { expect: ['reserved'] });
     await this.deps.router.clearOffer(call.id);
@@ -565,7 +624,7 @@ export class AcdService extends EventEmitter {
   private async record(call: Call, bridgeId: string, agentId: string, queueId: string): Promise<void> {
     const state = this.state(call)!;
     if (state.recording || !this.queue(queueId).record) return;
-    const name = `${call.id}-talk`;
+    const name = talkRecording(call.id);
     if (await this.deps.recordings.recordBridge(bridgeId, { name, callId: call.id, agentId, queue: queueId, did: call.state.did, kind: 'talk' })) {
       await this.save(call, { recording: name });
     }
@@ -673,7 +732,7 @@ export class AcdService extends EventEmitter {
       call.log.warn({ agentId: state.agentId, number: state.emergencyNumber }, 'agent left; the citizen stays with the emergency line');
       return;
     }
-    if (state.bridgeId) await call.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
+    if (state.bridgeId) await call.ari.bridges.destroyIfPresent(state.bridgeId);
     const flowId = this.queue(state.origin).afterCallFlow;
     if (flowId && (await this.afterCallHandler(call, flowId).catch((err: unknown) => { call.log.error({ err }, 'after-call flow failed'); return false; }))) {
       await call.note('agent-hung-up', { agentId: state.agentId, flowId }, 'agent hung up; the citizen goes on to the after-call flow');
@@ -695,7 +754,7 @@ export class AcdService extends EventEmitter {
       await this.endCall(call, state);
     } finally {
       // An empty talk bridge would stay in Asterisk for ever.
-      if (state.bridgeId) await this.deps.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
+      if (state.bridgeId) await this.deps.ari.bridges.destroyIfPresent(state.bridgeId);
     }
   }
 
@@ -728,12 +787,13 @@ export class AcdService extends EventEmitter {
           ...(state.phase === 'offering' ? [
             ...hangupLeg,
             ['withdraw the offer', () => this.deps.router.clearOffer(call.id)],
-            ['free the agent', async () => {
-              await this.deps.router.setAgentState(state.agentId!, 'ready', '', '', now, { expect: ['reserved'] });
-              void this.route();
-            }],
+            ['free the agent', () => this.releaseReservation(state.agentId!, call.id, 'caller-hung-up')],
           ] satisfies Array<[string, () => Promise<unknown>]> : []),
           ['leave the queue', () => this.deps.waiting.leave(call.id, state.queue)],
+          // The router may have reserved an agent for this caller whose offer has not run yet (the
+          // hang-up was queued first, so the offer task is dropped): free that agent. After the
+          // leave, so no match can reserve anyone for this caller any more.
+          ['free an agent reserved but not yet offered', () => this.releaseUnoffered(call.id)],
           ['count the abandon', async () => { short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs); }],
           ['mark the abandon', () => this.save(call, { abandoned: true, shortAbandon: short })],
           // A caller who gave up is called back (回访), unless they hung up at once.
@@ -749,7 +809,13 @@ export class AcdService extends EventEmitter {
       case 'done':
       case 'transferring':
       case 'transferred':
+        // A caller who left the queue (timed out) just as a match was made for them.
+        await this.steps(call, [['free an agent reserved but not yet offered', () => this.releaseUnoffered(call.id)]]);
         await this.actions.onCallEnded(state);
+        return;
+      case 'callback-requested':
+        // The caller hung up after choosing a callback, as asked, just as a match was made for their entry.
+        await this.steps(call, [['free an agent reserved but not yet offered', () => this.releaseUnoffered(call.id)]]);
         return;
       case 'connected':
         await this.steps(call, [
@@ -770,12 +836,20 @@ export class AcdService extends EventEmitter {
     const q = this.queue(state.queue);
     await this.deps.waiting.updateEntry(call.id, { owner: this.controllerId });
     switch (state.phase) {
-      case 'waiting':
+      case 'waiting': {
+        // The controller died between a match and its offer: the caller is out of the queue and
+        // an agent reserved for nobody. Back to its exact place, and the agent is free again.
+        const reserved = await this.deps.router.offerOf(call.id);
+        if (reserved) {
+          await this.deps.router.returnCall(call.id, { ifQueued: true });
+          await this.releaseReservation(reserved, call.id, 'offer-lost-in-restart', { route: false });
+        }
         await this.hold(call, q).catch((err: unknown) => call.log.warn({ err: (err as Error).message }, 'could not put the caller back in the holding bridge'));
         this.armTimers(call, { ...state, nextAnnounceAt: state.nextAnnounceAt === undefined ? undefined : Math.max(Date.now(), state.nextAnnounceAt) }, q);
         call.log.info({ queue: q.id }, 'caller still queued after restart; place kept');
         void this.route();
         return;
+      }
       case 'offering': {
         const leg = await this.channelState(state.agentLeg!);
         if (leg === undefined) return this.ringFailed(call, 'lost-while-away');
@@ -831,11 +905,11 @@ export class AcdService extends EventEmitter {
     const offerCallback = q.callbackAfterEstimatedWaitSeconds > 0 && estimatedWaitS >= q.callbackAfterEstimatedWaitSeconds && isDialable(call.state.caller);
     if (offerCallback) parts.push('如需我们回拨并保留您的排队位置，请按1。');
     const next = q.announce.everySeconds > 0 ? Date.now() + q.announce.everySeconds * 1000 : undefined;
-    const playbackId = `${call.id}-ann-${Date.now().toString(36)}`;
+    const playbackId = announcementPlayback(call.id, Date.now());
     await this.save(call, { nextAnnounceAt: next, callbackOffered: state.callbackOffered || offerCallback, playbackId });
     if (parts.length > 0) {
       const media = await this.deps.speak(parts.join(''));
-      await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
+      await call.ari.channels.play(call.channelId, playbackId, `sound:${media}`);
       await call.note('position-announced', { queue: q.id, ahead, estimatedWaitS: Math.round(estimatedWaitS), offerCallback }, 'announced position and estimated wait');
     }
     if (next !== undefined) call.later(next - Date.now(), () => this.announce(call));
@@ -844,14 +918,14 @@ export class AcdService extends EventEmitter {
   /** The caller pressed 1: we call back when their turn comes; the entry keeps its place. */
   private async requestCallback(call: Call): Promise<void> {
     const state = this.state(call)!;
-    const playbackId = `${call.id}-cbok`;
+    const playbackId = callbackConfirmPlayback(call.id);
     await this.save(call, { phase: 'callback-requested', playbackId });
     await this.deps.waiting.updateEntry(call.id, { owner: '', callback: call.state.caller });
     await this.deps.stats.count(state.origin, 'callbacksRequested');
     await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'queue-callback' });
     await call.note('callback-chosen', { queue: state.queue }, 'caller chose a callback; their place in the queue is kept');
     const media = await this.deps.speak('已为您登记回拨，轮到您时我们会来电，请挂机等候。');
-    await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
+    await call.ari.channels.play(call.channelId, playbackId, `sound:${media}`);
   }
 
   /**
@@ -870,8 +944,8 @@ export class AcdService extends EventEmitter {
   private async offerCallback(match: Match): Promise<void> {
     const info = await this.deps.waiting.entry(match.callId);
     if (!info.callback || !CALLBACK_NUMBER.test(info.callback)) throw new Error(`queue entry ${match.callId} is neither a live call here nor a callback`);
-    const callId = `${match.callId}-cb${Date.now().toString(36)}`;
-    const leg = `${callId}-a`;
+    const callId = callbackCallId(match.callId, Date.now());
+    const leg = callbackAgentLeg(callId);
     const state: AcdCallState = {
       queue: match.queue, origin: info.origin ?? match.queue, phase: 'offering', priority: Number(info.priority ?? 0),
       enqueuedAt: Number(info.enqueuedAt), legCount: 1, agentId: match.agentId, agentLeg: leg, offeredAt: Date.now(),
@@ -883,10 +957,10 @@ export class AcdService extends EventEmitter {
     });
     call.log.info({ agentId: match.agentId, originCallId: match.callId, queue: match.queue }, 'queue callback: ringing the agent first');
     const pop = screenPop({ did: call.state.did, caller: info.callback, waitMs: Date.now() - state.enqueuedAt, policy: this.queue(match.queue).callerNumber });
-    this.emit('agent', { type: 'offer', agentId: match.agentId, callId, queue: match.queue, tags: [], callback: true, ...pop } satisfies AgentOffer);
+    this.deps.notifier.agentOffer({ agentId: match.agentId, callId, queue: match.queue, tags: [], callback: true, ...pop });
     this.calls.run(callId, async () => {
       await this.deps.ari.originate({
-        channelId: leg, endpoint: `PJSIP/agent-${match.agentId}`, callerId: `"回拨" <${info.callback}>`,
+        channelId: leg, endpoint: `PJSIP/${agentEndpoint(match.agentId)}`, callerId: `"回拨" <${info.callback}>`,
         timeout: this.queue(match.queue).ringSeconds, appArgs: `agent-leg,${callId}`,
       });
     });
@@ -895,7 +969,7 @@ export class AcdService extends EventEmitter {
   private async onCallbackEvent(call: Call, state: AcdCallState, event: AriEvent): Promise<boolean> {
     const channelId = event.channel?.id;
     if (event.type === 'StasisStart' && channelId === state.agentLeg && state.phase === 'offering') {
-      const citizenLeg = `${call.id}-c`;
+      const citizenLeg = callbackCitizenLeg(call.id);
       await this.save(call, { phase: 'dialing-citizen', citizenLeg, answeredAt: Date.now() });
       await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, Date.now(), { expect: ['reserved'] });
       await this.deps.router.clearOffer(state.originCallId!);
@@ -909,9 +983,9 @@ export class AcdService extends EventEmitter {
     }
     if (channelId === state.citizenLeg) {
       if (event.type === 'StasisStart' && state.phase === 'dialing-citizen') {
-        const bridgeId = `${call.id}-talk`;
+        const bridgeId = talkBridge(call.id);
         await call.ari.ensureBridge(bridgeId, 'mixing', `callback ${call.id}`);
-        await call.ari.request('POST', `/bridges/${bridgeId}/addChannel`, { channel: `${state.agentLeg},${state.citizenLeg}` });
+        await call.ari.bridges.add(bridgeId, [state.agentLeg!, state.citizenLeg!]);
         await this.save(call, { phase: 'connected', bridgeId });
         await this.deps.waiting.leave(state.originCallId!, state.queue);
         await call.note('answered', { agentId: state.agentId }, 'queue callback connected');

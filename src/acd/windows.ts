@@ -72,7 +72,7 @@ export function windowEndpoint(w: ServiceWindow, pstnEndpoint: string): string {
 export function findWindow(directory: WindowDirectory, id: string): ServiceWindow {
   const w = directory.windows.get(id);
   if (!w) {
-    throw new RexianError('REXIAN_UNKNOWN_WINDOW', `no service-centre window "${id}" in the windows file (known: ${[...directory.windows.keys()].join(', ') || 'none'})`, { window: id }, 404);
+    throw new RexianError('REXIAN_UNKNOWN_WINDOW', { window: id }, [...directory.windows.keys()].join(', ') || 'none');
   }
   return w;
 }

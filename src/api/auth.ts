@@ -107,13 +107,13 @@ export function requireRole(auth: Authenticator, ...roles: Role[]): AuthHook {
   return async (request, reply) => {
     const principal = await auth.authenticate(request.headers);
     if (principal === 'expired') {
-      return reply.code(401).send({ error: { code: 'REXIAN_SESSION_EXPIRED', message: 'the session has expired: sign in again', details: {} } });
+      return refuse(reply, new RexianError('REXIAN_SESSION_EXPIRED', {}));
     }
     if (!principal) {
-      return reply.code(401).send({ error: { code: 'REXIAN_UNAUTHORIZED', message: 'a valid bearer token is required', details: {} } });
+      return refuse(reply, new RexianError('REXIAN_UNAUTHORIZED', {}, 'a valid bearer token is required'));
     }
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
-      return reply.code(403).send({ error: { code: 'REXIAN_FORBIDDEN', message: `role ${principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`, details: { role: principal.role } } });
+      return refuse(reply, forbidden(`role ${principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`, { role: principal.role }));
     }
     request.principal = principal;
     return undefined;
@@ -134,6 +134,11 @@ export function mayActForAgent(principal: Principal, agentId: string, team: stri
   }
 }
 
+/** Answers a refused request from the hook itself (no log line: a refusal is not news). */
+function refuse(reply: FastifyReply, err: RexianError): FastifyReply {
+  return reply.code(err.statusCode).send(err.toJSON());
+}
+
 export function forbidden(message: string, details: Record<string, unknown> = {}): RexianError {
-  return new RexianError('REXIAN_FORBIDDEN', message, details, 403);
+  return new RexianError('REXIAN_FORBIDDEN', details, message);
 }

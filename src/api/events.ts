@@ -2,16 +2,18 @@
 // desktops read. The token is checked at the handshake (Authorization header, or ?token=
 // for browsers, which cannot set headers on a WebSocket), and so is the Origin: a page on
 // another site cannot ride a logged-in browser's connection. A masked call's number leaves
-// this stream masked whatever a domain put in the event (src/calls/privacy.ts).
+// this stream masked whatever a domain put in the event (src/calls/privacy.ts). What it
+// sends is the event catalogue (src/events/catalogue.ts), published through the notifier.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { maskNumber } from '../calls/privacy.js';
+import type { RexianEvent, StreamError, StreamHello } from '../events/catalogue.js';
 import { mayActForAgent, type Authenticator, type Principal } from './auth.js';
 
 export interface EventHub {
-  publish(event: Record<string, unknown>): void;
+  publish(event: RexianEvent): void;
   readonly clients: number;
   close(): void;
 }
@@ -24,7 +26,7 @@ export interface EventStreamOptions {
 }
 
 /** Which events a principal receives: agents their own, supervisors their teams', ops and admins all. */
-export function visibleTo(principal: Principal, event: Record<string, unknown>, teamOf: (agentId: string) => string | undefined): boolean {
+export function visibleTo(principal: Principal, event: { readonly type: string; readonly agentId?: string }, teamOf: (agentId: string) => string | undefined): boolean {
   const agentId = typeof event.agentId === 'string' ? event.agentId : undefined;
   if (principal.role === 'admin' || principal.role === 'ops') return true;
   if (principal.role === 'agent') return agentId !== undefined && agentId === principal.agentId;
@@ -39,11 +41,12 @@ const NUMBER_FIELDS = ['caller', 'callback', 'callbackNumber'] as const;
  * `callerMasked`, or one marked `masked`) carries only masked numbers, even if the domain
  * that published it forgot to mask one.
  */
-export function forStream(event: Record<string, unknown>): Record<string, unknown> {
-  if (event.callerMasked !== true && event.masked !== true) return event;
-  const out = { ...event };
+export function forStream<E extends object>(event: E): E {
+  const fields = event as Record<string, unknown>;
+  if (fields.callerMasked !== true && fields.masked !== true) return event;
+  const out: Record<string, unknown> = { ...fields };
   for (const f of NUMBER_FIELDS) if (typeof out[f] === 'string') out[f] = maskNumber(out[f] as string);
-  return out;
+  return out as E;
 }
 
 export function registerEventStream(app: FastifyInstance, options: EventStreamOptions): EventHub {
@@ -68,10 +71,10 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.set(ws, principal);
       // Nothing is accepted from clients yet; commands, when they come, are authorized one by one.
-      ws.on('message', () => ws.send(JSON.stringify({ type: 'error', error: { code: 'REXIAN_BAD_REQUEST', message: 'this stream takes no commands; use the REST API' } })));
+      ws.on('message', () => ws.send(JSON.stringify({ type: 'error', error: { code: 'REXIAN_BAD_REQUEST', message: 'this stream takes no commands; use the REST API' } } satisfies StreamError)));
       ws.on('close', () => sockets.delete(ws));
       ws.on('error', () => sockets.delete(ws));
-      ws.send(JSON.stringify({ type: 'hello', as: { name: principal.name, role: principal.role }, at: new Date().toISOString() }));
+      ws.send(JSON.stringify({ type: 'hello', as: { name: principal.name, role: principal.role }, at: new Date().toISOString() } satisfies StreamHello));
     });
   })());
   return {

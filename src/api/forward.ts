@@ -41,7 +41,7 @@ export class CallForwarder {
     const { calls } = this.deps;
     const url = await this.deps.redis.get(`${this.deps.prefix}:controller-url:${controller}`);
     if (!url) {
-      throw new RexianError('REXIAN_CONTROLLER_UNAVAILABLE', `${what} is held by controller ${controller}, which is not answering`, { what, controller }, 503);
+      throw new RexianError('REXIAN_CONTROLLER_UNAVAILABLE', { what, controller }, `${what} is held by controller ${controller}, which is not answering`);
     }
     const hasBody = req.body !== undefined && req.body !== null;
     let res: Response;
@@ -59,7 +59,7 @@ export class CallForwarder {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (err) {
-      throw new RexianError('REXIAN_CONTROLLER_UNAVAILABLE', `${what} is held by controller ${controller} at ${url}, which did not answer: ${(err as Error).message}`, { what, controller }, 503);
+      throw new RexianError('REXIAN_CONTROLLER_UNAVAILABLE', { what, controller }, `${what} is held by controller ${controller} at ${url}, which did not answer: ${(err as Error).message}`);
     }
     req.log.info({ what, controller, url, status: res.status, path: req.url }, 'request forwarded to the controller that holds it');
     const headers: Record<string, string> = { 'content-type': res.headers.get('content-type') ?? 'application/json' };

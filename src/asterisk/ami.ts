@@ -122,10 +122,10 @@ export class AmiClient extends EventEmitter {
   action(action: Record<string, string>): Promise<Record<string, string>> {
     const manager = this.manager;
     if (!manager || !this.isReady) {
-      return Promise.reject(new RexianError('REXIAN_AMI_NOT_CONNECTED', `AMI is not connected; cannot send ${action.action}`, {}, 503));
+      return Promise.reject(new RexianError('REXIAN_ASTERISK_UNAVAILABLE', { action: action.action }, `AMI is not connected; cannot send ${action.action}`));
     }
     return new Promise((resolve, reject) => {
-      manager.action(action, (err, res) => (err ? reject(new RexianError('REXIAN_AMI_NOT_CONNECTED', `AMI ${action.action} failed: ${JSON.stringify(err)}`)) : resolve(res)));
+      manager.action(action, (err, res) => (err ? reject(new RexianError('REXIAN_ASTERISK_FAILED', { action: action.action }, `AMI ${action.action} failed: ${JSON.stringify(err)}`)) : resolve(res)));
     });
   }
 }

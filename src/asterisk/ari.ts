@@ -2,10 +2,16 @@
 // We do not use ari-client: its reconnect gives up after about 43 s, it has no keepalive
 // (a half-open socket looks healthy forever), and it builds its API at run time from
 // Swagger, which leaves TypeScript blind. This file is small and typed instead.
+//
+// Domains call its named operations (`bridges.add`, `channels.play`, `recordings.pause` …),
+// never request() with a path of their own: what a call does to Asterisk reads as what it
+// means, and each operation's failures are in one place (the "IfPresent" clean-ups take any
+// failure as done; the others throw with Asterisk's status). The ids passed in are ours,
+// built by asterisk/ids.ts.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
-import { RexianError } from '../errors/index.js';
+import { AriError, RexianError } from '../errors/index.js';
 import { attemptAfterClose, backoffDelay } from './backoff.js';
 
 export interface AriOptions {
@@ -60,7 +66,120 @@ export interface AsteriskInfo {
   config: { name: string };
 }
 
+/** A playback as ARI answers for it. */
+export interface AriPlayback {
+  id: string;
+  media_uri: string;
+  target_uri: string;
+  state: string;
+  language?: string;
+}
+
+/** A live recording (of a channel or a bridge) as ARI answers for it. */
+export interface AriLiveRecording {
+  name: string;
+  format: string;
+  state: string;
+  target_uri: string;
+  duration?: number;
+  talking_duration?: number;
+  silence_duration?: number;
+  cause?: string;
+}
+
+/** One attribute of a dynamic configuration object (ARI's ConfigTuple). */
+export interface AriConfigTuple {
+  attribute: string;
+  value: string;
+}
+
+export interface RecordOptions {
+  /** The stored file's name: our id (asterisk/ids.ts). */
+  name: string;
+  format: 'wav';
+  maxDurationSeconds?: number;
+  maxSilenceSeconds?: number;
+  beep?: boolean;
+  terminateOn?: 'none' | 'any' | '*' | '#';
+  ifExists?: 'fail' | 'overwrite' | 'append';
+}
+
+/** Where in the dialplan a channel leaving our app goes on (priority 1 unless said). */
+export interface DialplanTarget {
+  context: string;
+  extension: string;
+  priority?: number;
+}
+
+/**
+ * What can be done to bridges. Calling it lists them (GET /bridges); the ids are ours
+ * (asterisk/ids.ts). The "IfPresent" operations are clean-ups: any failure (the bridge or
+ * channel already gone, the channel not in the bridge, Asterisk unreachable) counts as
+ * done, as every caller wants it; the others throw REXIAN_ARI_REQUEST_FAILED with
+ * Asterisk's status in `details.status`, for the caller to judge (a 404, a 409).
+ */
+export interface BridgeOperations {
+  (): Promise<AriBridge[]>;
+  /** Adds one channel or several at once (one request: they join together). */
+  add(bridgeId: string, channelIds: string | string[], options?: { role?: string }): Promise<void>;
+  removeIfPresent(bridgeId: string, channelId: string): Promise<void>;
+  destroyIfPresent(bridgeId: string): Promise<void>;
+  /** Music on hold for everyone in the bridge (a holding bridge's waiting callers). */
+  startMusic(bridgeId: string, mohClass: string): Promise<void>;
+  /** Records what the bridge mixes, into the stored recording `options.name`. */
+  record(bridgeId: string, options: RecordOptions): Promise<AriLiveRecording>;
+}
+
+/** What can be done to channels. Calling it lists them (GET /channels). Errors as for bridges. */
+export interface ChannelOperations {
+  (): Promise<AriChannel[]>;
+  answer(channelId: string): Promise<void>;
+  /** Hangs up with a cause; throws if the channel is gone (see hangupChannel for the quiet one). */
+  hangup(channelId: string, reason: 'normal' | 'busy' | 'congestion'): Promise<void>;
+  /** Plays media (`sound:…`, `tone:…`, comma-separated for a sequence) under our playback id. */
+  play(channelId: string, playbackId: string, media: string): Promise<AriPlayback>;
+  startMusic(channelId: string, mohClass: string): Promise<void>;
+  stopMusicIfPresent(channelId: string): Promise<void>;
+  /** `in`: what the channel says no longer reaches the bridge; it still hears. */
+  mute(channelId: string, direction: 'in' | 'out' | 'both'): Promise<void>;
+  unmute(channelId: string, direction: 'in' | 'out' | 'both'): Promise<void>;
+  /**
+   * A snoop channel on `channelId`, with our id, entering our app with `appArgs`: `spy` is
+   * what it hears of the channel, `whisper` where what is said into it goes.
+   */
+  snoop(channelId: string, snoopId: string, options: { spy: 'none' | 'in' | 'out' | 'both'; whisper: 'none' | 'in' | 'out' | 'both'; appArgs: string }): Promise<AriChannel>;
+  /** Records the channel (a voicemail), into the stored recording `options.name`. */
+  record(channelId: string, options: RecordOptions): Promise<AriLiveRecording>;
+  /** The channel leaves our app for the dialplan (a fallback, a transfer out). */
+  continueInDialplan(channelId: string, target: DialplanTarget): Promise<void>;
+}
+
+export interface PlaybackOperations {
+  /** The playback if still running; throws (404) when it is over. */
+  get(playbackId: string): Promise<AriPlayback>;
+  stopIfPresent(playbackId: string): Promise<void>;
+}
+
+export interface RecordingOperations {
+  /** The recording if still running; throws (404) when it is over. */
+  live(name: string): Promise<AriLiveRecording>;
+  /** Pause and unpause throw 404 when the recording is not running. */
+  pause(name: string): Promise<void>;
+  unpause(name: string): Promise<void>;
+  /** Deletes a stored recording's file; throws 404 when there is none, 409 while it is still recording. */
+  deleteStored(name: string): Promise<void>;
+}
+
+/** Asterisk's dynamic configuration (sorcery objects such as res_pjsip endpoints). */
+export interface AsteriskOperations {
+  /** Creates or replaces the object with these fields; answers the fields Asterisk now has. */
+  pushConfig(configClass: string, objectType: string, id: string, fields: AriConfigTuple[]): Promise<AriConfigTuple[]>;
+  deleteConfigIfPresent(configClass: string, objectType: string, id: string): Promise<void>;
+}
+
 type Query = Record<string, string | number | boolean | undefined>;
+
+const enc = encodeURIComponent;
 
 export class AriClient extends EventEmitter {
   private readonly options: Required<Omit<AriOptions, 'logger'>> & { logger: Logger };
@@ -183,7 +302,7 @@ export class AriClient extends EventEmitter {
     return `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}`;
   }
 
-  /** One REST call. Non-2xx answers throw REXIAN_ARI_REQUEST_FAILED carrying the status. */
+  /** One REST call. Non-2xx answers throw an AriError (REXIAN_ASTERISK_FAILED) carrying Asterisk's status. */
   async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: Query = {}, body?: unknown): Promise<T> {
     const url = new URL(`${this.options.url}/ari${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -196,13 +315,13 @@ export class AriClient extends EventEmitter {
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });
     } catch (err) {
-      throw new RexianError('REXIAN_ARI_REQUEST_FAILED', `${method} ${path}: ${(err as Error).message}`, { method, path, status: 0 }, 503);
+      throw new AriError(method, path, 0, (err as Error).message);
     }
     const text = await response.text();
     if (!response.ok) {
       let message = text;
       try { message = (JSON.parse(text) as { message?: string }).message ?? text; } catch { /* plain text */ }
-      throw new RexianError('REXIAN_ARI_REQUEST_FAILED', `${method} ${path} answered ${response.status}: ${message}`, { method, path, status: response.status }, response.status >= 500 ? 502 : response.status);
+      throw new AriError(method, path, response.status, message);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -212,10 +331,10 @@ export class AriClient extends EventEmitter {
     const response = await fetch(`${this.options.url}/ari${path}`, {
       headers: { authorization: this.authHeader() }, signal: AbortSignal.timeout(this.options.requestTimeoutMs * 6),
     }).catch((err: unknown) => {
-      throw new RexianError('REXIAN_ARI_REQUEST_FAILED', `GET ${path}: ${(err as Error).message}`, { method: 'GET', path, status: 0 }, 503);
+      throw new AriError('GET', path, 0, (err as Error).message);
     });
     if (!response.ok) {
-      throw new RexianError('REXIAN_ARI_REQUEST_FAILED', `GET ${path} answered ${response.status}`, { method: 'GET', path, status: response.status }, response.status >= 500 ? 502 : response.status);
+      throw new AriError('GET', path, response.status, '');
     }
     return response;
   }
@@ -224,17 +343,88 @@ export class AriClient extends EventEmitter {
     return this.request<AsteriskInfo>('GET', '/asterisk/info');
   }
 
-  channels(): Promise<AriChannel[]> {
-    return this.request<AriChannel[]>('GET', '/channels');
+  // ---- named operations: what domains call instead of request() --------------------------
+
+  /** Best effort: a failure is logged at debug and taken as done (see BridgeOperations). */
+  private quietly(what: Promise<unknown>): Promise<void> {
+    return what.then(() => undefined, (err: unknown) => {
+      this.options.logger.debug({ err: (err as Error).message }, 'ARI clean-up request failed; taken as done');
+    });
   }
 
-  bridges(): Promise<AriBridge[]> {
-    return this.request<AriBridge[]>('GET', '/bridges');
-  }
+  readonly bridges: BridgeOperations = Object.assign(
+    () => this.request<AriBridge[]>('GET', '/bridges'),
+    {
+      add: async (bridgeId: string, channelIds: string | string[], options: { role?: string } = {}): Promise<void> => {
+        const channel = Array.isArray(channelIds) ? channelIds.join(',') : channelIds;
+        await this.request('POST', `/bridges/${enc(bridgeId)}/addChannel`, { channel, role: options.role });
+      },
+      removeIfPresent: (bridgeId: string, channelId: string): Promise<void> =>
+        this.quietly(this.request('POST', `/bridges/${enc(bridgeId)}/removeChannel`, { channel: channelId })),
+      destroyIfPresent: (bridgeId: string): Promise<void> => this.quietly(this.request('DELETE', `/bridges/${enc(bridgeId)}`)),
+      startMusic: async (bridgeId: string, mohClass: string): Promise<void> => {
+        await this.request('POST', `/bridges/${enc(bridgeId)}/moh`, { mohClass });
+      },
+      record: (bridgeId: string, options: RecordOptions): Promise<AriLiveRecording> =>
+        this.request<AriLiveRecording>('POST', `/bridges/${enc(bridgeId)}/record`, { ...options }),
+    },
+  );
+
+  readonly channels: ChannelOperations = Object.assign(
+    () => this.request<AriChannel[]>('GET', '/channels'),
+    {
+      answer: async (channelId: string): Promise<void> => {
+        await this.request('POST', `/channels/${enc(channelId)}/answer`);
+      },
+      hangup: async (channelId: string, reason: 'normal' | 'busy' | 'congestion'): Promise<void> => {
+        await this.request('DELETE', `/channels/${enc(channelId)}`, { reason });
+      },
+      play: (channelId: string, playbackId: string, media: string): Promise<AriPlayback> =>
+        this.request<AriPlayback>('POST', `/channels/${enc(channelId)}/play/${enc(playbackId)}`, { media }),
+      startMusic: async (channelId: string, mohClass: string): Promise<void> => {
+        await this.request('POST', `/channels/${enc(channelId)}/moh`, { mohClass });
+      },
+      stopMusicIfPresent: (channelId: string): Promise<void> => this.quietly(this.request('DELETE', `/channels/${enc(channelId)}/moh`)),
+      mute: async (channelId: string, direction: 'in' | 'out' | 'both'): Promise<void> => {
+        await this.request('POST', `/channels/${enc(channelId)}/mute`, { direction });
+      },
+      unmute: async (channelId: string, direction: 'in' | 'out' | 'both'): Promise<void> => {
+        await this.request('DELETE', `/channels/${enc(channelId)}/mute`, { direction });
+      },
+      snoop: (channelId: string, snoopId: string, options: { spy: string; whisper: string; appArgs: string }): Promise<AriChannel> =>
+        this.request<AriChannel>('POST', `/channels/${enc(channelId)}/snoop/${enc(snoopId)}`, {
+          app: this.options.app, appArgs: options.appArgs, spy: options.spy, whisper: options.whisper,
+        }),
+      record: (channelId: string, options: RecordOptions): Promise<AriLiveRecording> =>
+        this.request<AriLiveRecording>('POST', `/channels/${enc(channelId)}/record`, { ...options }),
+      continueInDialplan: async (channelId: string, target: DialplanTarget): Promise<void> => {
+        await this.request('POST', `/channels/${enc(channelId)}/continue`, { context: target.context, extension: target.extension, priority: target.priority ?? 1 });
+      },
+    },
+  );
+
+  readonly playbacks: PlaybackOperations = {
+    get: (playbackId) => this.request<AriPlayback>('GET', `/playbacks/${enc(playbackId)}`),
+    stopIfPresent: (playbackId) => this.quietly(this.request('DELETE', `/playbacks/${enc(playbackId)}`)),
+  };
+
+  readonly recordings: RecordingOperations = {
+    live: (name) => this.request<AriLiveRecording>('GET', `/recordings/live/${enc(name)}`),
+    pause: async (name) => { await this.request('POST', `/recordings/live/${enc(name)}/pause`); },
+    unpause: async (name) => { await this.request('DELETE', `/recordings/live/${enc(name)}/pause`); },
+    deleteStored: async (name) => { await this.request('DELETE', `/recordings/stored/${enc(name)}`); },
+  };
+
+  readonly asterisk: AsteriskOperations = {
+    pushConfig: (configClass, objectType, id, fields) =>
+      this.request<AriConfigTuple[]>('PUT', `/asterisk/config/dynamic/${enc(configClass)}/${enc(objectType)}/${enc(id)}`, {}, { fields }),
+    deleteConfigIfPresent: (configClass, objectType, id) =>
+      this.quietly(this.request('DELETE', `/asterisk/config/dynamic/${enc(configClass)}/${enc(objectType)}/${enc(id)}`)),
+  };
 
   /** Hangs up a channel of ours; one already gone is fine (hang-ups race with the far end). */
-  async hangupChannel(channelId: string): Promise<void> {
-    await this.request('DELETE', `/channels/${encodeURIComponent(channelId)}`).catch(() => undefined);
+  hangupChannel(channelId: string): Promise<void> {
+    return this.quietly(this.request('DELETE', `/channels/${enc(channelId)}`));
   }
 
   /** Creates a bridge with our id; one that exists already (409) is fine. */

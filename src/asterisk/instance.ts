@@ -64,7 +64,7 @@ export class AsteriskInstance {
 
   constructor(options: InstanceOptions) {
     if (!/^[a-z0-9-]+$/.test(options.name)) {
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', `instance name "${options.name}" must be lower-case letters, digits and dashes`);
+      throw new RexianError('REXIAN_ASTERISK_INSTANCE', {}, `instance name "${options.name}" must be lower-case letters, digits and dashes`);
     }
     this.options = options;
     this.innerDir = `/var/lib/rexian/instances/${options.name}`;
@@ -84,7 +84,7 @@ export class AsteriskInstance {
   async render(): Promise<void> {
     const o = this.options;
     if (!existsSync(join(o.chroot, 'usr/sbin/asterisk'))) {
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', `no Asterisk in ${o.chroot}: build the chroot first (scripts/asterisk-chroot.sh)`, { chroot: o.chroot });
+      throw new RexianError('REXIAN_ASTERISK_INSTANCE', { chroot: o.chroot }, `no Asterisk in ${o.chroot}: build the chroot first (scripts/asterisk-chroot.sh)`);
     }
     ensureChrootHosts(o.chroot);
     const etc = join(this.hostDir, 'etc');
@@ -181,7 +181,7 @@ hideconnect = yes
 
   async start(): Promise<void> {
     if (process.getuid?.() !== 0) {
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', 'starting Asterisk in its chroot needs root (chroot(2)); run as root or with sudo');
+      throw new RexianError('REXIAN_ASTERISK_INSTANCE', {}, 'starting Asterisk in its chroot needs root (chroot(2)); run as root or with sudo');
     }
     if (this.isRunning()) return;
     rmSync(join(this.hostDir, 'run'), { recursive: true, force: true });
@@ -199,7 +199,7 @@ hideconnect = yes
       await this.command('core waitfullybooted', 30_000);
     } catch (err) {
       const log = this.tailLog(20);
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', `Asterisk instance "${this.options.name}" did not start: ${(err as Error).message}${log ? `\n--- messages.log ---\n${log}` : ''}`, { instance: this.options.name });
+      throw new RexianError('REXIAN_ASTERISK_INSTANCE', { instance: this.options.name }, `Asterisk instance "${this.options.name}" did not start: ${(err as Error).message}${log ? `\n--- messages.log ---\n${log}` : ''}`);
     }
   }
 
@@ -240,7 +240,7 @@ hideconnect = yes
 }
 
 function renderAgent(agent: AgentEndpoint): string {
-  if (!/^[0-9A-Za-z_-]+$/.test(agent.id)) throw new RexianError('REXIAN_ASTERISK_INSTANCE', `agent id "${agent.id}" may hold only letters, digits, _ and -`);
+  if (!/^[0-9A-Za-z_-]+$/.test(agent.id)) throw new RexianError('REXIAN_ASTERISK_INSTANCE', {}, `agent id "${agent.id}" may hold only letters, digits, _ and -`);
   const name = `agent-${agent.id}`;
   return [
     `[${name}](${agent.webrtc ? 'agent-webrtc-endpoint' : 'agent-endpoint'})`,
@@ -261,7 +261,7 @@ function renderAgent(agent: AgentEndpoint): string {
 function fill(template: string, vars: Record<string, string>, source: string): string {
   return template.replace(/\{\{([a-z_]+)\}\}/g, (_, key: string) => {
     const value = vars[key];
-    if (value === undefined) throw new RexianError('REXIAN_ASTERISK_INSTANCE', `${source}: unknown placeholder {{${key}}}`, { source, key });
+    if (value === undefined) throw new RexianError('REXIAN_ASTERISK_INSTANCE', { source, key }, `${source}: unknown placeholder {{${key}}}`);
     return value;
   });
 }

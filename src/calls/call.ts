@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AriClient } from '../asterisk/ari.js';
+import { stepPlayback } from '../asterisk/ids.js';
 
 export interface CallRecordState {
   callId: string;
@@ -112,7 +113,7 @@ export class Call {
   }
 
   async answer(): Promise<void> {
-    await this.ariClient.request('POST', `/channels/${this.channelId}/answer`);
+    await this.ariClient.channels.answer(this.channelId);
   }
 
   /**
@@ -120,9 +121,9 @@ export class Call {
    * process can ask Asterisk whether that very playback is still running.
    */
   async play(media: string, step: string): Promise<string> {
-    const playbackId = `${this.id}-${step}-${randomUUID().slice(0, 8)}`;
+    const playbackId = stepPlayback(this.id, step, randomUUID().slice(0, 8));
     await this.updateFlow({ step, playbackId });
-    await this.ariClient.request('POST', `/channels/${this.channelId}/play/${playbackId}`, { media });
+    await this.ariClient.channels.play(this.channelId, playbackId, media);
     this.log.info({ playbackId, media }, 'playing prompt');
     return playbackId;
   }
@@ -130,7 +131,7 @@ export class Call {
   /** Whether a playback is still running in Asterisk. */
   async isPlaying(playbackId: string): Promise<boolean> {
     try {
-      await this.ariClient.request('GET', `/playbacks/${playbackId}`);
+      await this.ariClient.playbacks.get(playbackId);
       return true;
     } catch {
       return false;
@@ -139,7 +140,7 @@ export class Call {
 
   async hangup(reason: 'normal' | 'busy' | 'congestion' = 'normal'): Promise<void> {
     try {
-      await this.ariClient.request('DELETE', `/channels/${this.channelId}`, { reason });
+      await this.ariClient.channels.hangup(this.channelId, reason);
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'hangup of a channel that is already gone');
     }

@@ -78,7 +78,7 @@ const GOVERNMENT_LINE = /^123\d{2}$/;
 const SHAPES = 'a mobile of an allocated range, a landline with its area code, a local landline, a 123xx government line';
 
 function bad(field: string, value: string, reason: RefusalReason, why: string): RexianError {
-  return new RexianError('REXIAN_BAD_DIAL_STRING', `${field} "${value}" ${why}`, { field, value, reason }, 400);
+  return new RexianError('REXIAN_BAD_DIAL_STRING', { field, value, reason }, why);
 }
 
 /**

@@ -55,6 +55,9 @@ export class CallService {
   /** Counts connects: a reconcile retry of an older connection gives way to the newer one. */
   private connection = 0;
   private asteriskStartup = '';
+  private checkingStore = false;
+  /** Every 5 s: did Redis lose this switch's data under us (a flush, a failover) while we ran? */
+  private readonly storeWatch: NodeJS.Timeout;
 
   constructor(
     private readonly ari: AriClient,
@@ -76,6 +79,7 @@ export class CallService {
       this.reconciling = this.reconciling.then(() => this.reconcileUntilDone(connection));
     });
     ari.on('disconnected', () => { this.reconciled = false; });
+    this.storeWatch = setInterval(() => void this.checkStore(), 5000).unref();
     ari.on('event', (event: AriEvent) => {
       // Events that arrive while we reconcile wait for it, then run in order.
       void this.reconciling.then(() => this.dispatch(event));
@@ -209,7 +213,7 @@ export class CallService {
       const queued = this.run(callId, async (call) => {
         try { resolve(await task(call)); } catch (err) { reject(err); }
       });
-      if (!queued) reject(new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404));
+      if (!queued) reject(new RexianError('REXIAN_NOT_FOUND', { callId }, `no live call ${callId} on this controller`));
     });
   }
 
@@ -355,6 +359,7 @@ export class CallService {
     }
     for (const channel of lost) {
       if (taken.has(channel.id)) continue;
+      if (this.calls.has(channel.id)) continue; // held in memory (Redis lost it while we ran): goes on as it is
       const args = (channel.dialplan.app_data ?? '').split(',');
       const log = { callId: channel.id, channelId: channel.id, did: args[2] ?? channel.dialplan.exten };
       // A citizen in our app in no bridge of ours and with no saved state was in the IVR
@@ -409,8 +414,35 @@ export class CallService {
     this.timers.delete(callId);
   }
 
+  /**
+   * The sentinel: reconcile writes this switch's startup key; if it has vanished while we are
+   * connected, Redis lost its data under us, and nothing else would notice until the next
+   * reconnect. Run the same reconcile (it rebuilds from Asterisk), once: it writes the key again.
+   * Calls held in memory that the rebuild did not take (a caller in the IVR) have their whole
+   * state here: it is saved again, and their flow goes on rather than starting over.
+   */
+  private async checkStore(): Promise<void> {
+    if (!this.ready || this.checkingStore) return;
+    this.checkingStore = true;
+    try {
+      if ((await this.store.asteriskStartup()) !== null) return;
+      this.logger.warn({ live: this.calls.size }, 'Redis lost this switch\'s saved state while the controller ran: rebuilding from Asterisk as after a reconnect');
+      this.reconciled = false;
+      const connection = this.connection;
+      this.reconciling = this.reconciling.then(() => this.reconcileUntilDone(connection));
+      await this.reconciling;
+      for (const call of [...this.calls.values()]) if (!(await this.store.load(call.id))) await this.store.save(call.state);
+    } catch (err) {
+      // Redis down is reported by /readyz and by whatever needed it; not a loss, and not to flood the log.
+      this.logger.debug({ err: (err as Error).message }, 'could not check Redis for lost state; checked again in 5 s');
+    } finally {
+      this.checkingStore = false;
+    }
+  }
+
   /** Stops all timers (at shutdown; the next process re-arms them from saved state). */
   stopTimers(): void {
+    clearInterval(this.storeWatch);
     for (const set of this.timers.values()) for (const timer of set) clearTimeout(timer);
     this.timers.clear();
   }

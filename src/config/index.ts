@@ -61,6 +61,7 @@ export const envKeys: Record<string, string> = {
   REXIAN_WINDOWS_FILE: 'acd.windows',
   REXIAN_VIRTUAL_NUMBERS_FILE: 'acd.virtualNumbers',
   REXIAN_AGENT_SIP_SECRET: 'acd.agentSipSecret',
+  REXIAN_WEBRTC_URL: 'acd.webrtcUrl',
   REXIAN_RECORDING_RETENTION_DAYS: 'recording.retentionDays',
   REXIAN_RECORDING_SWEEP_SECONDS: 'recording.sweepSeconds',
   REXIAN_DIALER_ENABLED: 'dialer.enabled',
@@ -101,7 +102,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const validate = ajv.compile(configSchema);
   if (!validate(merged)) {
     const problems = (validate.errors ?? []).map((e) => describe(e, origins));
-    throw new RexianError('REXIAN_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { problems });
+    throw new RexianError('REXIAN_CONFIG_INVALID', { problems }, `invalid configuration: ${problems.join('; ')}`);
   }
   return merged as unknown as Config;
 }
@@ -111,18 +112,18 @@ function mergeFile(file: string, target: Record<string, unknown>, origins: Map<s
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new RexianError('REXIAN_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(err as Error).message}`, { file });
+    throw new RexianError('REXIAN_CONFIG_UNREADABLE', { file }, (err as Error).message);
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lineCounter.linePos(e.pos[0]);
-    throw new RexianError('REXIAN_CONFIG_INVALID', `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`, { file, ...pos });
+    throw new RexianError('REXIAN_CONFIG_INVALID', { file, ...pos }, `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`);
   }
   if (doc.contents === null) return;
   if (!isMap(doc.contents)) {
-    throw new RexianError('REXIAN_CONFIG_INVALID', `${file}:1:1: the config file must be a mapping of sections (http, ari, ami, …)`, { file });
+    throw new RexianError('REXIAN_CONFIG_INVALID', { file }, `${file}:1:1: the config file must be a mapping of sections (http, ari, ami, …)`);
   }
   walk(doc.contents, []);
 

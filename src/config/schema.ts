@@ -56,7 +56,7 @@ export const configSchema = {
     },
     acd: {
       type: 'object', additionalProperties: false, required: ['agents', 'windows'],
-      properties: { agents: { type: 'string', minLength: 1 }, windows: { type: 'string', minLength: 1 }, virtualNumbers: { type: 'string', minLength: 1 }, agentSipSecret: secret },
+      properties: { agents: { type: 'string', minLength: 1 }, windows: { type: 'string', minLength: 1 }, virtualNumbers: { type: 'string', minLength: 1 }, agentSipSecret: secret, webrtcUrl: { type: 'string', pattern: '^wss?://' } },
     },
     recording: {
       type: 'object', additionalProperties: false, required: ['retentionDays', 'sweepSeconds'],
@@ -149,7 +149,8 @@ export interface Config {
   prompts: { dir: string; asteriskDir: string; recordedDir: string; catalog: string };
   flows: { dir: string; queues: string };
   /** agents: the roster file. windows: the service-centre windows. agentSipSecret: the master secret agents' SIP passwords derive from. */
-  acd: { agents: string; windows: string; virtualNumbers?: string; agentSipSecret?: string };
+  /** webrtcUrl: the WebSocket browsers' phones reach Asterisk at (wss:// in production); default ari.url's /ws. */
+  acd: { agents: string; windows: string; virtualNumbers?: string; agentSipSecret?: string; webrtcUrl?: string };
   /** Quality-inspection recordings are removed retentionDays after they were made (checked every sweepSeconds). */
   recording: { retentionDays: number; sweepSeconds: number };
   /**

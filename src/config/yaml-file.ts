@@ -198,13 +198,13 @@ export function readCheckedYaml<T>(file: string, schema: object, code: ErrorCode
     try {
       source = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new RexianError(code, `cannot read ${file}: ${(err as Error).message}`, { file });
+      throw new RexianError(code, { file }, `cannot read ${file}: ${(err as Error).message}`);
     }
   }
   const lineCounter = new LineCounter();
   const fail = (problems: YamlProblem[]): never => {
     const lines = problems.map((p) => `${file}:${p.line}:${p.col}: ${p.message}`);
-    throw new RexianError(code, lines.join('\n'), { file, problems: lines });
+    throw new RexianError(code, { file, problems: lines }, lines.join('\n'));
   };
   let doc: Document.Parsed;
   try {

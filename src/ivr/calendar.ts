@@ -43,7 +43,7 @@ export class Calendar {
 
   constructor(readonly data: CalendarData, source = 'calendar') {
     if (data.timezone !== 'Asia/Shanghai') {
-      throw new RexianError('REXIAN_CALENDAR_INVALID', `${source}: timezone must be Asia/Shanghai (got ${String(data.timezone)})`);
+      throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: timezone must be Asia/Shanghai (got ${String(data.timezone)})`);
     }
     for (const h of data.holidays ?? []) {
       for (const day of daysBetween(h.from, h.to ?? h.from, source)) this.holidays.set(day, h.name);
@@ -51,7 +51,7 @@ export class Calendar {
     this.workdays = new Set((data.workdays ?? []).map((d) => checkDate(d, source)));
     for (const [name, schedule] of Object.entries(data.schedules ?? {})) {
       if (schedule.days !== 'working' && schedule.days !== 'all') {
-        throw new RexianError('REXIAN_CALENDAR_INVALID', `${source}: schedule "${name}" days must be working or all`);
+        throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: schedule "${name}" days must be working or all`);
       }
       this.ranges.set(name, (schedule.open ?? []).map((r) => parseRange(r, `${source}: schedule "${name}"`)));
     }
@@ -75,7 +75,7 @@ export class Calendar {
 
   isOpen(schedule: string, at: Date): boolean {
     const ranges = this.ranges.get(schedule);
-    if (!ranges) throw new RexianError('REXIAN_FLOW_UNKNOWN_SCHEDULE', `no schedule "${schedule}" in the calendar`, { schedule });
+    if (!ranges) throw new RexianError('REXIAN_FLOW_UNKNOWN_SCHEDULE', { schedule }, `no schedule "${schedule}" in the calendar`);
     const days = this.data.schedules[schedule]!.days;
     if (days === 'working' && !this.isWorkingDay(at)) return false;
     const { minutes } = localTime(at);
@@ -88,9 +88,9 @@ export function loadCalendar(file: string): Calendar {
   try {
     data = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new RexianError('REXIAN_CALENDAR_INVALID', `${file}: ${(err as Error).message}`, { file });
+    throw new RexianError('REXIAN_CALENDAR_INVALID', { file }, `${file}: ${(err as Error).message}`);
   }
-  if (typeof data !== 'object' || data === null) throw new RexianError('REXIAN_CALENDAR_INVALID', `${file}: expected a mapping`, { file });
+  if (typeof data !== 'object' || data === null) throw new RexianError('REXIAN_CALENDAR_INVALID', { file }, `${file}: expected a mapping`);
   return new Calendar(data as CalendarData, file);
 }
 
@@ -99,7 +99,7 @@ function checkDate(value: unknown, source: string): string {
   const parsed = Date.parse(`${s}T00:00:00Z`);
   // Round-trip: V8 happily reads 2026-02-30 as 2 March.
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== s) {
-    throw new RexianError('REXIAN_CALENDAR_INVALID', `${source}: "${s}" is not a date (YYYY-MM-DD)`);
+    throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: "${s}" is not a date (YYYY-MM-DD)`);
   }
   return s;
 }
@@ -107,7 +107,7 @@ function checkDate(value: unknown, source: string): string {
 function daysBetween(from: unknown, to: unknown, source: string): string[] {
   const start = Date.parse(`${checkDate(from, source)}T00:00:00Z`);
   const end = Date.parse(`${checkDate(to, source)}T00:00:00Z`);
-  if (end < start) throw new RexianError('REXIAN_CALENDAR_INVALID', `${source}: holiday ends (${String(to)}) before it starts (${String(from)})`);
+  if (end < start) throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: holiday ends (${String(to)}) before it starts (${String(from)})`);
   const days: string[] = [];
   for (let t = start; t <= end; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
   return days;
@@ -117,7 +117,7 @@ function parseRange(range: string, where: string): [number, number] {
   const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(range);
   const toMinutes = (h: string, mm: string): number => Number(h) * 60 + Number(mm);
   if (!m || Number(m[1]) > 24 || Number(m[3]) > 24 || Number(m[2]) > 59 || Number(m[4]) > 59) {
-    throw new RexianError('REXIAN_CALENDAR_INVALID', `${where}: "${range}" is not a range like 08:30-17:30`);
+    throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${where}: "${range}" is not a range like 08:30-17:30`);
   }
   return [toMinutes(m[1]!, m[2]!), toMinutes(m[3]!, m[4]!)];
 }

@@ -27,12 +27,12 @@ export type PromptCatalog = Record<string, string>;
 export function loadPromptCatalog(file: string): PromptCatalog {
   const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new RexianError('REXIAN_PROMPT_SYNTHESIS', `${file}: the prompt catalogue must map names to texts`, { file });
+    throw new RexianError('REXIAN_PROMPTS_INVALID', { file }, `${file}: the prompt catalogue must map names to texts`);
   }
   const catalog: PromptCatalog = {};
   for (const [name, text] of Object.entries(parsed)) {
     if (typeof text !== 'string' || text.trim() === '') {
-      throw new RexianError('REXIAN_PROMPT_SYNTHESIS', `${file}: prompt "${name}" must be a non-empty text`, { file, name });
+      throw new RexianError('REXIAN_PROMPTS_INVALID', { file, name }, `${file}: prompt "${name}" must be a non-empty text`);
     }
     catalog[name] = text;
   }
@@ -82,7 +82,7 @@ async function produce(target: string, make: (tmp: string) => Promise<void>): Pr
     rmSync(tmp, { force: true });
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     const hint = e.code === 'ENOENT' ? ' (is espeak-ng and sox installed? apt-get install espeak-ng sox)' : '';
-    throw new RexianError('REXIAN_PROMPT_SYNTHESIS', `could not prepare prompt ${target}: ${e.stderr?.trim() || e.message}${hint}`, { target });
+    throw new RexianError('REXIAN_PROMPT_SYNTHESIS', { target }, `${e.stderr?.trim() || e.message}${hint}`);
   }
 }
 

@@ -4,6 +4,7 @@
 // process can resume any call exactly where it was.
 import type { Logger } from 'pino';
 import type { AriEvent } from '../asterisk/ari.js';
+import { divertPlayback, ivrPlayback, voicemailRecording } from '../asterisk/ids.js';
 import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
 import type { CallFlow, LostState } from '../calls/service.js';
@@ -88,7 +89,7 @@ export class IvrRunner implements CallFlow {
         // A caller put back in the queue after Redis lost its data: the flow that queued them
         // is not known, so there is no "next" in it. The dialplan fallback queues them natively.
         call.log.warn({ result }, 'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback');
-        await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 });
+        await call.ari.channels.continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did });
         return;
       }
       await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
@@ -118,7 +119,7 @@ export class IvrRunner implements CallFlow {
       // No flow answers this number (all its versions broken or removed): never drop the
       // citizen; the dialplan fallback queues them to a general agent.
       call.log.error({ did: call.state.did }, 'no flow answers this number; sending the call to the dialplan fallback');
-      await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 });
+      await call.ari.channels.continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did });
       return;
     }
     await call.answer();
@@ -130,9 +131,9 @@ export class IvrRunner implements CallFlow {
   /** Says why, then hands the caller to the 12345 flow (a call to a virtual number not theirs). */
   async divertToHotline(call: Call, prompt: PromptRef): Promise<void> {
     const media = await this.deps.prompts.resolve(prompt);
-    const playbackId = `${call.id}-divert`;
+    const playbackId = divertPlayback(call.id);
     await call.updateFlow({ divert: playbackId });
-    await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: `sound:${media}` });
+    await call.ari.channels.play(call.channelId, playbackId, `sound:${media}`);
   }
 
   /** A citizen the dialer reached (already answered): the dialer's flow, or an apology if it is gone. */
@@ -270,7 +271,7 @@ export class IvrRunner implements CallFlow {
     call.log.error({ err, node: state.node, flowId: state.flowId }, 'flow action failed; sending the call to the dialplan fallback');
     await this.deps.acd.onEnd(call).catch(() => undefined);
     await call.updateFlow({ ivr: { ...state, waiting: 'done' }, acd: undefined });
-    await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context: 'rexian-fallback', extension: call.state.did, priority: 1 })
+    await call.ari.channels.continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did })
       .catch((e: unknown) => call.log.error({ err: e }, 'fallback failed too; hanging up'));
   }
 
@@ -280,16 +281,16 @@ export class IvrRunner implements CallFlow {
       case 'play': {
         const media = await Promise.all(action.prompts.map((p) => this.deps.prompts.resolve(p)));
         const count = (saved.playCount ?? 0) + 1;
-        const playbackId = `${call.id}-p${count}`;
+        const playbackId = ivrPlayback(call.id, count);
         await call.updateFlow({ playbackId, playCount: count });
-        await call.ari.request('POST', `/channels/${call.channelId}/play/${playbackId}`, { media: media.map((m) => `sound:${m}`).join(',') });
+        await call.ari.channels.play(call.channelId, playbackId, media.map((m) => `sound:${m}`).join(','));
         call.log.info({ node: state.node, playbackId, prompts: action.prompts.map((p) => (typeof p === 'string' ? p : p.text)) }, 'playing prompt');
         return;
       }
       case 'stopPlayback': {
         const playbackId = saved.playbackId;
         await call.updateFlow({ playbackId: undefined });
-        if (playbackId) await call.ari.request('DELETE', `/playbacks/${playbackId}`).catch(() => undefined);
+        if (playbackId) await call.ari.playbacks.stopIfPresent(playbackId);
         return;
       }
       case 'waitForInput': {
@@ -312,9 +313,9 @@ export class IvrRunner implements CallFlow {
         return;
       }
       case 'record': {
-        const name = `${call.id}-vm-${Date.now()}`;
+        const name = voicemailRecording(call.id, Date.now());
         await call.updateFlow({ recording: name });
-        await call.ari.request('POST', `/channels/${call.channelId}/record`, {
+        await call.ari.channels.record(call.channelId, {
           name, format: 'wav', maxDurationSeconds: action.maxSeconds, maxSilenceSeconds: 10, beep: true, terminateOn: '#', ifExists: 'overwrite',
         });
         call.log.info({ recording: name, reason: action.reason }, 'recording voicemail');
@@ -332,7 +333,7 @@ export class IvrRunner implements CallFlow {
         const log = { kind: action.kind, number: action.number, path: state.path };
         if (action.kind === 'emergency') call.log.warn(log, 'emergency transfer');
         else call.log.info(log, 'transfer');
-        await call.ari.request('POST', `/channels/${call.channelId}/continue`, { context, extension: action.number, priority: 1 });
+        await call.ari.channels.continueInDialplan(call.channelId, { context, extension: action.number });
         return;
       }
       case 'hangup':
@@ -358,7 +359,7 @@ export class IvrRunner implements CallFlow {
 
   private async isRecording(call: Call, name: string): Promise<boolean> {
     try {
-      await call.ari.request('GET', `/recordings/live/${encodeURIComponent(name)}`);
+      await call.ari.recordings.live(name);
       return true;
     } catch {
       return false;

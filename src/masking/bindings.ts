@@ -62,19 +62,19 @@ export class BindingStore {
   async bind(req: BindRequest, who: string, now = Date.now()): Promise<Binding> {
     const a = checkDestination('external', req.a, 'a').number;
     const b = checkDestination('external', req.b, 'b').number;
-    if (a === b) throw new RexianError('REXIAN_BAD_REQUEST', '"a" and "b" are the same number', { field: 'b' }, 400);
+    if (a === b) throw new RexianError('REXIAN_BAD_REQUEST', { field: 'b' }, '"a" and "b" are the same number');
     const pool = this.pool();
-    if (req.x !== undefined && !pool.includes(req.x)) throw new RexianError('REXIAN_BAD_REQUEST', `x "${req.x}" is not a number of the virtual pool`, { field: 'x', value: req.x }, 400);
+    if (req.x !== undefined && !pool.includes(req.x)) throw new RexianError('REXIAN_BAD_REQUEST', { field: 'x', value: req.x }, `x "${req.x}" is not a number of the virtual pool`);
     const id = `bd-${randomBytes(6).toString('hex')}`;
     const expires = now + Math.round((req.ttlHours ?? this.defaults.ttlHours) * 3_600_000);
     let x: string | null;
     if (req.x !== undefined) {
       x = (await this.redis.set(this.xKey(req.x), id, 'PXAT', expires, 'NX')) === 'OK' ? req.x : null;
-      if (!x) throw new RexianError('REXIAN_NUMBER_TAKEN', `virtual number ${req.x} is bound to a live binding`, { field: 'x', value: req.x }, 409);
+      if (!x) throw new RexianError('REXIAN_NUMBER_TAKEN', { field: 'x', value: req.x });
     } else {
       const start = Math.floor(Math.random() * Math.max(1, pool.length));
       x = await this.redis.eval(ALLOCATE, 0, this.prefix, id, expires, ...pool.slice(start), ...pool.slice(0, start)) as string | null;
-      if (!x) throw new RexianError('REXIAN_POOL_EXHAUSTED', `every one of the ${pool.length} virtual numbers is bound; unbind one, or add numbers to the pool`, { pool: pool.length }, 409);
+      if (!x) throw new RexianError('REXIAN_POOL_EXHAUSTED', { pool: pool.length });
     }
     const binding: Binding = {
       id, a, b, x, ...(req.caseId ? { caseId: req.caseId } : {}), record: req.record ?? false, maxCalls: req.maxCalls ?? this.defaults.maxCalls, calls: 0,
@@ -99,7 +99,7 @@ export class BindingStore {
 
   private async live(id: string): Promise<Binding> {
     const b = await this.get(id);
-    if (!b) throw new RexianError('REXIAN_NOT_FOUND', `no live binding ${id} (never made, unbound, or expired)`, { binding: id }, 404);
+    if (!b) throw new RexianError('REXIAN_NOT_FOUND', { binding: id }, `no live binding ${id} (never made, unbound, or expired)`);
     return b;
   }
 

@@ -4,6 +4,7 @@
 // Anyone else who dials X, or a binding that expired, hears why and goes on to 12345.
 import type { Logger } from 'pino';
 import type { AriEvent } from '../asterisk/ari.js';
+import { maskedLeg, maskedRecording, talkBridge } from '../asterisk/ids.js';
 import { maskNumber } from '../acd/screen-pop.js';
 import type { Call } from '../calls/call.js';
 import type { CallService } from '../calls/service.js';
@@ -61,7 +62,7 @@ export class MaskedCalls {
       return;
     }
     const { binding, to } = decision;
-    const state: MaskedState = { bindingId: binding.id, x, leg: `${call.id}-m`, connected: false, bridgeId: `${call.id}-talk`, record: binding.record };
+    const state: MaskedState = { bindingId: binding.id, x, leg: maskedLeg(call.id), connected: false, bridgeId: talkBridge(call.id), record: binding.record };
     await call.updateFlow({ masking: state, maskingBinding: binding.id });
     await this.deps.calls().attachLeg(call, state.leg, { role: 'far-party', party: maskNumber(to) });
     call.log.info({ binding: binding.id, x, leg: state.leg }, 'virtual number: ringing the other party');
@@ -75,10 +76,10 @@ export class MaskedCalls {
     if (event.type === 'StasisStart' && !state.connected) {
       await call.answer();
       await call.ari.ensureBridge(state.bridgeId, 'mixing', `masked ${call.id}`);
-      await call.ari.request('POST', `/bridges/${state.bridgeId}/addChannel`, { channel: `${call.channelId},${state.leg}` });
+      await call.ari.bridges.add(state.bridgeId, [call.channelId, state.leg]);
       await call.updateFlow({ masking: { ...state, connected: true } });
       if (state.record) {
-        const name = `${call.id}-masked`;
+        const name = maskedRecording(call.id);
         if (await this.deps.recordings.recordBridge(state.bridgeId, { name, callId: call.id, agentId: '', queue: '', did: state.x, kind: 'talk' })) await call.updateFlow({ recording: name });
       }
       await call.note('far-party-answered', { binding: state.bindingId }, 'virtual number: connected');
@@ -96,6 +97,6 @@ export class MaskedCalls {
     const state = this.state(call);
     if (!state) return;
     await call.ari.hangupChannel(state.leg);
-    await call.ari.request('DELETE', `/bridges/${state.bridgeId}`).catch(() => undefined);
+    await call.ari.bridges.destroyIfPresent(state.bridgeId);
   }
 }

@@ -35,7 +35,7 @@ export function registerMaskingRoutes(app: FastifyInstance, store: BindingStore,
     onRequest: ops, schema: { tags: ['masking'], summary: 'One live binding', security, params: idParams },
   }, async (req) => {
     const b = await store.get(req.params.id);
-    if (!b) throw new RexianError('REXIAN_NOT_FOUND', `no live binding ${req.params.id} (never made, unbound, or expired)`, { binding: req.params.id }, 404);
+    if (!b) throw new RexianError('REXIAN_NOT_FOUND', { binding: req.params.id }, `no live binding ${req.params.id} (never made, unbound, or expired)`);
     return bindingView(b);
   });
   app.post<{ Params: { id: string }; Body: { ttlHours: number } }>('/api/bindings/:id/extend', {

@@ -6,7 +6,7 @@ import { appendToStream } from '../store/streams.js';
 import type { Redis } from '../store/redis.js';
 
 export type SignInEvent =
-  | 'sign-in' | 'sign-out' | 'failure' | 'lockout' | 'locked-attempt' | 'revoke' | 'password-change' | 'account-put';
+  | 'sign-in' | 'sign-out' | 'failure' | 'lockout' | 'locked-attempt' | 'revoke' | 'password-change' | 'account-put' | 'phone-credentials';
 
 export interface Client {
   /** The client's address as the controller sees it. */

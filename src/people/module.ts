@@ -12,6 +12,7 @@ import { Accounts } from './accounts.js';
 import { SignInAudit } from './audit.js';
 import { presentedToken } from './cookie.js';
 import { Lockout } from './lockout.js';
+import { registerPhoneRoute } from './phone.js';
 import { registerPeopleRoutes } from './routes.js';
 import { PeopleService } from './service.js';
 import { SessionStore } from './sessions.js';
@@ -26,6 +27,8 @@ export interface PeopleCore {
   migrationsDir: string;
   /** Whether an agent id is on the roster (the file's agents and API-added seats). */
   isAgent: (agentId: string) => boolean;
+  /** The roster's device of an agent (sip or webrtc), for the browser phone's credentials. */
+  agentDevice?: (agentId: string) => 'sip' | 'webrtc' | undefined;
 }
 
 export interface PeopleModule {
@@ -40,11 +43,12 @@ export function createPeople(core: PeopleCore): PeopleModule {
   const { redis, config } = core;
   const prefix = config.redis.prefix;
   const logger = core.logger.child({ domain: 'people' });
+  const audit = new SignInAudit(redis, prefix);
   const service = new PeopleService({
     accounts: new Accounts(core.pool, core.migrationsDir),
     sessions: new SessionStore(redis, prefix, () => config.auth.sessions),
     lockout: new Lockout(redis, prefix, () => config.auth.sessions.lockout),
-    audit: new SignInAudit(redis, prefix),
+    audit,
     logger,
     isAgent: core.isAgent,
   });
@@ -55,6 +59,11 @@ export function createPeople(core: PeopleCore): PeopleModule {
   };
   core.authn.useSessions(resolve);
   registerPeopleRoutes(core.app, service, core.authn);
+  registerPhoneRoute(core.app, {
+    authn: core.authn, audit, logger,
+    sipSecret: () => config.acd.agentSipSecret, ariUrl: () => config.ari.url, webrtcUrl: () => config.acd.webrtcUrl,
+    agentDevice: core.agentDevice ?? (() => undefined),
+  });
   return {
     start: () => service.start(),
     stop: async () => undefined,

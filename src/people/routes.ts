@@ -60,11 +60,11 @@ export function registerPeopleRoutes(app: FastifyInstance, people: PeopleService
   }, async (req, reply) => {
     const found = await people.current(presentedToken(req.headers));
     if (found && 'session' in found) return { kind: 'session', ...found.session };
-    if (found) throw new RexianError('REXIAN_SESSION_EXPIRED', 'the session has expired: sign in again', {}, 401);
+    if (found) throw new RexianError('REXIAN_SESSION_EXPIRED', {});
     const principal = authn.fromHeader(req.headers.authorization);
     if (principal) return { kind: 'token', principal };
     reply.header('set-cookie', clearedCookie(secure(req)));
-    throw new RexianError('REXIAN_UNAUTHORIZED', 'not signed in', {}, 401);
+    throw new RexianError('REXIAN_UNAUTHORIZED', {}, 'not signed in');
   });
 
   app.delete('/api/session', {
@@ -85,8 +85,8 @@ export function registerPeopleRoutes(app: FastifyInstance, people: PeopleService
     },
   }, async (req, reply) => {
     const found = await people.current(presentedToken(req.headers));
-    if (found && !('session' in found)) throw new RexianError('REXIAN_SESSION_EXPIRED', 'the session has expired: sign in again', {}, 401);
-    if (!found) throw new RexianError('REXIAN_UNAUTHORIZED', 'sign in first: only a person\'s session has a password to change', {}, 401);
+    if (found && !('session' in found)) throw new RexianError('REXIAN_SESSION_EXPIRED', {});
+    if (!found) throw new RexianError('REXIAN_UNAUTHORIZED', {}, 'sign in first: only a person\'s session has a password to change');
     await people.changePassword(found.session.principal.name, found.hash, req.body.oldPassword, req.body.newPassword, clientOf(req));
     return reply.code(204).send();
   });

@@ -43,7 +43,7 @@ export interface PersonInput {
 }
 
 function badRequest(message: string, details: Record<string, unknown> = {}): RexianError {
-  return new RexianError('REXIAN_BAD_REQUEST', message, details, 400);
+  return new RexianError('REXIAN_BAD_REQUEST', details, message);
 }
 
 export class PeopleService {
@@ -75,7 +75,7 @@ export class PeopleService {
         this.deps.logger.warn({ name: typed, address: client.address, count }, 'sign-in locked out after repeated failures');
         throw this.locked(locks);
       }
-      throw new RexianError('REXIAN_SIGN_IN_FAILED', 'the name or the password is wrong', {}, 401);
+      throw new RexianError('REXIAN_SIGN_IN_FAILED', {});
     }
     await lockout.succeed(typed, client.address);
     const made = await sessions.create(principalOf(account), account.displayName);
@@ -86,8 +86,7 @@ export class PeopleService {
 
   private locked(ms: number): RexianError {
     const seconds = retryAfterSeconds(ms);
-    return new RexianError('REXIAN_SIGN_IN_LOCKED', `too many failed sign-ins: try again in ${Math.ceil(seconds / 60)} min`,
-      { retryAfterSeconds: seconds }, 429);
+    return new RexianError('REXIAN_SIGN_IN_LOCKED', { retryAfterSeconds: seconds });
   }
 
   /** The session a token stands for (renewed by the lookup). */
@@ -104,7 +103,7 @@ export class PeopleService {
   async changePassword(name: string, sessionHash: string, oldPassword: unknown, newPassword: unknown, client: Client): Promise<void> {
     const { accounts, lockout, audit, sessions } = this.deps;
     const problem = passwordProblem(newPassword);
-    if (problem) throw new RexianError('REXIAN_PASSWORD_TOO_SHORT', problem, { minLength: MIN_PASSWORD_LENGTH }, 400);
+    if (problem) throw new RexianError('REXIAN_PASSWORD_TOO_SHORT', { minLength: MIN_PASSWORD_LENGTH }, problem);
     const lockedMs = await lockout.lockedFor(name, client.address);
     if (lockedMs > 0) throw this.locked(lockedMs);
     const account = await accounts.get(name);
@@ -113,7 +112,7 @@ export class PeopleService {
       const { lockedMs: locks } = await lockout.fail(name, client.address);
       await audit.record({ event: 'failure', name, reason: 'wrong-old-password' }, client);
       if (locks > 0) throw this.locked(locks);
-      throw new RexianError('REXIAN_PASSWORD_WRONG', 'the current password is wrong', {}, 403);
+      throw new RexianError('REXIAN_PASSWORD_WRONG', {});
     }
     await accounts.setPassword(name, await hashPassword(newPassword as string));
     // Whoever else holds a session of this person (a stolen one, say) is out; this one stays.
@@ -132,12 +131,12 @@ export class PeopleService {
     const role = input.role ?? existing?.role;
     if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw badRequest(`role must be one of ${ROLES.join(', ')}`, { role });
     if (by.role !== 'admin' && (role !== 'agent' || (existing && existing.role !== 'agent'))) {
-      throw new RexianError('REXIAN_FORBIDDEN', `role ${by.role} may manage agents' accounts only`, { role: by.role }, 403);
+      throw new RexianError('REXIAN_FORBIDDEN', { role: by.role }, `role ${by.role} may manage agents' accounts only`);
     }
     const agentId = role === 'agent' ? input.agent ?? existing?.agentId ?? name : undefined;
     if (agentId !== undefined) {
       if (typeof agentId !== 'string' || !AGENT_PATTERN.test(agentId)) throw badRequest('agent must be an agent id', { agent: agentId });
-      if (!this.deps.isAgent(agentId)) throw new RexianError('REXIAN_UNKNOWN_AGENT', `no agent ${agentId} on the roster`, { agentId }, 404);
+      if (!this.deps.isAgent(agentId)) throw new RexianError('REXIAN_UNKNOWN_AGENT', { agentId });
     }
     const teams = role === 'supervisor' ? input.teams ?? existing?.teams ?? [] : [];
     if (!Array.isArray(teams) || !teams.every((t) => typeof t === 'string' && TEAM_PATTERN.test(t))) throw badRequest('teams must be a list of team ids', { teams });
@@ -148,14 +147,14 @@ export class PeopleService {
     if (!existing && input.password === undefined) throw badRequest('a new account needs a password', { name });
     if (input.password !== undefined) {
       const problem = passwordProblem(input.password);
-      if (problem) throw new RexianError('REXIAN_PASSWORD_TOO_SHORT', problem, { minLength: MIN_PASSWORD_LENGTH }, 400);
+      if (problem) throw new RexianError('REXIAN_PASSWORD_TOO_SHORT', { minLength: MIN_PASSWORD_LENGTH }, problem);
     }
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password as string);
     let stored;
     try {
       stored = await this.deps.accounts.put(name, { role: role as Role, agentId, teams: teams as string[], displayName, disabled, passwordHash });
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new RexianError('REXIAN_BAD_REQUEST', `agent ${agentId} already has an account`, { agentId }, 409);
+      if ((err as { code?: string }).code === '23505') throw new RexianError('REXIAN_ACCOUNT_EXISTS', { agentId });
       throw err;
     }
     const { account, created } = stored;
@@ -170,9 +169,9 @@ export class PeopleService {
   /** Ends all sessions of a person. Admins for anyone; ops for agents. */
   async revoke(by: Principal, name: string, client: Client): Promise<number> {
     const account = await this.deps.accounts.get(name);
-    if (!account) throw new RexianError('REXIAN_NOT_FOUND', `no account ${name}`, { name }, 404);
+    if (!account) throw new RexianError('REXIAN_NOT_FOUND', { name }, `no account ${name}`);
     if (by.role !== 'admin' && account.role !== 'agent') {
-      throw new RexianError('REXIAN_FORBIDDEN', `role ${by.role} may end agents' sessions only`, { role: by.role }, 403);
+      throw new RexianError('REXIAN_FORBIDDEN', { role: by.role }, `role ${by.role} may end agents' sessions only`);
     }
     const ended = await this.deps.sessions.endAll(name);
     await this.deps.audit.record({ event: 'revoke', name, by: by.name, endedSessions: ended }, client);

@@ -42,7 +42,7 @@ export function registerRecordingRoutes(app: FastifyInstance, recordings: Record
     if (req.principal!.role === 'supervisor' && (!info || !mayHear(req, info))) {
       throw forbidden(`${req.principal!.name} may not hear recording ${req.params.name}: it is not a recording of their teams' agents (or no longer exists)`, { recording: req.params.name });
     }
-    if (!info) throw new RexianError('REXIAN_NOT_FOUND', `no recording ${req.params.name} (never made, or removed after the retention period)`, { recording: req.params.name }, 404);
+    if (!info) throw new RexianError('REXIAN_NOT_FOUND', { recording: req.params.name }, `no recording ${req.params.name} (never made, or removed after the retention period)`);
     // The file is on another city's switch: its controller serves it.
     if (info.scope !== recordings.scope && !wasForwarded(req)) return forwarder.forwardTo(req, reply, info.controller, `recording ${info.name}`);
     const file = await recordings.file(info.name);

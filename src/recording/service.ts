@@ -60,7 +60,7 @@ export class RecordingService {
   /** Starts recording a bridge and indexes it; a failure is logged, never fatal to the call. */
   async recordBridge(bridgeId: string, info: NewRecording): Promise<boolean> {
     try {
-      await this.ari.request('POST', `/bridges/${encodeURIComponent(bridgeId)}/record`, { name: info.name, format: 'wav', ifExists: 'overwrite' });
+      await this.ari.bridges.record(bridgeId, { name: info.name, format: 'wav', ifExists: 'overwrite' });
     } catch (err) {
       this.log.error({ callId: info.callId, err: (err as Error).message, recording: info.name }, 'could not start recording');
       return false;
@@ -82,11 +82,10 @@ export class RecordingService {
 
   /** Pauses (true) or resumes (false) a live recording. */
   async pause(name: string, paused: boolean): Promise<void> {
-    const path = `/recordings/live/${encodeURIComponent(name)}/pause`;
     try {
-      await this.ari.request(paused ? 'POST' : 'DELETE', path);
+      await (paused ? this.ari.recordings.pause(name) : this.ari.recordings.unpause(name));
     } catch (err) {
-      if (isNotFound(err)) throw new RexianError('REXIAN_CALL_STATE', `recording ${name} is not running`, { recording: name }, 409);
+      if (isNotFound(err)) throw new RexianError('REXIAN_CALL_STATE', { recording: name }, `recording ${name} is not running`);
       throw err;
     }
     if (paused) await this.redis.hincrby(this.key(name), 'pauses', 1);
@@ -110,7 +109,7 @@ export class RecordingService {
     try {
       return await this.ari.download(`/recordings/stored/${encodeURIComponent(name)}/file`);
     } catch (err) {
-      if (isNotFound(err)) throw new RexianError('REXIAN_NOT_FOUND', `recording ${name} has no file (still running, or removed)`, { recording: name }, 404);
+      if (isNotFound(err)) throw new RexianError('REXIAN_NOT_FOUND', { recording: name }, `recording ${name} has no file (still running, or removed)`);
       throw err;
     }
   }
@@ -131,7 +130,7 @@ export class RecordingService {
     for (const name of names) {
       const info = await this.get(name);
       try {
-        await this.ari.request('DELETE', `/recordings/stored/${encodeURIComponent(name)}`);
+        await this.ari.recordings.deleteStored(name);
       } catch (err) {
         // Still being recorded (a call longer than the retention period): try at the next sweep.
         if (!isNotFound(err)) continue;

@@ -53,10 +53,10 @@ export class DeadLetters {
   /** Writes the record (or its correction) to PostgreSQL; true when a new row went in. */
   async replay(id: string, correction?: StoredRecord): Promise<{ written: boolean; record: StoredRecord }> {
     const letter = await this.get(id);
-    if (!letter) throw new RexianError('REXIAN_NOT_FOUND', `no dead letter ${id}`, { id }, 404);
+    if (!letter) throw new RexianError('REXIAN_NOT_FOUND', { id }, `no dead letter ${id}`);
     const original = correction ?? letter.record;
     if (typeof original !== 'object' || original === null || typeof original.callId !== 'string') {
-      throw new RexianError('REXIAN_BAD_REQUEST', 'this dead letter is not a readable record: replay it with a corrected record in the body', { id, field: 'record' }, 400);
+      throw new RexianError('REXIAN_BAD_REQUEST', { id, field: 'record' }, 'this dead letter is not a readable record: replay it with a corrected record in the body');
     }
     const record = sanitizeRecord(original).value;
     let fresh: number;
@@ -64,9 +64,9 @@ export class DeadLetters {
       fresh = await insertRecords(this.pool, [record]);
     } catch (err) {
       if (isDataError(err)) {
-        throw new RexianError('REXIAN_RECORD_REFUSED', `PostgreSQL still refuses the record: ${pgError(err as Error).message}`, { id, sqlstate: pgError(err as Error).code }, 422);
+        throw new RexianError('REXIAN_RECORD_REFUSED', { id, sqlstate: pgError(err as Error).code }, pgError(err as Error).message);
       }
-      throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', `cannot write the record: ${(err as Error).message}`, { id }, 503);
+      throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', { id }, `cannot write the record: ${(err as Error).message}`);
     }
     await this.redis.xdel(this.outbox.deadKey, id);
     return { written: fresh === 1, record };

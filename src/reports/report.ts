@@ -63,7 +63,7 @@ export function shanghaiMidnight(date: string, field = 'date'): Date {
   const d = /^\d{4}-\d{2}-\d{2}$/.test(date) ? new Date(`${date}T00:00:00+08:00`) : undefined;
   // 2026-02-30 parses (as March 2nd): it must read back as the same date.
   if (!d || Number.isNaN(d.getTime()) || new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10) !== date) {
-    throw new RexianError('REXIAN_BAD_REQUEST', `${field} "${date}" is not a calendar date (YYYY-MM-DD)`, { field, value: date }, 400);
+    throw new RexianError('REXIAN_BAD_REQUEST', { field, value: date }, `${field} "${date}" is not a calendar date (YYYY-MM-DD)`);
   }
   return d;
 }
@@ -107,8 +107,8 @@ export function figures(key: string, s: Record<string, unknown>): ReportRow {
 export async function buildReport(pool: pg.Pool, from: string, to: string, by: GroupBy, fields = { from: 'from', to: 'to' }): Promise<Report> {
   const start = shanghaiMidnight(from, fields.from);
   const end = new Date(shanghaiMidnight(to, fields.to).getTime() + 86_400_000);
-  if (end <= start) throw new RexianError('REXIAN_BAD_REQUEST', `"to" (${to}) is before "from" (${from})`, { field: 'to', value: to }, 400);
-  if (end.getTime() - start.getTime() > 366 * 86_400_000) throw new RexianError('REXIAN_BAD_REQUEST', `a report covers at most 366 days (${from} to ${to} is longer)`, { field: 'to', value: to }, 400);
+  if (end <= start) throw new RexianError('REXIAN_BAD_REQUEST', { field: 'to', value: to }, `"to" (${to}) is before "from" (${from})`);
+  if (end.getTime() - start.getTime() > 366 * 86_400_000) throw new RexianError('REXIAN_BAD_REQUEST', { field: 'to', value: to }, `a report covers at most 366 days (${from} to ${to} is longer)`);
   // By hour needs each call's time; every other grouping reads the daily roll-up.
   const res = await (by === 'hour'
     ? pool.query(`SELECT ${GROUPS.hour} AS key, GROUPING(${GROUPS.hour}) AS is_total, ${RECORD_SUMS}
@@ -118,7 +118,7 @@ export async function buildReport(pool: pg.Pool, from: string, to: string, by: G
          FROM call_daily WHERE day >= $1::date AND day <= $2::date
         GROUP BY GROUPING SETS ((${ROLLUP_GROUPS[by]}), ())`, [from, to])
   ).catch((err: Error) => {
-    throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', `cannot read the call records: ${err.message}`, {}, 503);
+    throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', {}, `cannot read the call records: ${err.message}`);
   });
   const rows: ReportRow[] = [];
   let total = figures('total', {});

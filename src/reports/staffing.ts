@@ -55,7 +55,7 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
     WHERE origin_queue = $1 AND direction = 'inbound' AND started_at >= $2 AND started_at < $3
     GROUP BY 1`, [q.id, start, new Date(start.getTime() + 86_400_000), target.seconds * 1000],
   ).catch((err: Error) => {
-    throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', `cannot read the call records: ${err.message}`, {}, 503);
+    throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', {}, `cannot read the call records: ${err.message}`);
   });
   const bySlot = new Map((res.rows as Array<Record<string, string | number | null>>).map((r) => [Number(r.slot), r]));
   const samples = await redis.hgetall(staffingKey(prefix, q.id, date));

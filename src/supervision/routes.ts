@@ -34,8 +34,8 @@ export function registerSupervisionRoutes(app: FastifyInstance, supervision: Sup
     if (p.role !== 'admin' && (!agentId || !mayActForAgent(p, agentId, teamOf(agentId)))) {
       throw forbidden(`${p.name} (${p.role}) may not supervise call ${callId}: it is not a live call of an agent of their teams`, { callId });
     }
-    if (!call) throw new RexianError('REXIAN_NOT_FOUND', `no live call ${callId} on this controller`, { callId }, 404);
-    if (!agentId) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} has no agent`, { callId }, 409);
+    if (!call) throw new RexianError('REXIAN_NOT_FOUND', { callId }, `no live call ${callId} on this controller`);
+    if (!agentId) throw new RexianError('REXIAN_AGENT_STATE', { callId }, `call ${callId} has no agent`);
     return agentId;
   };
   /** Routes that take no body say so: a body sent anyway is refused, not ignored. */
@@ -55,7 +55,7 @@ export function registerSupervisionRoutes(app: FastifyInstance, supervision: Sup
   }, async (req) => {
     agentOf(req, req.params.callId);
     const phone = req.body.phone ?? req.principal!.agentId;
-    if (!phone) throw new RexianError('REXIAN_BAD_REQUEST', 'no phone: give "phone" or configure the token\'s agent', { field: 'phone' }, 400);
+    if (!phone) throw new RexianError('REXIAN_BAD_REQUEST', { field: 'phone' }, 'no phone: give "phone" or configure the token\'s agent');
     return supervision.start(req.params.callId, req.principal!.name, phone, req.body.mode);
   });
   app.post<{ Params: { callId: string }; Body: { mode: SupervisionMode } }>('/api/calls/:callId/supervise/mode', {

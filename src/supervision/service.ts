@@ -15,6 +15,7 @@ import { appendToStream } from '../store/streams.js';
 import type { Logger } from 'pino';
 import { mayActForAgent, type Principal } from '../api/auth.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
+import { agentEndpoint, snoopLeg, supervisionBridge, supervisorLeg } from '../asterisk/ids.js';
 import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
 import { isMasked, visibleNumber, type PrivacyPolicy } from '../calls/privacy.js';
@@ -113,13 +114,13 @@ export class SupervisionService {
   start(callId: string, supervisor: string, phone: string, mode: SupervisionMode): Promise<Record<string, unknown>> {
     return this.deps.calls.within(callId, async (call) => {
       const talk = this.deps.acd.talkOf(call);
-      if (!talk) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is not connected to an agent`, { callId }, 409);
-      if (this.state(call)) throw new RexianError('REXIAN_AGENT_STATE', `call ${callId} is already supervised by ${this.state(call)!.supervisor}`, { callId }, 409);
-      const leg = `${callId}-s1`;
-      await this.save(call, { supervisor, phone, leg, mode, bridge: `${callId}-sup`, joined: false, count: 1 });
+      if (!talk) throw new RexianError('REXIAN_AGENT_STATE', { callId }, `call ${callId} is not connected to an agent`);
+      if (this.state(call)) throw new RexianError('REXIAN_CALL_STATE', { callId }, `call ${callId} is already supervised by ${this.state(call)!.supervisor}`);
+      const leg = supervisorLeg(callId);
+      await this.save(call, { supervisor, phone, leg, mode, bridge: supervisionBridge(callId), joined: false, count: 1 });
       await this.deps.calls.attachLeg(call, leg, { role: 'supervisor', party: supervisor });
       await this.audit(supervisor, 'start', call, { mode, agentId: talk.agentId, phone });
-      await this.deps.ari.originate({ channelId: leg, endpoint: `PJSIP/agent-${phone}`, callerId: `"监听" <${call.state.did}>`, timeout: 30, appArgs: `agent-leg,${callId}` });
+      await this.deps.ari.originate({ channelId: leg, endpoint: `PJSIP/${agentEndpoint(phone)}`, callerId: `"监听" <${call.state.did}>`, timeout: 30, appArgs: `agent-leg,${callId}` });
       return { callId, supervisorChannel: leg, mode };
     });
   }
@@ -138,7 +139,7 @@ export class SupervisionService {
   takeOver(callId: string, supervisor: string): Promise<Record<string, unknown>> {
     return this.deps.calls.within(callId, async (call) => {
       const s = this.mine(call, supervisor);
-      if (!s.joined) throw new RexianError('REXIAN_AGENT_STATE', 'the supervisor has not answered yet', { callId }, 409);
+      if (!s.joined) throw new RexianError('REXIAN_CALL_STATE', { callId }, 'the supervisor has not answered yet');
       const talk = this.deps.acd.talkOf(call)!;
       await this.audit(supervisor, 'take-over', call, { agentId: talk.agentId });
       await this.place(call, { ...s, mode: 'barge' });
@@ -159,8 +160,8 @@ export class SupervisionService {
 
   private mine(call: Call, supervisor: string): SupervisionState {
     const s = this.state(call);
-    if (!s) throw new RexianError('REXIAN_NOT_FOUND', `call ${call.id} is not being supervised`, { callId: call.id }, 404);
-    if (s.supervisor !== supervisor) throw new RexianError('REXIAN_FORBIDDEN', `call ${call.id} is supervised by ${s.supervisor}`, { callId: call.id }, 403);
+    if (!s) throw new RexianError('REXIAN_NOT_FOUND', { callId: call.id }, `call ${call.id} is not being supervised`);
+    if (s.supervisor !== supervisor) throw new RexianError('REXIAN_FORBIDDEN', { callId: call.id }, `call ${call.id} is supervised by ${s.supervisor}`);
     return s;
   }
 
@@ -174,22 +175,20 @@ export class SupervisionService {
       await this.save(call, { snoop: undefined });
     }
     if (s.mode === 'barge') {
-      await ari.request('POST', `/bridges/${s.bridge}/removeChannel`, { channel: s.leg }).catch(() => undefined);
-      await ari.request('POST', `/bridges/${talk.bridgeId}/addChannel`, { channel: s.leg });
+      await ari.bridges.removeIfPresent(s.bridge, s.leg);
+      await ari.bridges.add(talk.bridgeId, s.leg);
       return;
     }
-    await ari.request('POST', `/bridges/${talk.bridgeId}/removeChannel`, { channel: s.leg }).catch(() => undefined);
+    await ari.bridges.removeIfPresent(talk.bridgeId, s.leg);
     await ari.ensureBridge(s.bridge, 'mixing', `supervise ${call.id}`);
     const count = s.count + 1;
-    const snoop = `${call.id}-sn${count}`;
+    const snoop = snoopLeg(call.id, count);
     await this.save(call, { snoop, count });
     await this.deps.calls.attachLeg(call, snoop);
     // spy both: the supervisor hears citizen and agent. whisper out: what the supervisor
     // says is mixed into what the agent hears, and only that.
-    await ari.request('POST', `/channels/${talk.agentLeg}/snoop/${snoop}`, {
-      app: this.deps.ari.app, appArgs: `agent-leg,${call.id}`, spy: 'both', whisper: s.mode === 'whisper' ? 'out' : 'none',
-    });
-    await ari.request('POST', `/bridges/${s.bridge}/addChannel`, { channel: s.leg });
+    await ari.channels.snoop(talk.agentLeg, snoop, { appArgs: `agent-leg,${call.id}`, spy: 'both', whisper: s.mode === 'whisper' ? 'out' : 'none' });
+    await ari.bridges.add(s.bridge, s.leg);
   }
 
   private async teardown(call: Call, s: SupervisionState): Promise<void> {
@@ -200,7 +199,7 @@ export class SupervisionService {
     }
     await this.deps.calls.detachLeg(call, s.leg);
     await call.ari.hangupChannel(s.leg);
-    await call.ari.request('DELETE', `/bridges/${s.bridge}`).catch(() => undefined);
+    await call.ari.bridges.destroyIfPresent(s.bridge);
   }
 
   /** ARI events of the supervisor's and the snoop's channels; true when handled. */
@@ -209,7 +208,7 @@ export class SupervisionService {
     const channelId = event.channel?.id;
     if (!s || !channelId) return false;
     if (channelId === s.snoop) {
-      if (event.type === 'StasisStart') await call.ari.request('POST', `/bridges/${s.bridge}/addChannel`, { channel: s.snoop });
+      if (event.type === 'StasisStart') await call.ari.bridges.add(s.bridge, s.snoop);
       return true;
     }
     if (channelId !== s.leg) return false;

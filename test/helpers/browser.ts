@@ -20,6 +20,8 @@ export interface BrowserOptions {
   /** Default 1366×768, the agent desk's smallest screen. */
   viewport?: { width: number; height: number };
   locale?: string;
+  /** Another way to start Chromium (a wrapper running it in a network namespace, say). */
+  executablePath?: string;
 }
 
 export interface TestBrowser {
@@ -45,7 +47,7 @@ export function chromiumArgs(options: BrowserOptions = {}): string[] {
 export async function launchBrowser(options: BrowserOptions = {}): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run scripts/install-deps.sh (apt chromium) or set REXIAN_CHROMIUM`);
   const context = await chromium.launchPersistentContext(scratchDir('chromium-profile'), {
-    executablePath: CHROMIUM,
+    executablePath: options.executablePath ?? CHROMIUM,
     headless: true,
     args: chromiumArgs(options),
     viewport: options.viewport ?? { width: 1366, height: 768 },

@@ -150,7 +150,7 @@ t.test('/docs/json documents every route', async (t) => {
     ['/api/calls/{callId}/supervise', 'delete'], ['/api/calls/{callId}/supervise/mode', 'post'], ['/api/calls/{callId}/take-over', 'post'],
     ['/api/queues', 'get'], ['/api/queues/{id}', 'get'], ['/api/flows', 'get'], ['/healthz', 'get'], ['/readyz', 'get'],
     ['/api/session', 'post'], ['/api/session', 'get'], ['/api/session', 'delete'], ['/api/session/password', 'post'],
-    ['/api/people', 'get'], ['/api/people/{name}', 'put'], ['/api/people/{name}/sessions', 'delete'],
+    ['/api/people', 'get'], ['/api/people/{name}', 'put'], ['/api/people/{name}/sessions', 'delete'], ['/api/session/phone', 'get'],
     ['/api/records/dead-letters', 'get'], ['/api/records/dead-letters/{id}/replay', 'post'],
   ];
   for (const [path, method] of expected) t.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`);

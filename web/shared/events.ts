@@ -1,15 +1,15 @@
 // The event-stream client (/api/events): one WebSocket, authenticated by the session cookie
 // the browser sends with the handshake, reconnecting by itself with backoff (0.5 s doubling
 // to 10 s). The pages subscribe to typed events; `status` says whether the stream is live.
+// The events' types are the controller's own catalogue (src/events/catalogue.ts, re-exported
+// by ./types.ts), so a page reads exactly the fields the stream sends.
 import { ref, type Ref } from 'vue';
+import type { MessageOf, StreamMessage } from './types';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
-export interface StreamEvent {
-  type: string;
-  at?: string;
-  [field: string]: unknown;
-}
+/** What the stream sends: a published event (stamped with `at`), or the stream's hello and error. */
+export type StreamEvent = StreamMessage;
 
 export class EventStream {
   readonly status: Ref<StreamStatus> = ref('connecting');
@@ -30,6 +30,13 @@ export class EventStream {
   on(listener: (event: StreamEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Listens to one type of event, e.g. `stream.onType('agent.offer', (pop) => …)`. */
+  onType<T extends StreamEvent['type']>(type: T, listener: (event: MessageOf<T>) => void): () => void {
+    return this.on((event) => {
+      if (event.type === type) listener(event as MessageOf<T>);
+    });
   }
 
   close(): void {
