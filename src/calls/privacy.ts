@@ -72,6 +72,16 @@ export function logSafe(value: unknown): unknown {
 
 /** pino's `redact` option: every logger of the controller is made with it (main.ts, server.ts). */
 export const logRedaction = {
-  paths: [...LOG_NUMBER_FIELDS, ...LOG_NUMBER_FIELDS.map((f) => `*.${f}`)],
-  censor: (value: unknown): unknown => logSafe(value),
+  paths: [...LOG_NUMBER_FIELDS, ...LOG_NUMBER_FIELDS.map((f) => `*.${f}`), 'vars.*', '*.vars.*'],
+  censor: (value: unknown, path: string[]): unknown => (path.includes('vars') ? logSafeVariable(value) : logSafe(value)),
 };
+
+/**
+ * What a flow collected (`vars`) as a log may carry it: callers key in ID numbers (18 digits,
+ * perhaps ending in X), credit codes and callback numbers, so any value with a run of six or
+ * more digits keeps only its last four; menu keys and short answers pass.
+ */
+export function logSafeVariable(value: unknown): unknown {
+  if (typeof value !== 'string' || !/\d{6,}/.test(value)) return value;
+  return value.length > 4 ? `${'*'.repeat(value.length - 4)}${value.slice(-4)}` : value;
+}

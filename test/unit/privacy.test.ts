@@ -1,4 +1,5 @@
 // The one decision of which calls are masked, and the redaction every log line goes through.
+import { pino } from 'pino';
 import t from 'tap';
 import { isMasked, logRedaction, logSafe, visibleNumber, type PrivacyPolicy } from '../../src/calls/privacy.js';
 
@@ -30,4 +31,16 @@ t.test('logs carry no subscriber number; service numbers stay readable', async (
   for (const n of ['110', '12345', '95588', '', 'bd-1']) t.equal(logSafe(n), n, `"${n}" passes`);
   t.equal(logSafe(42), 42);
   for (const f of ['caller', 'number', '*.caller']) t.ok(logRedaction.paths.includes(f), f);
+});
+
+t.test('what a caller keyed into a flow (an ID number, a callback number) is masked in the "flow ended" line', async (t) => {
+  const lines: string[] = [];
+  const log = pino({ redact: logRedaction }, { write: (line: string) => void lines.push(line) });
+  log.info({ callId: 'c1', vars: { idNumber: '11010519491231002X', callbackNumber: '13800000111', choice: '2', privacy: 'yes' } }, 'flow ended');
+  const vars = (JSON.parse(lines[0]!) as { vars: Record<string, string> }).vars;
+  t.equal(vars.idNumber, '**************002X', 'the ID number keeps its last four');
+  t.equal(vars.callbackNumber, '*******0111');
+  t.equal(vars.choice, '2', 'a menu key passes');
+  t.equal(vars.privacy, 'yes');
+  t.notMatch(lines[0], /110105|13800000111/, 'nothing of either number in the line');
 });
