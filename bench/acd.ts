@@ -10,16 +10,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { Redis } from 'ioredis';
+
 import { averageSpeedOfAnswer, serviceLevel } from '../src/acd/erlang-c.js';
 import { Router } from '../src/acd/router.js';
 import { WaitingList } from '../src/acd/waiting.js';
+import { type AcdLab, acdQueuesWith, citizen, type LabAgent, startAcdLab } from '../test/helpers/acd-lab.js';
 import { observeAmi } from '../test/helpers/ami-observer.js';
-import { acdQueuesWith, citizen, startAcdLab, type AcdLab, type LabAgent } from '../test/helpers/acd-lab.js';
 import { ControllerProcess } from '../test/helpers/controller.js';
 import { deleteKeys, sleep, until } from '../test/helpers/lab.js';
-import type { RunningSipp } from '../test/helpers/sipp.js';
 import { scratchDir } from '../test/helpers/scratch.js';
+import type { RunningSipp } from '../test/helpers/sipp.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 20);
@@ -43,9 +45,14 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 async function connectLatency(): Promise<{ ours: number[]; native: number[] }> {
   // The agent talks half a second and hangs up; the citizens wait for the hang-up.
-  const agents: LabAgent[] = [{ id: 'q1', skills: { general: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 500 }];
+  const agents: LabAgent[] = [
+    { id: 'q1', skills: { general: 5 }, scenario: 'agent-answers-then-hangs-up.xml', talkMs: 500 },
+  ];
   const lab = await startAcdLab('bench-connect', 15, agents, { extraDialplan: NATIVE_DIALPLAN });
-  const controller = new ControllerProcess({ ...lab.lab.env, REXIAN_LOG_LEVEL: 'info' }, lab.lab.ports.controller).start();
+  const controller = new ControllerProcess(
+    { ...lab.lab.env, REXIAN_LOG_LEVEL: 'info' },
+    lab.lab.ports.controller,
+  ).start();
   const ami = await observeAmi(lab.lab);
   try {
     await controller.waitReady();
@@ -61,23 +68,53 @@ async function connectLatency(): Promise<{ ours: number[]; native: number[] }> {
         const since = ami.events.length;
         const t0 = Date.now();
         await controller.api('POST', '/api/agents/q1/ready');
-        const entered = await ami.waitFor('agent joins the talk bridge', (e) => e.event === 'BridgeEnter' && /^PJSIP\/agent-q1-/.test(e.channel ?? '') && e.bridgetype !== 'holding', 20_000, since);
+        const entered = await ami.waitFor(
+          'agent joins the talk bridge',
+          (e) => e.event === 'BridgeEnter' && /^PJSIP\/agent-q1-/.test(e.channel ?? '') && e.bridgetype !== 'holding',
+          20_000,
+          since,
+        );
         ours.push(entered.receivedAt - t0);
         await c.sipp.done;
-        await until('agent back from the call', async () => ['wrap-up', 'ready'].includes((await controller.api('GET', '/api/agents/q1')).body.state as string), 10_000);
+        await until(
+          'agent back from the call',
+          async () =>
+            ['wrap-up', 'ready'].includes((await controller.api('GET', '/api/agents/q1')).body.state as string),
+          10_000,
+        );
         await controller.api('POST', '/api/agents/q1/not-ready', { reason: 'break' });
       }
       // app_queue: the caller waits in the native queue; the member is unpaused over AMI.
       {
-        await ami.action({ action: 'QueuePause', queue: 'rexian-fallback', interface: 'PJSIP/agent-q1', paused: 'true', reason: 'bench' });
-        const c = citizen(lab.lab, controller, { did: '7999', caller: `1350000${String(i).padStart(4, '0')}`, expectController: false });
+        await ami.action({
+          action: 'QueuePause',
+          queue: 'rexian-fallback',
+          interface: 'PJSIP/agent-q1',
+          paused: 'true',
+          reason: 'bench',
+        });
+        const c = citizen(lab.lab, controller, {
+          did: '7999',
+          caller: `1350000${String(i).padStart(4, '0')}`,
+          expectController: false,
+        });
         const since0 = ami.events.length;
         await ami.waitFor('caller joins the native queue', (e) => e.event === 'QueueCallerJoin', 10_000, since0);
         await sleep(200);
         const since = ami.events.length;
         const t0 = Date.now();
-        await ami.action({ action: 'QueuePause', queue: 'rexian-fallback', interface: 'PJSIP/agent-q1', paused: 'false' });
-        const entered = await ami.waitFor('member joins the bridge', (e) => e.event === 'BridgeEnter' && /^PJSIP\/agent-q1-/.test(e.channel ?? ''), 30_000, since);
+        await ami.action({
+          action: 'QueuePause',
+          queue: 'rexian-fallback',
+          interface: 'PJSIP/agent-q1',
+          paused: 'false',
+        });
+        const entered = await ami.waitFor(
+          'member joins the bridge',
+          (e) => e.event === 'BridgeEnter' && /^PJSIP\/agent-q1-/.test(e.channel ?? ''),
+          30_000,
+          since,
+        );
         native.push(entered.receivedAt - t0);
         await c.sipp.done;
         await sleep(300);
@@ -115,19 +152,38 @@ async function loadVsErlangC(): Promise<Record<string, number>> {
   // exponential samples drawn here (SIPp's own distributions need a GSL build).
   const scenario = join(dir, 'agent-exp.xml');
   const base = readFileSync(join(import.meta.dirname, '../test/sipp/agent-answers-then-hangs-up.xml'), 'utf8');
-  writeFileSync(scenario, base.replace('<pause/>', '<nop><action><assignstr assign_to="talk" value="[field0]"/><todouble assign_to="talkms" variable="talk"/></action></nop>\n  <pause variable="talkms"/>'));
+  writeFileSync(
+    scenario,
+    base.replace(
+      '<pause/>',
+      '<nop><action><assignstr assign_to="talk" value="[field0]"/><todouble assign_to="talkms" variable="talk"/></action></nop>\n  <pause variable="talkms"/>',
+    ),
+  );
   const agents: LabAgent[] = Array.from({ length: LOAD_AGENTS }, (_, i) => {
     const talks = join(dir, `talks-${i}.csv`);
-    writeFileSync(talks, `SEQUENTIAL\n${Array.from({ length: LOAD_CALLS + 10 }, () => `${Math.round(exponential(MEAN_TALK_S * 1000))};`).join('\n')}\n`);
-    return { id: `l${i + 1}`, skills: { general: 5 }, scenario: scenario as LabAgent['scenario'], extraArgs: ['-inf', talks] };
+    writeFileSync(
+      talks,
+      `SEQUENTIAL\n${Array.from({ length: LOAD_CALLS + 10 }, () => `${Math.round(exponential(MEAN_TALK_S * 1000))};`).join('\n')}\n`,
+    );
+    return {
+      id: `l${i + 1}`,
+      skills: { general: 5 },
+      scenario: scenario as LabAgent['scenario'],
+      extraArgs: ['-inf', talks],
+    };
   });
   const lab: AcdLab = await startAcdLab('bench-load', 16, agents, { queues: LOAD_QUEUES });
-  const controller = new ControllerProcess({ ...lab.lab.env, REXIAN_LOG_LEVEL: 'info' }, lab.lab.ports.controller).start();
+  const controller = new ControllerProcess(
+    { ...lab.lab.env, REXIAN_LOG_LEVEL: 'info' },
+    lab.lab.ports.controller,
+  ).start();
   try {
     await controller.waitReady();
     for (const a of agents) await controller.api('POST', `/api/agents/${a.id}/login`, { ready: true });
     const lambda = (LOAD_RHO * LOAD_AGENTS) / MEAN_TALK_S;
-    process.stdout.write(`  ${LOAD_CALLS} calls, λ = ${round3(lambda)}/s, mean talk ${MEAN_TALK_S} s, ${LOAD_AGENTS} agents (offered load ${round3(lambda * MEAN_TALK_S)} erlangs)\n`);
+    process.stdout.write(
+      `  ${LOAD_CALLS} calls, λ = ${round3(lambda)}/s, mean talk ${MEAN_TALK_S} s, ${LOAD_AGENTS} agents (offered load ${round3(lambda * MEAN_TALK_S)} erlangs)\n`,
+    );
     const citizens: RunningSipp[] = [];
     const start = Date.now();
     for (let i = 0; i < LOAD_CALLS; i++) {
@@ -140,8 +196,14 @@ async function loadVsErlangC(): Promise<Record<string, number>> {
     // The first tenth of the run is warm-up (the queue starts empty, which flatters any ACD).
     const warmEnd = start + (span * 1000) / 10;
     const queuedAt = new Map(controller.logs.filter((l) => l.msg === 'call queued').map((l) => [l.callId, l.time]));
-    const connects = controller.logs.filter((l) => l.msg === 'call connected to agent' && (queuedAt.get(l.callId) ?? 0) >= warmEnd);
-    const ends = new Map(controller.logs.filter((l) => l.msg === 'agent hung up; ending the call' || l.msg === 'citizen hung up; agent goes to wrap-up').map((l) => [l.callId, l.time]));
+    const connects = controller.logs.filter(
+      (l) => l.msg === 'call connected to agent' && (queuedAt.get(l.callId) ?? 0) >= warmEnd,
+    );
+    const ends = new Map(
+      controller.logs
+        .filter((l) => l.msg === 'agent hung up; ending the call' || l.msg === 'citizen hung up; agent goes to wrap-up')
+        .map((l) => [l.callId, l.time]),
+    );
     const waits = connects.map((l) => Number(l.waitMs) / 1000);
     const talks = connects.map((l) => ((ends.get(l.callId) ?? l.time) - l.time) / 1000).filter((x) => x > 0);
     const aht = talks.reduce((a, b) => a + b, 0) / Math.max(1, talks.length);
@@ -181,7 +243,8 @@ async function routingCost(): Promise<number[]> {
     const waiting = new WaitingList(redis, prefix);
     const queues = Array.from({ length: 10 }, (_, i) => `q${i}`);
     const pipe = redis.pipeline();
-    for (let i = 0; i < 5000; i++) pipe.zadd(`${prefix}:queue:${queues[i % 10]}:waiting`, WaitingList.score(i % 3, 1_000_000 + i), `c${i}`);
+    for (let i = 0; i < 5000; i++)
+      pipe.zadd(`${prefix}:queue:${queues[i % 10]}:waiting`, WaitingList.score(i % 3, 1_000_000 + i), `c${i}`);
     await pipe.exec();
     for (let i = 0; i < 2000; i++) {
       // Each agent has its queue's skill and one secondary.
@@ -214,8 +277,10 @@ if (!skip.has('connect')) {
   console.log(`1. agent freed → caller connected (${ROUNDS} rounds each, same Asterisk, same SIPp agent)`);
   const { ours, native } = await connectLatency();
   Object.assign(result, {
-    ours_connect_p50_ms: round1(percentile(ours, 50)), ours_connect_p99_ms: round1(percentile(ours, 99)),
-    app_queue_connect_p50_ms: round1(percentile(native, 50)), app_queue_connect_p99_ms: round1(percentile(native, 99)),
+    ours_connect_p50_ms: round1(percentile(ours, 50)),
+    ours_connect_p99_ms: round1(percentile(ours, 99)),
+    app_queue_connect_p50_ms: round1(percentile(native, 50)),
+    app_queue_connect_p99_ms: round1(percentile(native, 99)),
   });
   console.log(`   rexian    p50 ${result.ours_connect_p50_ms} ms  p99 ${result.ours_connect_p99_ms} ms`);
   console.log(`   app_queue p50 ${result.app_queue_connect_p50_ms} ms  p99 ${result.app_queue_connect_p99_ms} ms`);
@@ -224,16 +289,26 @@ if (!skip.has('connect')) {
 if (!skip.has('load')) {
   console.log(`2. service level under load vs Erlang C (answered within ${SL_T} s; time-compressed)`);
   const load = await loadVsErlangC();
-  console.log(`   measured: SL ${load.sl_measured}, ASA ${load.asa_measured_s} s, occupancy ${load.occupancy} (λ ${load.lambda}/s, AHT ${load.aht} s, ${load.answered}/${load.calls} answered, ${load.measured} after warm-up measured)`);
+  console.log(
+    `   measured: SL ${load.sl_measured}, ASA ${load.asa_measured_s} s, occupancy ${load.occupancy} (λ ${load.lambda}/s, AHT ${load.aht} s, ${load.answered}/${load.calls} answered, ${load.measured} after warm-up measured)`,
+  );
   console.log(`   Erlang C: SL ${load.sl_erlang_c}, ASA ${load.asa_erlang_c_s} s`);
-  Object.assign(result, { sl_measured: load.sl_measured, sl_erlang_c: load.sl_erlang_c, asa_measured_s: load.asa_measured_s, asa_erlang_c_s: load.asa_erlang_c_s, sl_threshold_s: SL_T });
+  Object.assign(result, {
+    sl_measured: load.sl_measured,
+    sl_erlang_c: load.sl_erlang_c,
+    asa_measured_s: load.asa_measured_s,
+    asa_erlang_c_s: load.asa_erlang_c_s,
+    sl_threshold_s: SL_T,
+  });
 }
 if (!skip.has('route')) {
   console.log('3. routing decision with 2,000 agents and 5,000 waiting calls (10 queues, Redis Lua)');
   const times = await routingCost();
   result.route_decision_p50_ms = round3(percentile(times, 50));
   result.route_decision_p99_ms = round3(percentile(times, 99));
-  console.log(`   ${times.length} decisions: p50 ${result.route_decision_p50_ms} ms, p99 ${result.route_decision_p99_ms} ms`);
+  console.log(
+    `   ${times.length} decisions: p50 ${result.route_decision_p50_ms} ms, p99 ${result.route_decision_p99_ms} ms`,
+  );
 }
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -2,7 +2,9 @@
 // lookup a call to X makes (which binding, which party), measured over 20,000 calls, and of
 // binding itself (finding a free X in a pool of 10,000). The last line is JSON.
 import { randomBytes } from 'node:crypto';
+
 import { Redis } from 'ioredis';
+
 import { BindingStore } from '../src/masking/bindings.js';
 import { deleteKeys } from '../test/helpers/lab.js';
 
@@ -22,7 +24,10 @@ async function main(): Promise<void> {
     const made: Array<{ x: string; a: string; b: string }> = [];
     for (let i = 0; i < BINDINGS; i++) {
       const t0 = performance.now();
-      const b = await store.bind({ a: `023${String(80_000_000 + i)}`, b: `138${String(10_000_000 + i).padStart(8, '0')}` }, 'bench');
+      const b = await store.bind(
+        { a: `023${String(80_000_000 + i)}`, b: `138${String(10_000_000 + i).padStart(8, '0')}` },
+        'bench',
+      );
       bindTimes.push(performance.now() - t0);
       made.push(b);
     }
@@ -38,13 +43,28 @@ async function main(): Promise<void> {
     lookups.sort((a, b) => a - b);
     const f = (x: number): string => x.toFixed(3);
     console.log(`${BINDINGS.toLocaleString()} live bindings`);
-    console.log(`bind (free X from a pool of ${pool.length.toLocaleString()}): p50 ${f(pct(bindTimes, 50))} ms, p99 ${f(pct(bindTimes, 99))} ms, last ${f(bindTimes.at(-1)!)} ms`);
-    console.log(`route a call to X (${CALLS.toLocaleString()} calls): p50 ${f(pct(lookups, 50))} ms, p99 ${f(pct(lookups, 99))} ms, max ${f(lookups.at(-1)!)} ms`);
-    console.log(JSON.stringify({ bindings: BINDINGS, bindP50Ms: pct(bindTimes, 50), bindP99Ms: pct(bindTimes, 99), routeP50Ms: pct(lookups, 50), routeP99Ms: pct(lookups, 99) }));
+    console.log(
+      `bind (free X from a pool of ${pool.length.toLocaleString()}): p50 ${f(pct(bindTimes, 50))} ms, p99 ${f(pct(bindTimes, 99))} ms, last ${f(bindTimes.at(-1)!)} ms`,
+    );
+    console.log(
+      `route a call to X (${CALLS.toLocaleString()} calls): p50 ${f(pct(lookups, 50))} ms, p99 ${f(pct(lookups, 99))} ms, max ${f(lookups.at(-1)!)} ms`,
+    );
+    console.log(
+      JSON.stringify({
+        bindings: BINDINGS,
+        bindP50Ms: pct(bindTimes, 50),
+        bindP99Ms: pct(bindTimes, 99),
+        routeP50Ms: pct(lookups, 50),
+        routeP99Ms: pct(lookups, 99),
+      }),
+    );
   } finally {
     await deleteKeys(redis, prefix);
     redis.disconnect();
   }
 }
 
-main().catch((err: unknown) => { console.error(err); process.exit(1); });
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -4,11 +4,13 @@
 // keeps; by hour reads the calls). Each is run three times; the best and
 // the worst are printed. The last line is one JSON object with the figures.
 import { join } from 'node:path';
+
 import pg from 'pg';
+
 import { repoRoot } from '../src/asterisk/instance.js';
 import { migrate } from '../src/records/migrate.js';
-import { buildReport, type GroupBy } from '../src/reports/report.js';
 import { rebuildDailyRollup } from '../src/records/sums.js';
+import { buildReport, type GroupBy } from '../src/reports/report.js';
 import { dropDatabase, recreateDatabase } from '../test/helpers/lab.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
   // Synthetic but shaped like a hotline: 6 lines, 9 queues, 400 agents, 95% answered with
   // waits of a few seconds, 5% outbound, a survey answer for half the answered calls.
   for (let first = 0; first < ROWS; first += chunk) {
-    await pool.query(`
+    await pool.query(
+      `
       INSERT INTO call_records (call_id, direction, did, line, caller, started_at, ended_at, end_reason, queue, origin_queue,
         entered_queue_at, wait_ms, answered, answered_at, abandoned, short_abandon, agent_id, agents, talk_ms, hold_ms, survey)
       SELECT 'b' || g,
@@ -44,7 +47,9 @@ async function main(): Promise<void> {
           (ARRAY['general','yihaoda','enterprise','talent','line-12315','line-12329','line-12333','line-12366','line-12348'])[1 + g % 9] AS q,
           (g * 2654435761 % 15000)::int AS wait, (g % 100) < 95 AS ans
         FROM generate_series($2::bigint, $3::bigint) AS g
-      ) s`, [ROWS, first + 1, Math.min(ROWS, first + chunk)]);
+      ) s`,
+      [ROWS, first + 1, Math.min(ROWS, first + chunk)],
+    );
     process.stdout.write(`\rloaded ${Math.min(ROWS, first + chunk).toLocaleString()} records`);
   }
   const loadS = (Date.now() - loadStart) / 1000;
@@ -55,7 +60,9 @@ async function main(): Promise<void> {
   await pool.query('VACUUM ANALYZE call_records');
   await pool.query('VACUUM ANALYZE call_daily');
   const rollups = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM call_daily')).rows[0]!.n);
-  console.log(`daily roll-up: ${rollups.toLocaleString()} rows, built in ${((Date.now() - rollStart) / 1000).toFixed(1)} s`);
+  console.log(
+    `daily roll-up: ${rollups.toLocaleString()} rows, built in ${((Date.now() - rollStart) / 1000).toFixed(1)} s`,
+  );
 
   const cases: Array<[string, string, string, GroupBy]> = [
     ['one day by queue', '2025-06-18', '2025-06-18', 'queue'],
@@ -78,11 +85,16 @@ async function main(): Promise<void> {
       calls = r.total.inbound + r.total.outbound;
     }
     results[label] = { bestMs: Math.round(Math.min(...times)), worstMs: Math.round(Math.max(...times)), calls };
-    console.log(`${label.padEnd(22)} ${String(results[label]!.bestMs).padStart(7)} ${String(results[label]!.worstMs).padStart(10)} ${calls.toLocaleString().padStart(15)}`);
+    console.log(
+      `${label.padEnd(22)} ${String(results[label]!.bestMs).padStart(7)} ${String(results[label]!.worstMs).padStart(10)} ${calls.toLocaleString().padStart(15)}`,
+    );
   }
   await pool.end();
   if (!KEEP) await dropDatabase(DB);
   console.log(JSON.stringify({ rows: ROWS, rollupRows: rollups, loadSeconds: Math.round(loadS), reports: results }));
 }
 
-main().catch((err: unknown) => { console.error(err); process.exit(1); });
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -15,6 +15,8 @@ bash scripts/services.sh ensure || exit 1
 echo "rexian: typechecking" >&2
 npx tsc --noEmit -p . || { echo "rexian: type errors (above)"; echo "0 passed, 1 failed"; exit 1; }
 npx vue-tsc --noEmit -p web/tsconfig.json || { echo "rexian: type errors in web/ (above)"; echo "0 passed, 1 failed"; exit 1; }
+echo "rexian: linting (npm run format fixes layout and import order)" >&2
+npm run --silent lint || { echo "rexian: lint errors (above)"; echo "0 passed, 1 failed"; exit 1; }
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

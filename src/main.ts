@@ -1,5 +1,6 @@
 // Entry point: load and check configuration, start the controller, stop gracefully.
 import { pino } from 'pino';
+
 import { logRedaction } from './calls/privacy.js';
 import { loadConfig } from './config/index.js';
 import { isRexianError } from './errors/index.js';
@@ -28,7 +29,13 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping; live calls stay in Asterisk');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    rexian.stop().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'error while stopping'); process.exit(1); });
+    rexian.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

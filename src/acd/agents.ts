@@ -3,12 +3,11 @@
 // compare-and-set script, so a request that races a call offer cannot undo the offer.
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
+import type { AgentState } from './agent-state.js';
 import type { AgentProvisioning } from './provisioning.js';
 import type { AgentDefinition, Roster } from './roster.js';
 import type { Router } from './router.js';
 import type { AcdService } from './service.js';
-
-import type { AgentState } from './agent-state.js';
 
 export type { AgentState };
 
@@ -43,11 +42,21 @@ export class AgentDesk {
   ) {}
 
   /** Adds or updates an agent through the API: its SIP endpoint is live at once. */
-  async upsert(agentId: string, body: Omit<AgentDefinition, 'id' | 'device' | 'autoAnswer'> & Partial<AgentDefinition>): Promise<AgentView & { sipUsername: string; sipPassword: string }> {
+  async upsert(
+    agentId: string,
+    body: Omit<AgentDefinition, 'id' | 'device' | 'autoAnswer'> & Partial<AgentDefinition>,
+  ): Promise<AgentView & { sipUsername: string; sipPassword: string }> {
     if (this.inFile(agentId)) {
       throw new RexianError('REXIAN_AGENT_IN_FILE', { agentId }, 'change');
     }
-    const agent: AgentDefinition = { id: agentId, name: body.name, skills: body.skills, device: body.device ?? 'sip', autoAnswer: body.autoAnswer ?? false, ...(body.team ? { team: body.team } : {}) };
+    const agent: AgentDefinition = {
+      id: agentId,
+      name: body.name,
+      skills: body.skills,
+      device: body.device ?? 'sip',
+      autoAnswer: body.autoAnswer ?? false,
+      ...(body.team ? { team: body.team } : {}),
+    };
     const sip = await this.provisioning.save(agent);
     await this.rosterChanged();
     await this.router.registerAgent(agentId, agent.skills);
@@ -60,8 +69,15 @@ export class AgentDesk {
     if (this.inFile(agentId)) {
       throw new RexianError('REXIAN_AGENT_IN_FILE', { agentId }, 'remove');
     }
-    const { changed, previous } = await this.router.setAgentState(agentId, 'logged-out', 'removed', '', Date.now(), { expect: ['logged-out', 'ready', 'not-ready', 'wrap-up'] });
-    if (!changed) throw new RexianError('REXIAN_AGENT_STATE', { agentId, state: previous }, `agent "${agentId}" cannot be removed while ${previous}`);
+    const { changed, previous } = await this.router.setAgentState(agentId, 'logged-out', 'removed', '', Date.now(), {
+      expect: ['logged-out', 'ready', 'not-ready', 'wrap-up'],
+    });
+    if (!changed)
+      throw new RexianError(
+        'REXIAN_AGENT_STATE',
+        { agentId, state: previous },
+        `agent "${agentId}" cannot be removed while ${previous}`,
+      );
     await this.provisioning.remove(agentId);
     await this.redis.multi().srem(`${this.prefix}:agents`, agentId).del(`${this.prefix}:agent:${agentId}`).exec();
     await this.rosterChanged();
@@ -73,7 +89,9 @@ export class AgentDesk {
     for (const agent of roster.agents.values()) await this.router.registerAgent(agent.id, agent.skills);
     for (const id of await this.redis.smembers(`${this.prefix}:agents`)) {
       if (roster.agents.has(id)) continue;
-      await this.router.setAgentState(id, 'logged-out', 'removed-from-roster', '', Date.now(), { expect: ['ready', 'not-ready', 'wrap-up'] });
+      await this.router.setAgentState(id, 'logged-out', 'removed-from-roster', '', Date.now(), {
+        expect: ['ready', 'not-ready', 'wrap-up'],
+      });
       await this.redis.srem(`${this.prefix}:agents`, id);
     }
   }
@@ -89,9 +107,17 @@ export class AgentDesk {
     }
   }
 
-  private async change(agentId: string, state: AgentState, reason: string, expect: AgentState[], action: string): Promise<AgentView> {
+  private async change(
+    agentId: string,
+    state: AgentState,
+    reason: string,
+    expect: AgentState[],
+    action: string,
+  ): Promise<AgentView> {
     this.known(agentId);
-    let { changed, previous, missing } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), { expect });
+    let { changed, previous, missing } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), {
+      expect,
+    });
     if (missing) {
       // Redis lost the agent's hash (data loss while we ran): it is in the roster, so enter
       // it again (logged out, as registration does) and apply the change to that.
@@ -99,9 +125,16 @@ export class AgentDesk {
       ({ changed, previous } = await this.router.setAgentState(agentId, state, reason, '', Date.now(), { expect }));
     }
     if (!changed) {
-      throw new RexianError('REXIAN_AGENT_STATE', { agentId, state: previous, allowedFrom: expect }, `agent "${agentId}" cannot ${action} while ${previous}`);
+      throw new RexianError(
+        'REXIAN_AGENT_STATE',
+        { agentId, state: previous, allowedFrom: expect },
+        `agent "${agentId}" cannot ${action} while ${previous}`,
+      );
     }
-    if (state === 'ready') { await this.acd.wake(); void this.acd.route(); }
+    if (state === 'ready') {
+      await this.acd.wake();
+      void this.acd.route();
+    }
     return this.view(agentId);
   }
 
@@ -122,7 +155,11 @@ export class AgentDesk {
     this.known(agentId);
     const reasons = this.roster().notReadyReasons;
     if (!(reason in reasons)) {
-      throw new RexianError('REXIAN_BAD_REQUEST', { field: 'reason', known: Object.keys(reasons) }, `reason "${reason}" is not a not-ready reason (known: ${Object.keys(reasons).join(', ')})`);
+      throw new RexianError(
+        'REXIAN_BAD_REQUEST',
+        { field: 'reason', known: Object.keys(reasons) },
+        `reason "${reason}" is not a not-ready reason (known: ${Object.keys(reasons).join(', ')})`,
+      );
     }
     const current = (await this.router.agent(agentId)).state as AgentState;
     if (ON_A_CALL.includes(current) || current === 'wrap-up') {
@@ -136,7 +173,11 @@ export class AgentDesk {
     this.known(agentId);
     if (!(await this.acd.endWrapUp(agentId))) {
       const { state } = await this.router.agent(agentId);
-      throw new RexianError('REXIAN_AGENT_STATE', { agentId, state }, `agent "${agentId}" is not in wrap-up (${state})`);
+      throw new RexianError(
+        'REXIAN_AGENT_STATE',
+        { agentId, state },
+        `agent "${agentId}" is not in wrap-up (${state})`,
+      );
     }
     return this.view(agentId);
   }
@@ -148,7 +189,11 @@ export class AgentDesk {
     const reasons = this.roster().notReadyReasons;
     const iso = (ms: string | undefined): string | null => (ms ? new Date(Number(ms)).toISOString() : null);
     return {
-      id: agentId, name: def.name, skills: def.skills, device: def.device, ...(def.team ? { team: def.team } : {}),
+      id: agentId,
+      name: def.name,
+      skills: def.skills,
+      device: def.device,
+      ...(def.team ? { team: def.team } : {}),
       state: (h.state ?? 'logged-out') as AgentState,
       reason: h.reason ?? '',
       ...(h.reason && reasons[h.reason] ? { reasonLabel: reasons[h.reason] } : {}),
@@ -188,7 +233,14 @@ export class AgentDesk {
   /** Agents by state among those holding any of the skills. */
   async countsFor(skills: string[], views?: AgentView[]): Promise<Record<string, number>> {
     const all = views ?? (await this.list());
-    const counts: Record<string, number> = { 'logged-out': 0, ready: 0, 'not-ready': 0, reserved: 0, 'on-call': 0, 'wrap-up': 0 };
+    const counts: Record<string, number> = {
+      'logged-out': 0,
+      ready: 0,
+      'not-ready': 0,
+      reserved: 0,
+      'on-call': 0,
+      'wrap-up': 0,
+    };
     for (const a of all) if (skills.some((s) => s in a.skills)) counts[a.state] = (counts[a.state] ?? 0) + 1;
     return counts;
   }

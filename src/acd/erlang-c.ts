@@ -37,7 +37,13 @@ export function averageSpeedOfAnswer({ arrivalRate, handleTime, agents }: Erlang
 }
 
 /** Fewest agents that meet `target` (0–1) within `seconds`; 0 when there is no traffic. */
-export function agentsNeeded(arrivalRate: number, handleTime: number, seconds: number, target: number, maxAgents = 10_000): number {
+export function agentsNeeded(
+  arrivalRate: number,
+  handleTime: number,
+  seconds: number,
+  target: number,
+  maxAgents = 10_000,
+): number {
   const traffic = arrivalRate * handleTime;
   if (traffic <= 0) return 0;
   for (let n = Math.max(1, Math.floor(traffic) + 1); n <= maxAgents; n++) {

@@ -27,7 +27,13 @@ export interface QueueFigures {
   leftQueue: number;
   overflowedOut: number;
   callbacksRequested: number;
-  serviceLevel: Array<{ seconds: number; targetPercent: number; answeredWithin: number; percent: number | null; answeredOnlyPercent: number | null }>;
+  serviceLevel: Array<{
+    seconds: number;
+    targetPercent: number;
+    answeredWithin: number;
+    percent: number | null;
+    answeredOnlyPercent: number | null;
+  }>;
   formula: string;
   averageSpeedOfAnswerSeconds: number | null;
   longestAnsweredWaitSeconds: number;
@@ -36,18 +42,27 @@ export interface QueueFigures {
   averageHandleTimeSeconds: number | null;
   agents: Record<string, number>;
   arrivalRatePerHour: number;
-  erlangC: { agentsNeeded: number; predictedServiceLevelPercent: number | null; loggedIn: number; handleTimeSeconds: number };
+  erlangC: {
+    agentsNeeded: number;
+    predictedServiceLevelPercent: number | null;
+    loggedIn: number;
+    handleTimeSeconds: number;
+  };
 }
 
 export class QueueStats {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   key(queue: string, at = new Date()): string {
     return `${this.prefix}:stats:${queue}:${localTime(at).date}`;
   }
 
   async offered(queue: string, now = Date.now()): Promise<void> {
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .hincrby(this.key(queue, new Date(now)), 'offered', 1)
       .zadd(`${this.prefix}:queue:${queue}:arrivals`, now, `${now}-${Math.random().toString(36).slice(2, 8)}`)
       .zremrangebyscore(`${this.prefix}:queue:${queue}:arrivals`, '-inf', now - 4 * ARRIVAL_WINDOW_MS)
@@ -57,7 +72,8 @@ export class QueueStats {
   async answered(queue: QueueDefinition, waitMs: number): Promise<void> {
     const key = this.key(queue.id);
     const m = this.redis.multi().hincrby(key, 'answered', 1).hincrby(key, 'waitMs', Math.round(waitMs));
-    for (const target of queue.targets) if (waitMs <= target.seconds * 1000) m.hincrby(key, `within:${target.seconds}`, 1);
+    for (const target of queue.targets)
+      if (waitMs <= target.seconds * 1000) m.hincrby(key, `within:${target.seconds}`, 1);
     await m.exec();
     await this.max(key, 'longestAnsweredWaitMs', waitMs);
   }
@@ -76,7 +92,11 @@ export class QueueStats {
   }
 
   async handled(queue: string, talkMs: number, wrapMs: number): Promise<void> {
-    await this.redis.multi().hincrby(this.key(queue), 'handled', 1).hincrby(this.key(queue), 'handleMs', Math.round(talkMs + wrapMs)).exec();
+    await this.redis
+      .multi()
+      .hincrby(this.key(queue), 'handled', 1)
+      .hincrby(this.key(queue), 'handleMs', Math.round(talkMs + wrapMs))
+      .exec();
   }
 
   private async max(key: string, field: string, value: number): Promise<void> {
@@ -84,7 +104,12 @@ export class QueueStats {
     if (value > current) await this.redis.hset(key, field, Math.round(value));
   }
 
-  async figures(queue: QueueDefinition, agentStates: Record<string, number>, loggedIn: number, now = Date.now()): Promise<QueueFigures> {
+  async figures(
+    queue: QueueDefinition,
+    agentStates: Record<string, number>,
+    loggedIn: number,
+    now = Date.now(),
+  ): Promise<QueueFigures> {
     const [raw, waitingNow, oldest, arrivals] = await Promise.all([
       this.redis.hgetall(this.key(queue.id, new Date(now))),
       this.redis.zcard(`${this.prefix}:queue:${queue.id}:since`),
@@ -119,7 +144,8 @@ export class QueueStats {
         percent: pct(n(`within:${t.seconds}`), denominator),
         answeredOnlyPercent: pct(n(`within:${t.seconds}`), answered),
       })),
-      formula: 'answered within T ÷ (answered + abandoned − short abandons); answeredOnlyPercent = answered within T ÷ answered',
+      formula:
+        'answered within T ÷ (answered + abandoned − short abandons); answeredOnlyPercent = answered within T ÷ answered',
       averageSpeedOfAnswerSeconds: answered > 0 ? round(n('waitMs') / answered / 1000) : null,
       longestAnsweredWaitSeconds: round(n('longestAnsweredWaitMs') / 1000),
       waitingNow,
@@ -129,7 +155,10 @@ export class QueueStats {
       arrivalRatePerHour: round(arrivalRate * 3600),
       erlangC: {
         agentsNeeded: agentsNeeded(arrivalRate, handleTime, first.seconds, first.percent / 100),
-        predictedServiceLevelPercent: arrivalRate > 0 ? round(100 * serviceLevel({ arrivalRate, handleTime, agents: loggedIn }, first.seconds)) : null,
+        predictedServiceLevelPercent:
+          arrivalRate > 0
+            ? round(100 * serviceLevel({ arrivalRate, handleTime, agents: loggedIn }, first.seconds))
+            : null,
         loggedIn,
         handleTimeSeconds: round(handleTime),
       },
@@ -138,12 +167,19 @@ export class QueueStats {
 
   /** The queue's predicted service level for its first target (0–1), or undefined without traffic. */
   async predictedServiceLevel(queue: QueueDefinition, loggedIn: number, now = Date.now()): Promise<number | undefined> {
-    const arrivals = await this.redis.zcount(`${this.prefix}:queue:${queue.id}:arrivals`, now - ARRIVAL_WINDOW_MS, '+inf');
+    const arrivals = await this.redis.zcount(
+      `${this.prefix}:queue:${queue.id}:arrivals`,
+      now - ARRIVAL_WINDOW_MS,
+      '+inf',
+    );
     if (arrivals === 0) return undefined;
     const raw = await this.redis.hmget(this.key(queue.id, new Date(now)), 'handled', 'handleMs');
     const handled = Number(raw[0] ?? 0);
     const handleTime = handled > 0 ? Number(raw[1] ?? 0) / handled / 1000 : DEFAULT_HANDLE_TIME_S;
-    return serviceLevel({ arrivalRate: arrivals / (ARRIVAL_WINDOW_MS / 1000), handleTime, agents: loggedIn }, queue.targets[0]!.seconds);
+    return serviceLevel(
+      { arrivalRate: arrivals / (ARRIVAL_WINDOW_MS / 1000), handleTime, agents: loggedIn },
+      queue.targets[0]!.seconds,
+    );
   }
 }
 
@@ -179,7 +215,10 @@ export function overallFigures(queues: QueueFigures[], agents: Record<string, nu
     longestWaitNowSeconds: Math.max(0, ...queues.map((q) => q.longestWaitNowSeconds)),
     serviceLevel: thresholds.map((seconds) => {
       const within = queues.filter((q) => q.serviceLevel.some((s) => s.seconds === seconds));
-      const answeredWithin = within.reduce((n, q) => n + q.serviceLevel.find((s) => s.seconds === seconds)!.answeredWithin, 0);
+      const answeredWithin = within.reduce(
+        (n, q) => n + q.serviceLevel.find((s) => s.seconds === seconds)!.answeredWithin,
+        0,
+      );
       const base = within.reduce((n, q) => n + q.answered + q.abandoned - q.shortAbandoned, 0);
       return { seconds, answeredWithin, percent: base > 0 ? round((100 * answeredWithin) / base) : null };
     }),

@@ -4,11 +4,12 @@
 // a reload. Asterisk forgets pushed objects when it restarts: we push them again on every
 // (re)connect.
 import type { Logger } from 'pino';
+
 import type { AriClient } from '../asterisk/ari.js';
 import { agentEndpoint } from '../asterisk/ids.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
-import { agentSipPassword, type AgentDefinition } from './roster.js';
+import { type AgentDefinition, agentSipPassword } from './roster.js';
 
 type Fields = Array<{ attribute: string; value: string }>;
 
@@ -16,12 +17,18 @@ type Fields = Array<{ attribute: string; value: string }>;
 function endpointFields(agent: AgentDefinition): Fields {
   const name = agentEndpoint(agent.id);
   const common: Record<string, string> = {
-    context: 'from-agents', auth: name, aors: name, callerid: `"${agent.id}" <${agent.id}>`,
-    send_connected_line: 'no', dtmf_mode: 'rfc4733', disallow: 'all',
+    context: 'from-agents',
+    auth: name,
+    aors: name,
+    callerid: `"${agent.id}" <${agent.id}>`,
+    send_connected_line: 'no',
+    dtmf_mode: 'rfc4733',
+    disallow: 'all',
   };
-  const media: Record<string, string> = agent.device === 'webrtc'
-    ? { allow: 'opus,alaw,ulaw', webrtc: 'yes', dtls_auto_generate_cert: 'yes' }
-    : { allow: 'alaw,ulaw', direct_media: 'no', rtp_symmetric: 'yes', force_rport: 'yes', rewrite_contact: 'yes' };
+  const media: Record<string, string> =
+    agent.device === 'webrtc'
+      ? { allow: 'opus,alaw,ulaw', webrtc: 'yes', dtls_auto_generate_cert: 'yes' }
+      : { allow: 'alaw,ulaw', direct_media: 'no', rtp_symmetric: 'yes', force_rport: 'yes', rewrite_contact: 'yes' };
   return Object.entries({ ...common, ...media }).map(([attribute, value]) => ({ attribute, value }));
 }
 
@@ -45,7 +52,11 @@ export class AgentProvisioning {
 
   async save(agent: AgentDefinition): Promise<{ sipUsername: string; sipPassword: string }> {
     if (!this.sipSecret) {
-      throw new RexianError('REXIAN_NOT_READY', {}, 'agents cannot be added without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET): it derives their SIP passwords');
+      throw new RexianError(
+        'REXIAN_NOT_READY',
+        {},
+        'agents cannot be added without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET): it derives their SIP passwords',
+      );
     }
     await this.push(agent);
     await this.redis.hset(this.key, agent.id, JSON.stringify(agent));
@@ -63,7 +74,12 @@ export class AgentProvisioning {
   /** Pushes every API agent into Asterisk again (after a connect: Asterisk may have restarted). */
   async pushAll(): Promise<void> {
     for (const agent of await this.agents()) {
-      await this.push(agent).catch((err: unknown) => this.logger.error({ agentId: agent.id, err: (err as Error).message }, 'could not push an agent\'s SIP endpoint to Asterisk'));
+      await this.push(agent).catch((err: unknown) =>
+        this.logger.error(
+          { agentId: agent.id, err: (err as Error).message },
+          "could not push an agent's SIP endpoint to Asterisk",
+        ),
+      );
     }
   }
 
@@ -77,7 +93,10 @@ export class AgentProvisioning {
       { attribute: 'username', value: name },
       { attribute: 'password', value: agentSipPassword(this.sipSecret!, agent.id) },
     ]);
-    await put('aor', [{ attribute: 'max_contacts', value: '1' }, { attribute: 'remove_existing', value: 'yes' }]);
+    await put('aor', [
+      { attribute: 'max_contacts', value: '1' },
+      { attribute: 'remove_existing', value: 'yes' },
+    ]);
     await put('endpoint', endpointFields(agent));
     this.logger.info({ agentId: agent.id, device: agent.device }, 'agent SIP endpoint pushed to Asterisk');
   }

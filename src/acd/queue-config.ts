@@ -57,10 +57,17 @@ export interface QueueConfig {
 const seconds = { type: 'number', minimum: 0, maximum: 86_400 } as const;
 const settingsProperties = {
   targets: {
-    type: 'array', minItems: 1, maxItems: 4,
+    type: 'array',
+    minItems: 1,
+    maxItems: 4,
     items: {
-      type: 'object', additionalProperties: false, required: ['seconds', 'percent'],
-      properties: { seconds: { type: 'number', exclusiveMinimum: 0, maximum: 600 }, percent: { type: 'number', exclusiveMinimum: 0, maximum: 100 } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['seconds', 'percent'],
+      properties: {
+        seconds: { type: 'number', exclusiveMinimum: 0, maximum: 600 },
+        percent: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+      },
     },
   },
   ringSeconds: { type: 'number', minimum: 3, maximum: 120 },
@@ -69,10 +76,13 @@ const settingsProperties = {
   maxWaitSeconds: { type: 'number', minimum: 1, maximum: 86_400 },
   maxLength: { type: 'integer', minimum: 1, maximum: 100_000 },
   announce: {
-    type: 'object', additionalProperties: false,
+    type: 'object',
+    additionalProperties: false,
     properties: {
-      firstAfterSeconds: seconds, everySeconds: { type: 'number', minimum: 0, maximum: 3600 },
-      position: { type: 'boolean' }, estimatedWait: { type: 'boolean' },
+      firstAfterSeconds: seconds,
+      everySeconds: { type: 'number', minimum: 0, maximum: 3600 },
+      position: { type: 'boolean' },
+      estimatedWait: { type: 'boolean' },
     },
   },
   callbackAfterEstimatedWaitSeconds: seconds,
@@ -85,14 +95,19 @@ const settingsProperties = {
 const skillList = { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' }, minItems: 1 } as const;
 
 export const queuesFileSchema = {
-  type: 'object', additionalProperties: false, required: ['queues'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['queues'],
   properties: {
     defaults: { type: 'object', additionalProperties: false, properties: settingsProperties },
     queues: {
-      type: 'object', minProperties: 1,
+      type: 'object',
+      minProperties: 1,
       propertyNames: { pattern: '^[a-z0-9-]+$' },
       additionalProperties: {
-        type: 'object', additionalProperties: false, required: ['name'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
         properties: {
           ...settingsProperties,
           name: { type: 'string', minLength: 1 },
@@ -101,7 +116,8 @@ export const queuesFileSchema = {
           overflow: {
             type: 'array',
             items: {
-              type: 'object', additionalProperties: false,
+              type: 'object',
+              additionalProperties: false,
               properties: {
                 afterSeconds: seconds,
                 whenPredictedBelowTarget: { type: 'boolean' },
@@ -117,7 +133,10 @@ export const queuesFileSchema = {
 } as const;
 
 export const builtInSettings: QueueSettings = {
-  targets: [{ seconds: 10, percent: 90 }, { seconds: 15, percent: 95 }],
+  targets: [
+    { seconds: 10, percent: 90 },
+    { seconds: 15, percent: 95 },
+  ],
   ringSeconds: 15,
   wrapUpSeconds: 15,
   shortAbandonSeconds: 5,
@@ -138,7 +157,11 @@ interface QueuesFile {
 
 export function parseQueueConfig(file: string, text?: string): QueueConfig {
   const { data } = readCheckedYaml<QueuesFile>(file, queuesFileSchema, 'REXIAN_QUEUES_INVALID', checkRules, text);
-  const defaults = { ...builtInSettings, ...data.defaults, announce: { ...builtInSettings.announce, ...data.defaults?.announce } };
+  const defaults = {
+    ...builtInSettings,
+    ...data.defaults,
+    announce: { ...builtInSettings.announce, ...data.defaults?.announce },
+  };
   const queues = new Map<string, QueueDefinition>();
   for (const [id, q] of Object.entries(data.queues)) {
     queues.set(id, {
@@ -154,25 +177,41 @@ export function parseQueueConfig(file: string, text?: string): QueueConfig {
   return { queues };
 }
 
-function checkRules(data: QueuesFile, locate: (p: Array<string | number>) => { line: number; col: number }): YamlProblem[] {
+function checkRules(
+  data: QueuesFile,
+  locate: (p: Array<string | number>) => { line: number; col: number },
+): YamlProblem[] {
   const problems: YamlProblem[] = [];
   const ids = Object.keys(data.queues);
   for (const [id, q] of Object.entries(data.queues)) {
     (q.overflow ?? []).forEach((rule, i) => {
       const at = ['queues', id, 'overflow', i];
       if (rule.afterSeconds === undefined && !rule.whenPredictedBelowTarget) {
-        problems.push({ message: `queue "${id}" overflow rule ${i + 1} never applies: give afterSeconds or whenPredictedBelowTarget`, ...locate(at) });
+        problems.push({
+          message: `queue "${id}" overflow rule ${i + 1} never applies: give afterSeconds or whenPredictedBelowTarget`,
+          ...locate(at),
+        });
       }
       if (!rule.addSkills && !rule.toQueue) {
-        problems.push({ message: `queue "${id}" overflow rule ${i + 1} does nothing: give addSkills or toQueue`, ...locate(at) });
+        problems.push({
+          message: `queue "${id}" overflow rule ${i + 1} does nothing: give addSkills or toQueue`,
+          ...locate(at),
+        });
       }
       if (rule.toQueue !== undefined && !ids.includes(rule.toQueue)) {
-        problems.push({ message: `queue "${id}" overflows to queue "${rule.toQueue}", which is not defined (known: ${ids.join(', ')})`, ...locate([...at, 'toQueue']) });
+        problems.push({
+          message: `queue "${id}" overflows to queue "${rule.toQueue}", which is not defined (known: ${ids.join(', ')})`,
+          ...locate([...at, 'toQueue']),
+        });
       }
-      if (rule.toQueue === id) problems.push({ message: `queue "${id}" overflows to itself`, ...locate([...at, 'toQueue']) });
+      if (rule.toQueue === id)
+        problems.push({ message: `queue "${id}" overflows to itself`, ...locate([...at, 'toQueue']) });
       const first = (q.targets ?? data.defaults?.targets ?? builtInSettings.targets)[0]!;
       if (rule.afterSeconds !== undefined && rule.afterSeconds >= first.seconds) {
-        problems.push({ message: `queue "${id}" overflow rule ${i + 1} waits ${rule.afterSeconds} s, not before the ${first.seconds} s target: overflow must act before the target is missed`, ...locate([...at, 'afterSeconds']) });
+        problems.push({
+          message: `queue "${id}" overflow rule ${i + 1} waits ${rule.afterSeconds} s, not before the ${first.seconds} s target: overflow must act before the target is missed`,
+          ...locate([...at, 'afterSeconds']),
+        });
       }
     });
   }

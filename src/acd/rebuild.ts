@@ -7,7 +7,15 @@
 // `<callId>-a<n>` (a queue callback's is `<callId>-a`, its citizen's `<callId>-c`) and rings
 // the endpoint `agent-<agentId>`, so its channel is named `PJSIP/agent-<agentId>-<seq>`.
 import type { AriBridge, AriChannel } from '../asterisk/ari.js';
-import { agentOfChannelName, callbackAgentLeg, callbackCitizenLeg, parseAgentLeg, parseHoldingBridge, parseTalkBridge, talkBridge } from '../asterisk/ids.js';
+import {
+  agentOfChannelName,
+  callbackAgentLeg,
+  callbackCitizenLeg,
+  parseAgentLeg,
+  parseHoldingBridge,
+  parseTalkBridge,
+  talkBridge,
+} from '../asterisk/ids.js';
 
 export interface RebuildInput {
   /** Our Stasis app (the holding bridges' ids start with it). */
@@ -37,7 +45,16 @@ interface CallFacts {
 export type RebuiltCall =
   | (CallFacts & { state: 'waiting'; queue: string })
   | (CallFacts & { state: 'talking'; agentId: string; agentLeg: AriChannel; bridgeId: string; held: boolean })
-  | { state: 'callback-talking'; callId: string; agentId: string; agentLeg: AriChannel; citizenLeg: AriChannel; bridgeId: string; caller: string; createdAt: number };
+  | {
+      state: 'callback-talking';
+      callId: string;
+      agentId: string;
+      agentLeg: AriChannel;
+      citizenLeg: AriChannel;
+      bridgeId: string;
+      caller: string;
+      createdAt: number;
+    };
 
 export interface NotRecovered {
   callId: string;
@@ -89,9 +106,27 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
     const args = appArgs(channel);
     if (args[0] !== 'inbound' && args[0] !== 'outbound') continue;
     const legs = legsOf(channel.id);
-    const facts: CallFacts = args[0] === 'inbound'
-      ? { callId: channel.id, channel, did: args[1] ?? channel.dialplan.exten, caller: channel.caller.number, kind: 'inbound', createdAt: created(channel), legCount: 0 }
-      : { callId: channel.id, channel, did: channel.caller.number, caller: args[2] ?? '', kind: 'outbound', dialerTask: args[1], createdAt: created(channel), legCount: 0 };
+    const facts: CallFacts =
+      args[0] === 'inbound'
+        ? {
+            callId: channel.id,
+            channel,
+            did: args[1] ?? channel.dialplan.exten,
+            caller: channel.caller.number,
+            kind: 'inbound',
+            createdAt: created(channel),
+            legCount: 0,
+          }
+        : {
+            callId: channel.id,
+            channel,
+            did: channel.caller.number,
+            caller: args[2] ?? '',
+            kind: 'outbound',
+            dialerTask: args[1],
+            createdAt: created(channel),
+            legCount: 0,
+          };
     facts.legCount = Math.max(0, ...legs.map(legNumber));
     // The talk bridge first: a citizen on hold has left it but the call is still there.
     const talk = bridgeById.get(talkBridge(channel.id));
@@ -99,11 +134,22 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
       const agentLeg = legs.find((l) => talk.channels.includes(l.id) && agentOfChannel(l) !== undefined);
       if (agentLeg) {
         const agentId = agentOfChannel(agentLeg)!;
-        plan.calls.push({ ...facts, state: 'talking', agentId, agentLeg, bridgeId: talk.id, held: !talk.channels.includes(channel.id) });
+        plan.calls.push({
+          ...facts,
+          state: 'talking',
+          agentId,
+          agentLeg,
+          bridgeId: talk.id,
+          held: !talk.channels.includes(channel.id),
+        });
         plan.busyAgents.set(agentId, channel.id);
         taken.add(channel.id).add(agentLeg.id);
       } else {
-        plan.leftAlone.push({ callId: channel.id, channelId: channel.id, why: 'in its talk bridge with no agent (a transfer or consultation): left talking, no record will be kept' });
+        plan.leftAlone.push({
+          callId: channel.id,
+          channelId: channel.id,
+          why: 'in its talk bridge with no agent (a transfer or consultation): left talking, no record will be kept',
+        });
         taken.add(channel.id);
       }
       continue;
@@ -115,11 +161,16 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
       waiting.push({ ...facts, state: 'waiting', queue });
       taken.add(channel.id);
       // An agent leg still ringing for it: the offer is void (the agent's reservation is gone).
-      for (const leg of legs) plan.hangUp.push({ channelId: leg.id, why: 'rang an agent for a call that is waiting again' });
+      for (const leg of legs)
+        plan.hangUp.push({ channelId: leg.id, why: 'rang an agent for a call that is waiting again' });
       continue;
     }
     if (bridge) {
-      plan.leftAlone.push({ callId: channel.id, channelId: channel.id, why: `in bridge ${bridge.id}, which is not the ACD's: left as it is, no record will be kept` });
+      plan.leftAlone.push({
+        callId: channel.id,
+        channelId: channel.id,
+        why: `in bridge ${bridge.id}, which is not the ACD's: left as it is, no record will be kept`,
+      });
       taken.add(channel.id);
     }
     // In no bridge: it was in the IVR; not in the plan (its flow starts again).
@@ -134,7 +185,16 @@ export function planRebuild(input: RebuildInput): RebuildPlan {
     if (!agentLeg || !citizenLeg || taken.has(agentLeg.id) || !input.lost.some((c) => c.id === agentLeg.id)) continue;
     const agentId = agentOfChannel(agentLeg);
     if (!agentId || !bridge.channels.includes(agentLeg.id) || !bridge.channels.includes(citizenLeg.id)) continue;
-    plan.calls.push({ state: 'callback-talking', callId, agentId, agentLeg, citizenLeg, bridgeId: bridge.id, caller: citizenLeg.connected.number || citizenLeg.caller.number, createdAt: created(agentLeg) });
+    plan.calls.push({
+      state: 'callback-talking',
+      callId,
+      agentId,
+      agentLeg,
+      citizenLeg,
+      bridgeId: bridge.id,
+      caller: citizenLeg.connected.number || citizenLeg.caller.number,
+      createdAt: created(agentLeg),
+    });
     plan.busyAgents.set(agentId, callId);
     taken.add(agentLeg.id).add(citizenLeg.id);
   }

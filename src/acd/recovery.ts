@@ -10,6 +10,7 @@
 // there, so callers would be queued for people who went home instead of being told; a
 // logged-out agent's page and phone show it, and the agent logs in again with one click.
 import type { Logger } from 'pino';
+
 import type { AriChannel } from '../asterisk/ari.js';
 import type { CallRecordState } from '../calls/call.js';
 import type { LostState } from '../calls/service.js';
@@ -19,7 +20,11 @@ import type { AcdCallState, AcdService } from './service.js';
 const ANY_STATE = ['logged-out', 'ready', 'not-ready', 'reserved', 'on-call', 'wrap-up'];
 
 /** Carries out the rebuild plan; returns the channels it took (the rest start as new calls). */
-export async function recoverFromAsterisk(acd: AcdService, lost: LostState, log: Logger = acd.deps.logger.child({ domain: 'acd' })): Promise<Set<string>> {
+export async function recoverFromAsterisk(
+  acd: AcdService,
+  lost: LostState,
+  log: Logger = acd.deps.logger.child({ domain: 'acd' }),
+): Promise<Set<string>> {
   const taken = new Set<string>();
   const queues = [...acd.deps.queues().queues.keys()];
   // Redis lost its data while this controller ran (the store's sentinel is gone, calls/service.ts):
@@ -27,11 +32,18 @@ export async function recoverFromAsterisk(acd: AcdService, lost: LostState, log:
   // before the talking agents are set on-call and the others told their state was lost.
   if (lost.storeEmpty) {
     for (const [agentId, agent] of acd.deps.roster().agents) {
-      if (Object.keys(await acd.deps.router.agent(agentId)).length === 0) await acd.deps.router.registerAgent(agentId, agent.skills);
+      if (Object.keys(await acd.deps.router.agent(agentId)).length === 0)
+        await acd.deps.router.registerAgent(agentId, agent.skills);
     }
   }
   if (lost.channels.length > 0) {
-    const plan = planRebuild({ app: acd.deps.ari.app, lost: lost.channels, all: lost.all, bridges: lost.bridges, queues });
+    const plan = planRebuild({
+      app: acd.deps.ari.app,
+      lost: lost.channels,
+      all: lost.all,
+      bridges: lost.bridges,
+      queues,
+    });
     for (const item of plan.calls) {
       try {
         await rebuildCall(acd, item);
@@ -49,8 +61,17 @@ export async function recoverFromAsterisk(acd: AcdService, lost: LostState, log:
       await acd.deps.ari.hangupChannel(channelId);
     }
     const waiting = plan.calls.filter((c) => c.state === 'waiting').length;
-    log.warn({ rebuiltWaiting: waiting, rebuiltTalking: plan.calls.length - waiting, rebuiltFailed: plan.calls.length - channelsTaken(plan.calls, taken),
-      notRecovered: plan.leftAlone.length, hungUp: plan.hangUp.length, busyAgents: [...plan.busyAgents.keys()] }, 'rebuilt calls from Asterisk after Redis lost their state');
+    log.warn(
+      {
+        rebuiltWaiting: waiting,
+        rebuiltTalking: plan.calls.length - waiting,
+        rebuiltFailed: plan.calls.length - channelsTaken(plan.calls, taken),
+        notRecovered: plan.leftAlone.length,
+        hungUp: plan.hangUp.length,
+        busyAgents: [...plan.busyAgents.keys()],
+      },
+      'rebuilt calls from Asterisk after Redis lost their state',
+    );
     if (lost.storeEmpty) await resetAgents(acd, new Set(plan.busyAgents.keys()), log);
     void acd.route();
   } else if (lost.storeEmpty) {
@@ -85,53 +106,138 @@ async function rebuildCall(acd: AcdService, item: RebuiltCall): Promise<void> {
     const q = acd.queue(item.queue);
     // The flow's priority is lost with the call's state: the queue's own is used.
     const state: AcdCallState = {
-      queue: q.id, origin: q.id, phase: 'waiting', priority: q.priority, enqueuedAt: item.createdAt,
-      deadline: now + q.maxWaitSeconds * 1000, legCount: item.legCount, firstEnqueuedAt: item.createdAt, tags: [],
+      queue: q.id,
+      origin: q.id,
+      phase: 'waiting',
+      priority: q.priority,
+      enqueuedAt: item.createdAt,
+      deadline: now + q.maxWaitSeconds * 1000,
+      legCount: item.legCount,
+      firstEnqueuedAt: item.createdAt,
+      tags: [],
     };
     const call = await acd.calls.open(citizenCall(item, { acd: state, rebuilt: 'waiting' }, now));
-    await acd.deps.waiting.join(call.id, { queue: q.id, origin: q.id, enqueuedAt: item.createdAt, priority: q.priority, owner: acd.controllerId, did: item.did, caller: item.caller });
+    await acd.deps.waiting.join(call.id, {
+      queue: q.id,
+      origin: q.id,
+      enqueuedAt: item.createdAt,
+      priority: q.priority,
+      owner: acd.controllerId,
+      did: item.did,
+      caller: item.caller,
+    });
     acd.calls.run(call.id, async (c) => acd.armTimers(c, state, q));
-    log.warn({ channelId: item.channel.id, queue: q.id, rebuilt: 'waiting', waitingSince: iso(item.createdAt) }, 'after Redis lost its data: caller put back in their queue by arrival');
+    log.warn(
+      { channelId: item.channel.id, queue: q.id, rebuilt: 'waiting', waitingSince: iso(item.createdAt) },
+      'after Redis lost its data: caller put back in their queue by arrival',
+    );
     return;
   }
-  const answeredAt = item.state === 'callback-talking' ? item.createdAt : (Date.parse(item.agentLeg.creationtime) || now);
+  const answeredAt = item.state === 'callback-talking' ? item.createdAt : Date.parse(item.agentLeg.creationtime) || now;
   const queue = queueForAgent(acd, item.agentId);
   if (item.state === 'talking') {
     const state: AcdCallState = {
-      queue, origin: queue, phase: 'connected', priority: 0, enqueuedAt: item.createdAt, legCount: item.legCount,
-      agentId: item.agentId, agentLeg: item.agentLeg.id, bridgeId: item.bridgeId, answeredAt, offeredAt: answeredAt,
-      firstEnqueuedAt: item.createdAt, firstAnsweredAt: answeredAt, agents: [item.agentId],
+      queue,
+      origin: queue,
+      phase: 'connected',
+      priority: 0,
+      enqueuedAt: item.createdAt,
+      legCount: item.legCount,
+      agentId: item.agentId,
+      agentLeg: item.agentLeg.id,
+      bridgeId: item.bridgeId,
+      answeredAt,
+      offeredAt: answeredAt,
+      firstEnqueuedAt: item.createdAt,
+      firstAnsweredAt: answeredAt,
+      agents: [item.agentId],
       ...(item.held ? { held: true, heldSince: now } : {}),
     };
     await acd.calls.open({
       ...citizenCall(item, { acd: state, rebuilt: 'talking' }, now),
       legs: [item.agentLeg.id],
-      legInfo: { [item.agentLeg.id]: { role: 'agent', party: item.agentId, dialledAt: iso(answeredAt), answeredAt: iso(answeredAt) } },
+      legInfo: {
+        [item.agentLeg.id]: {
+          role: 'agent',
+          party: item.agentId,
+          dialledAt: iso(answeredAt),
+          answeredAt: iso(answeredAt),
+        },
+      },
     });
   } else {
     const state: AcdCallState = {
-      queue, origin: queue, phase: 'connected', priority: 9, enqueuedAt: item.createdAt, legCount: 1,
-      agentId: item.agentId, agentLeg: item.agentLeg.id, citizenLeg: item.citizenLeg.id, bridgeId: item.bridgeId, answeredAt,
-      firstEnqueuedAt: item.createdAt, firstAnsweredAt: answeredAt, agents: [item.agentId], callbackNumber: item.caller,
+      queue,
+      origin: queue,
+      phase: 'connected',
+      priority: 9,
+      enqueuedAt: item.createdAt,
+      legCount: 1,
+      agentId: item.agentId,
+      agentLeg: item.agentLeg.id,
+      citizenLeg: item.citizenLeg.id,
+      bridgeId: item.bridgeId,
+      answeredAt,
+      firstEnqueuedAt: item.createdAt,
+      firstAnsweredAt: answeredAt,
+      agents: [item.agentId],
+      callbackNumber: item.caller,
       originCallId: item.callId.replace(/-cb[0-9a-z]+$/, ''),
     };
     await acd.calls.open({
-      callId: item.callId, channelId: item.agentLeg.id, did: item.citizenLeg.caller.number || '12345', caller: item.caller,
-      startedAt: iso(item.createdAt), asteriskStartup: '', kind: 'callback', flow: { acd: state, rebuilt: 'talking' }, legs: [item.citizenLeg.id],
+      callId: item.callId,
+      channelId: item.agentLeg.id,
+      did: item.citizenLeg.caller.number || '12345',
+      caller: item.caller,
+      startedAt: iso(item.createdAt),
+      asteriskStartup: '',
+      kind: 'callback',
+      flow: { acd: state, rebuilt: 'talking' },
+      legs: [item.citizenLeg.id],
       events: [{ at: iso(now), type: 'rebuilt', state: 'talking', agentId: item.agentId }],
     });
   }
   const set = await acd.deps.router.setAgentState(item.agentId, 'on-call', '', item.callId, now, { expect: ANY_STATE });
-  if (set.missing) log.warn({ agentId: item.agentId }, 'after Redis lost its data: the agent on this call is not in the roster; their state cannot be rebuilt');
+  if (set.missing)
+    log.warn(
+      { agentId: item.agentId },
+      'after Redis lost its data: the agent on this call is not in the roster; their state cannot be rebuilt',
+    );
   else acd.deps.notifier.agentState(item.agentId, 'on-call', 'state-rebuilt', item.callId);
-  log.warn({ channelId: item.state === 'talking' ? item.channel.id : item.agentLeg.id, agentId: item.agentId, queue, rebuilt: 'talking', held: item.state === 'talking' && item.held },
-    'after Redis lost its data: call kept talking with its agent (queue inferred from the agent\'s skills)');
+  log.warn(
+    {
+      channelId: item.state === 'talking' ? item.channel.id : item.agentLeg.id,
+      agentId: item.agentId,
+      queue,
+      rebuilt: 'talking',
+      held: item.state === 'talking' && item.held,
+    },
+    "after Redis lost its data: call kept talking with its agent (queue inferred from the agent's skills)",
+  );
 }
 
-function citizenCall(item: { callId: string; channel: AriChannel; did: string; caller: string; kind: 'inbound' | 'outbound'; dialerTask?: string; createdAt: number }, flow: Record<string, unknown>, now: number): CallRecordState {
+function citizenCall(
+  item: {
+    callId: string;
+    channel: AriChannel;
+    did: string;
+    caller: string;
+    kind: 'inbound' | 'outbound';
+    dialerTask?: string;
+    createdAt: number;
+  },
+  flow: Record<string, unknown>,
+  now: number,
+): CallRecordState {
   return {
-    callId: item.callId, channelId: item.channel.id, did: item.did, caller: item.caller, startedAt: iso(item.createdAt), asteriskStartup: '',
-    flow: { ...flow, ...(item.dialerTask ? { dialerTask: item.dialerTask } : {}) }, ...(item.kind === 'outbound' ? { kind: 'outbound' as const } : {}),
+    callId: item.callId,
+    channelId: item.channel.id,
+    did: item.did,
+    caller: item.caller,
+    startedAt: iso(item.createdAt),
+    asteriskStartup: '',
+    flow: { ...flow, ...(item.dialerTask ? { dialerTask: item.dialerTask } : {}) },
+    ...(item.kind === 'outbound' ? { kind: 'outbound' as const } : {}),
     events: [{ at: iso(now), type: 'rebuilt', state: String(flow.rebuilt) }],
   };
 }
@@ -147,10 +253,16 @@ async function resetAgents(acd: AcdService, busy: Set<string>, log: Logger): Pro
     if (busy.has(agentId)) continue;
     const hash = await acd.deps.router.agent(agentId);
     if (hash.since) continue; // changed since it was entered again: someone logged in already
-    const { changed } = await acd.deps.router.setAgentState(agentId, 'logged-out', 'state-lost', '', Date.now(), { expect: ['logged-out'] });
+    const { changed } = await acd.deps.router.setAgentState(agentId, 'logged-out', 'state-lost', '', Date.now(), {
+      expect: ['logged-out'],
+    });
     if (!changed) continue;
     reset.push(agentId);
     acd.deps.notifier.agentState(agentId, 'logged-out', 'state-lost');
   }
-  if (reset.length > 0) log.warn({ agents: reset.length }, 'no saved state for this switch (Redis lost its data, or a first start): agents set logged-out (state-lost) and told so');
+  if (reset.length > 0)
+    log.warn(
+      { agents: reset.length },
+      'no saved state for this switch (Redis lost its data, or a first start): agents set logged-out (state-lost) and told so',
+    );
 }

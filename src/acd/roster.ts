@@ -2,8 +2,9 @@
 // device (SIP phone or headset, or a browser over WebRTC), and the not-ready reason codes.
 // The same file renders the agents' PJSIP endpoints, so the phone system and the ACD agree.
 import { createHmac } from 'node:crypto';
-import { readCheckedYaml, type YamlProblem } from '../config/yaml-file.js';
+
 import type { AgentEndpoint } from '../asterisk/instance.js';
+import { readCheckedYaml, type YamlProblem } from '../config/yaml-file.js';
 
 export interface AgentDefinition {
   id: string;
@@ -26,25 +27,33 @@ export interface Roster {
 }
 
 export const rosterSchema = {
-  type: 'object', additionalProperties: false, required: ['agents'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['agents'],
   properties: {
     notReadyReasons: {
-      type: 'object', propertyNames: { pattern: '^[a-z0-9-]+$' },
+      type: 'object',
+      propertyNames: { pattern: '^[a-z0-9-]+$' },
       additionalProperties: { type: 'string', minLength: 1 },
     },
     ringNoAnswer: {
-      type: 'object', additionalProperties: false,
+      type: 'object',
+      additionalProperties: false,
       properties: { state: { enum: ['not-ready', 'ready'] }, reason: { type: 'string', pattern: '^[a-z0-9-]+$' } },
     },
     agents: {
       type: 'object',
       propertyNames: { pattern: '^[0-9A-Za-z_-]{1,32}$' },
       additionalProperties: {
-        type: 'object', additionalProperties: false, required: ['name', 'skills'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'skills'],
         properties: {
           name: { type: 'string', minLength: 1 },
           skills: {
-            type: 'object', minProperties: 1, propertyNames: { pattern: '^[a-z0-9-]+$' },
+            type: 'object',
+            minProperties: 1,
+            propertyNames: { pattern: '^[a-z0-9-]+$' },
             additionalProperties: { type: 'integer', minimum: 1, maximum: 99 },
           },
           device: { enum: ['sip', 'webrtc'] },
@@ -56,7 +65,13 @@ export const rosterSchema = {
   },
 } as const;
 
-const defaultReasons: Record<string, string> = { break: '小休', training: '培训', meeting: '会议', meal: '用餐', 'no-answer': '未接听' };
+const defaultReasons: Record<string, string> = {
+  break: '小休',
+  training: '培训',
+  meeting: '会议',
+  meal: '用餐',
+  'no-answer': '未接听',
+};
 
 interface RosterFile {
   notReadyReasons?: Record<string, string>;
@@ -65,18 +80,33 @@ interface RosterFile {
 }
 
 export function parseRoster(file: string, text?: string): Roster {
-  const check = (data: RosterFile, locate: (p: Array<string | number>) => { line: number; col: number }): YamlProblem[] => {
+  const check = (
+    data: RosterFile,
+    locate: (p: Array<string | number>) => { line: number; col: number },
+  ): YamlProblem[] => {
     const reasons = data.notReadyReasons ?? defaultReasons;
     const reason = data.ringNoAnswer?.reason ?? 'no-answer';
     if ((data.ringNoAnswer?.state ?? 'not-ready') === 'not-ready' && !(reason in reasons)) {
-      return [{ message: `ringNoAnswer.reason "${reason}" is not one of notReadyReasons (${Object.keys(reasons).join(', ')})`, ...locate(['ringNoAnswer']) }];
+      return [
+        {
+          message: `ringNoAnswer.reason "${reason}" is not one of notReadyReasons (${Object.keys(reasons).join(', ')})`,
+          ...locate(['ringNoAnswer']),
+        },
+      ];
     }
     return [];
   };
   const { data } = readCheckedYaml<RosterFile>(file, rosterSchema, 'REXIAN_AGENTS_INVALID', check, text);
   const agents = new Map<string, AgentDefinition>();
   for (const [id, a] of Object.entries(data.agents)) {
-    agents.set(id, { id, name: a.name, skills: a.skills, device: a.device ?? 'sip', autoAnswer: a.autoAnswer ?? false, ...(a.team ? { team: a.team } : {}) });
+    agents.set(id, {
+      id,
+      name: a.name,
+      skills: a.skills,
+      device: a.device ?? 'sip',
+      autoAnswer: a.autoAnswer ?? false,
+      ...(a.team ? { team: a.team } : {}),
+    });
   }
   return {
     agents,
@@ -94,7 +124,11 @@ export function agentSipPassword(masterSecret: string, agentId: string): string 
 }
 
 /** PJSIP endpoints for the roster. `contacts` pins lab agents that do not register. */
-export function rosterEndpoints(roster: Roster, masterSecret: string, contacts: Record<string, string> = {}): AgentEndpoint[] {
+export function rosterEndpoints(
+  roster: Roster,
+  masterSecret: string,
+  contacts: Record<string, string> = {},
+): AgentEndpoint[] {
   return [...roster.agents.values()].map((a) => ({
     id: a.id,
     secret: agentSipPassword(masterSecret, a.id),

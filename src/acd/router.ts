@@ -157,7 +157,10 @@ return 1
 `;
 
 export class Router {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
     redis.defineCommand('rexianMatch', { numberOfKeys: 0, lua: MATCH });
     redis.defineCommand('rexianSetAgentState', { numberOfKeys: 0, lua: SET_STATE });
     redis.defineCommand('rexianReturnCall', { numberOfKeys: 0, lua: RETURN_CALL });
@@ -186,9 +189,25 @@ export class Router {
    * from those states (a compare-and-set: two controllers cannot both move the same agent).
    * An agent Redis does not know (its state was lost) is left alone: `missing`, not a throw.
    */
-  async setAgentState(agentId: string, state: string, reason = '', callId = '', now = Date.now(), options: { expect?: string[]; wrapUntil?: number; expectCall?: string } = {}): Promise<{ changed: boolean; previous: string; missing?: true }> {
-    const [changed, previous] = (await this.lua.rexianSetAgentState!(this.prefix, agentId, state, reason, now, callId,
-      (options.expect ?? []).join(','), options.wrapUntil ?? '', options.expectCall ?? '')) as [number, string];
+  async setAgentState(
+    agentId: string,
+    state: string,
+    reason = '',
+    callId = '',
+    now = Date.now(),
+    options: { expect?: string[]; wrapUntil?: number; expectCall?: string } = {},
+  ): Promise<{ changed: boolean; previous: string; missing?: true }> {
+    const [changed, previous] = (await this.lua.rexianSetAgentState!(
+      this.prefix,
+      agentId,
+      state,
+      reason,
+      now,
+      callId,
+      (options.expect ?? []).join(','),
+      options.wrapUntil ?? '',
+      options.expectCall ?? '',
+    )) as [number, string];
     if (previous === '') return { changed: false, previous: 'logged-out', missing: true };
     return { changed: changed === 1, previous };
   }
@@ -232,7 +251,9 @@ export class Router {
   /** Registers an agent's skills (from the roster); state starts as logged-out. */
   async registerAgent(agentId: string, skills: Record<string, number>): Promise<void> {
     const key = `${this.prefix}:agent:${agentId}`;
-    const encoded = Object.entries(skills).map(([s, l]) => `${s}:${l}`).join(',');
+    const encoded = Object.entries(skills)
+      .map(([s, l]) => `${s}:${l}`)
+      .join(',');
     await this.redis.hset(key, 'skills', encoded);
     await this.redis.hsetnx(key, 'state', 'logged-out');
     await this.redis.sadd(`${this.prefix}:agents`, agentId);

@@ -41,7 +41,13 @@ export interface ScreenPop {
   waitSeconds: number;
 }
 
-export function screenPop(input: { did: string; caller: string; ivr?: IvrSummary; waitMs: number; policy: 'full' | 'masked' }): ScreenPop {
+export function screenPop(input: {
+  did: string;
+  caller: string;
+  ivr?: IvrSummary;
+  waitMs: number;
+  policy: 'full' | 'masked';
+}): ScreenPop {
   const privacy = askedForPrivacy(input.ivr?.vars);
   const masked = privacy || input.policy === 'masked';
   return {

@@ -4,30 +4,42 @@
 // that goes unanswered returns the call to its exact place and rings the next agent at once.
 // Nothing here polls for agents: the 1 s tick only ends overdue wrap-ups and refreshes this
 // controller's liveness, as a safety net for timers lost in a crash.
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+
 import type { Logger } from 'pino';
+
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
-import { agentEndpoint, agentLeg, announcementPlayback, callbackAgentLeg, callbackCallId, callbackCitizenLeg, callbackConfirmPlayback, holdingBridge, talkBridge, talkRecording } from '../asterisk/ids.js';
+import {
+  agentEndpoint,
+  agentLeg,
+  announcementPlayback,
+  callbackAgentLeg,
+  callbackCallId,
+  callbackCitizenLeg,
+  callbackConfirmPlayback,
+  holdingBridge,
+  talkBridge,
+  talkRecording,
+} from '../asterisk/ids.js';
 import type { Call } from '../calls/call.js';
+import { checkDestination, isDialable } from '../calls/dial-string.js';
 import type { CallService, LostState } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
-import { checkDestination, isDialable } from '../calls/dial-string.js';
+import type { EventNotifier } from '../events/notifier.js';
+import { localTime } from '../ivr/calendar.js';
 import type { CallbackTasks } from '../ivr/callbacks.js';
+import type { RecordingService } from '../recording/service.js';
 import type { Redis } from '../store/redis.js';
-import { staffingKey, type QueueStats } from './figures.js';
+import { AgentCallActions } from './call-actions.js';
+import { type QueueStats, staffingKey } from './figures.js';
 import type { QueueConfig, QueueDefinition } from './queue-config.js';
+import { recoverFromAsterisk } from './recovery.js';
 import type { Roster } from './roster.js';
 import type { Match, Router } from './router.js';
+import { type IvrSummary, type ScreenPop, screenPop } from './screen-pop.js';
 import type { WaitingList } from './waiting.js';
-import type { RecordingService } from '../recording/service.js';
-import { AgentCallActions } from './call-actions.js';
-import { screenPop, type IvrSummary, type ScreenPop } from './screen-pop.js';
 import type { WindowDirectory } from './windows.js';
-import { localTime } from '../ivr/calendar.js';
-import { recoverFromAsterisk } from './recovery.js';
-import type { EventNotifier } from '../events/notifier.js';
-
 
 export interface QueueRequest {
   queue: string;
@@ -45,7 +57,16 @@ export type QueueExit = 'timeout' | 'noAgents';
 
 // transferring: the agent left (a blind transfer), the citizen hears music until the other
 // side answers. transferred: the citizen talks to a number or a window, no agent on the call.
-type Phase = 'waiting' | 'offering' | 'connected' | 'callback-requested' | 'dialing-citizen' | 'taken-over' | 'transferring' | 'transferred' | 'done';
+type Phase =
+  | 'waiting'
+  | 'offering'
+  | 'connected'
+  | 'callback-requested'
+  | 'dialing-citizen'
+  | 'taken-over'
+  | 'transferring'
+  | 'transferred'
+  | 'done';
 
 /** A party the agent consults or transfers to, ringing or talking on a leg of the call. */
 export interface Consult {
@@ -224,7 +245,8 @@ export class AcdService extends EventEmitter {
 
   /** This controller is alive, and where its API is (actions on its calls are forwarded there). */
   private async heartbeat(): Promise<void> {
-    await this.deps.redis.multi()
+    await this.deps.redis
+      .multi()
       .set(`${this.p}:controller:${this.controllerId}`, String(Date.now()), 'PX', 5000)
       .set(`${this.p}:controller-url:${this.controllerId}`, this.deps.advertiseUrl ?? '', 'PX', 5000)
       .exec();
@@ -253,7 +275,9 @@ export class AcdService extends EventEmitter {
     if (now - this.lastReservationSweep < 5000) return;
     this.lastReservationSweep = now;
     const ringMs = Math.max(0, ...[...this.deps.queues().queues.values()].map((q) => q.ringSeconds)) * 1000;
-    const stale = (await this.deps.router.reservations()).filter((r) => now - r.since > ringMs + STALE_RESERVATION_MARGIN_MS);
+    const stale = (await this.deps.router.reservations()).filter(
+      (r) => now - r.since > ringMs + STALE_RESERVATION_MARGIN_MS,
+    );
     if (stale.length === 0) return;
     const live = await this.calls.store.allLive();
     for (const r of stale) {
@@ -261,10 +285,17 @@ export class AcdService extends EventEmitter {
         const acd = c.flow.acd as AcdCallState | undefined;
         if (!acd) return false;
         if (c.callId === r.callId && acd.consult?.kind === 'agent' && acd.consult.target === r.agentId) return true;
-        return acd.phase === 'offering' && acd.agentId === r.agentId && (c.callId === r.callId || acd.originCallId === r.callId);
+        return (
+          acd.phase === 'offering' &&
+          acd.agentId === r.agentId &&
+          (c.callId === r.callId || acd.originCallId === r.callId)
+        );
       });
       if (ringing) continue; // its controller ends the ring (or, if it died, the next one at reconcile)
-      this.log.warn({ agentId: r.agentId, callId: r.callId, reservedMs: now - r.since }, 'an agent was left reserved for a call never offered to them; freeing them');
+      this.log.warn(
+        { agentId: r.agentId, callId: r.callId, reservedMs: now - r.since },
+        'an agent was left reserved for a call never offered to them; freeing them',
+      );
       await this.deps.router.returnCall(r.callId, { ifQueued: true });
       await this.releaseReservation(r.agentId, r.callId, 'stale-reservation');
     }
@@ -281,7 +312,8 @@ export class AcdService extends EventEmitter {
     const slot = Math.floor(minutes / 30);
     for (const q of this.deps.queues().queues.values()) {
       const key = staffingKey(this.p, q.id, date);
-      await this.deps.redis.multi()
+      await this.deps.redis
+        .multi()
         .hincrby(key, `${slot}:sum`, await this.loggedInFor(q, false))
         .hincrby(key, `${slot}:n`, 1)
         .expire(key, 40 * 86_400)
@@ -331,7 +363,12 @@ export class AcdService extends EventEmitter {
       log.info({ why }, 'the queue cannot take the call; the flow decides what next');
       await this.deps.stats.count(q.id, 'leftQueue');
       // The record names the queue that turned the caller away, and why (a later queue clears it).
-      await this.save(call, { queue: q.id, origin: this.state(call)?.origin ?? q.id, phase: 'done', refused: why.startsWith('the queue is full') ? 'queue-full' : 'no-agents' });
+      await this.save(call, {
+        queue: q.id,
+        origin: this.state(call)?.origin ?? q.id,
+        phase: 'done',
+        refused: why.startsWith('the queue is full') ? 'queue-full' : 'no-agents',
+      });
       return this.exitHandler(call, 'noAgents');
     }
     const maxWait = Math.min(request.maxWait ?? Infinity, q.maxWaitSeconds);
@@ -339,13 +376,16 @@ export class AcdService extends EventEmitter {
     const previous = this.state(call);
     const state: AcdCallState = {
       queue: q.id,
-      origin: previous?.phase === 'done' ? q.id : previous?.origin ?? q.id,
+      origin: previous?.phase === 'done' ? q.id : (previous?.origin ?? q.id),
       phase: 'waiting',
       priority,
       enqueuedAt: now,
       deadline: now + maxWait * 1000,
       legCount: previous?.legCount ?? 0,
-      nextAnnounceAt: q.announce.everySeconds > 0 || q.announce.firstAfterSeconds > 0 ? now + q.announce.firstAfterSeconds * 1000 : undefined,
+      nextAnnounceAt:
+        q.announce.everySeconds > 0 || q.announce.firstAfterSeconds > 0
+          ? now + q.announce.firstAfterSeconds * 1000
+          : undefined,
       tags: request.skills,
       ivr: request.ivr ?? previous?.ivr,
       transfers: previous?.transfers,
@@ -361,7 +401,15 @@ export class AcdService extends EventEmitter {
       callerMasked: previous?.callerMasked,
     };
     await call.updateFlow({ acd: state });
-    await this.deps.waiting.join(call.id, { queue: q.id, origin: state.origin, enqueuedAt: now, priority, owner: this.controllerId, did: call.state.did, caller: call.state.caller });
+    await this.deps.waiting.join(call.id, {
+      queue: q.id,
+      origin: state.origin,
+      enqueuedAt: now,
+      priority,
+      owner: this.controllerId,
+      did: call.state.did,
+      caller: call.state.caller,
+    });
     await this.deps.stats.offered(q.id, now);
     await this.hold(call, q);
     log.info({ ...request.context, priority, maxWait, tags: request.skills }, 'call queued');
@@ -376,7 +424,10 @@ export class AcdService extends EventEmitter {
     if (state.deadline !== undefined) call.later(state.deadline - now, () => this.leave(call, 'timeout'));
     // Overflow rules take effect at their time: route then, not at the next tick.
     for (const rule of q.overflow) {
-      if (rule.afterSeconds !== undefined) call.later(state.enqueuedAt + rule.afterSeconds * 1000 - now + 5, async () => { void this.route(); });
+      if (rule.afterSeconds !== undefined)
+        call.later(state.enqueuedAt + rule.afterSeconds * 1000 - now + 5, async () => {
+          void this.route();
+        });
     }
     if (state.nextAnnounceAt !== undefined) call.later(state.nextAnnounceAt - now, () => this.announce(call));
   }
@@ -414,7 +465,11 @@ export class AcdService extends EventEmitter {
     await this.save(call, { phase: 'done' });
     await this.unhold(call, state.queue);
     await this.deps.stats.count(state.origin, 'leftQueue');
-    await call.note('left-queue', { queue: state.queue, result, waitMs: Date.now() - state.enqueuedAt }, 'left the queue');
+    await call.note(
+      'left-queue',
+      { queue: state.queue, result, waitMs: Date.now() - state.enqueuedAt },
+      'left the queue',
+    );
     await this.exitHandler(call, result);
   }
 
@@ -422,7 +477,10 @@ export class AcdService extends EventEmitter {
 
   /** Matches free agents to waiting calls until one side runs out. Calls coalesce. */
   async route(): Promise<void> {
-    if (this.routing) { this.routeAgain = true; return; }
+    if (this.routing) {
+      this.routeAgain = true;
+      return;
+    }
     this.routing = true;
     try {
       do {
@@ -442,7 +500,10 @@ export class AcdService extends EventEmitter {
       if (requests.length === 0) return;
       const result = await this.deps.router.match(requests, Date.now(), this.controllerId);
       if (!result) return;
-      if ('deferTo' in result) { await this.wake(); return; }
+      if ('deferTo' in result) {
+        await this.wake();
+        return;
+      }
       this.dispatchOffer(result);
     }
   }
@@ -477,12 +538,20 @@ export class AcdService extends EventEmitter {
     return out;
   }
 
-  private async overflowTo(from: QueueDefinition, to: string, afterSeconds: number | undefined, now: number): Promise<void> {
+  private async overflowTo(
+    from: QueueDefinition,
+    to: string,
+    afterSeconds: number | undefined,
+    now: number,
+  ): Promise<void> {
     const cutoff = afterSeconds === undefined ? '+inf' : now - afterSeconds * 1000;
     for (const callId of await this.deps.waiting.arrivedBy(from.id, cutoff)) {
       if (!(await this.deps.router.moveCall(callId, from.id, to))) continue;
       await this.deps.stats.count(from.id, 'overflowedOut');
-      this.log.info({ callId, queue: from.id, to }, 'overflow: caller moved to another queue, keeping their place by age');
+      this.log.info(
+        { callId, queue: from.id, to },
+        'overflow: caller moved to another queue, keeping their place by age',
+      );
       this.calls.run(callId, async (call) => {
         const state = this.state(call);
         if (state?.phase !== 'waiting') return;
@@ -499,7 +568,11 @@ export class AcdService extends EventEmitter {
       // Usually the race of an offer with a hang-up: a caller (not a callback entry) whose call
       // ended between the match and now; the lines below recover. Only a fault is an error.
       const callerGone = !(await this.deps.waiting.entry(match.callId).catch(() => ({ callback: 'unknown' }))).callback;
-      if (callerGone) this.log.info({ callId: match.callId, agentId: match.agentId }, 'the matched caller hung up before the offer; the agent is free again');
+      if (callerGone)
+        this.log.info(
+          { callId: match.callId, agentId: match.agentId },
+          'the matched caller hung up before the offer; the agent is free again',
+        );
       else this.log.error({ err, callId: match.callId }, 'cannot place a queue callback; the call keeps its place');
       // ifQueued: a caller who has left is not put back (it would be a ghost in the queue).
       await this.deps.router.returnCall(match.callId, { ifQueued: true });
@@ -516,7 +589,8 @@ export class AcdService extends EventEmitter {
     if (!agentId) return;
     const back = await this.deps.router.returnCall(callId, { ifQueued: true });
     await this.releaseReservation(agentId, callId, 'caller-hung-up', { route: true });
-    if (back) this.log.info({ callId, agentId, queue: back }, 'a callback entry matched as its caller hung up keeps its place');
+    if (back)
+      this.log.info({ callId, agentId, queue: back }, 'a callback entry matched as its caller hung up keeps its place');
   }
 
   /**
@@ -525,15 +599,29 @@ export class AcdService extends EventEmitter {
    * to ready, or to the not-ready they asked for meanwhile, with an agent.state event. Only
    * that call's reservation: an agent reserved since for another call is left alone.
    */
-  async releaseReservation(agentId: string, callId: string, why: string, options: { route?: boolean } = {}): Promise<boolean> {
+  async releaseReservation(
+    agentId: string,
+    callId: string,
+    why: string,
+    options: { route?: boolean } = {},
+  ): Promise<boolean> {
     const pending = await this.deps.redis.hget(`${this.p}:agent:${agentId}`, 'afterCall');
     const target = pending ? 'not-ready' : 'ready';
-    const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), { expect: ['reserved'], expectCall: callId });
+    const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), {
+      expect: ['reserved'],
+      expectCall: callId,
+    });
     if (!changed) return false;
     if (pending) await this.deps.redis.hdel(`${this.p}:agent:${agentId}`, 'afterCall');
-    this.log.info({ agentId, callId, why, state: target }, 'reservation released: the call was not offered to the agent');
+    this.log.info(
+      { agentId, callId, why, state: target },
+      'reservation released: the call was not offered to the agent',
+    );
     this.deps.notifier.agentState(agentId, target, pending ?? why, callId);
-    if (target === 'ready' && options.route !== false) { await this.wake(); void this.route(); }
+    if (target === 'ready' && options.route !== false) {
+      await this.wake();
+      void this.route();
+    }
     return true;
   }
 
@@ -556,10 +644,21 @@ export class AcdService extends EventEmitter {
     const now = Date.now();
     await this.save(call, { phase: 'offering', agentId: match.agentId, agentLeg: leg, legCount, offeredAt: now });
     await this.calls.attachLeg(call, leg, { role: 'agent', party: match.agentId });
-    await call.note('offered', { queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt }, 'call offered to agent');
+    await call.note(
+      'offered',
+      { queue: q.id, agentId: match.agentId, agentChannel: leg, waitMs: now - state.enqueuedAt },
+      'call offered to agent',
+    );
     const pop = this.popFor(call, state, q);
     if (pop.callerMasked) await this.save(call, { callerMasked: true });
-    this.deps.notifier.agentOffer({ agentId: match.agentId, callId: call.id, queue: q.id, tags: state.tags ?? [], callback: false, ...pop });
+    this.deps.notifier.agentOffer({
+      agentId: match.agentId,
+      callId: call.id,
+      queue: q.id,
+      tags: state.tags ?? [],
+      callback: false,
+      ...pop,
+    });
     try {
       await this.deps.ari.originate({
         channelId: leg,
@@ -591,16 +690,33 @@ export class AcdService extends EventEmitter {
     await this.save(call, { phase: 'waiting', agentId: undefined, agentLeg: undefined });
     if (agentId) {
       const rule = this.deps.roster().ringNoAnswer;
-      await this.deps.router.setAgentState(agentId, rule.state, rule.state === 'ready' ? '' : rule.reason, '', Date.now(), { expect: ['reserved'] });
+      await this.deps.router.setAgentState(
+        agentId,
+        rule.state,
+        rule.state === 'ready' ? '' : rule.reason,
+        '',
+        Date.now(),
+        { expect: ['reserved'] },
+      );
       this.deps.notifier.agentOfferWithdrawn(agentId, call.id, cause);
     }
-    await call.note('agent-no-answer', { agentId, cause, queue: state.queue }, 'agent did not answer; the call keeps its place and goes to the next agent');
+    await call.note(
+      'agent-no-answer',
+      { agentId, cause, queue: state.queue },
+      'agent did not answer; the call keeps its place and goes to the next agent',
+    );
     await this.route();
   }
 
   /** The agent's screen-pop for this call, as the queue's policy and the caller's wishes allow. */
   popFor(call: Call, state: AcdCallState, q: QueueDefinition): ScreenPop {
-    return screenPop({ did: call.state.did, caller: call.state.caller, ivr: state.ivr, waitMs: Date.now() - state.enqueuedAt, policy: q.callerNumber });
+    return screenPop({
+      did: call.state.did,
+      caller: call.state.caller,
+      ivr: state.ivr,
+      waitMs: Date.now() - state.enqueuedAt,
+      policy: q.callerNumber,
+    });
   }
 
   private async connect(call: Call): Promise<void> {
@@ -610,13 +726,23 @@ export class AcdService extends EventEmitter {
     await call.ari.ensureBridge(bridgeId, 'mixing', `talk ${call.id}`);
     await this.unhold(call, state.queue);
     await call.ari.bridges.add(bridgeId, [call.channelId, state.agentLeg!]);
-    await this.save(call, { phase: 'connected', answeredAt: now, bridgeId, firstAnsweredAt: state.firstAnsweredAt ?? now, agents: [...(state.agents ?? []), state.agentId!] });
+    await this.save(call, {
+      phase: 'connected',
+      answeredAt: now,
+      bridgeId,
+      firstAnsweredAt: state.firstAnsweredAt ?? now,
+      agents: [...(state.agents ?? []), state.agentId!],
+    });
     await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, now, { expect: ['reserved'] });
     await this.deps.router.clearOffer(call.id);
     await this.deps.waiting.leave(call.id, state.queue);
     const waitMs = now - state.enqueuedAt;
     await this.deps.stats.answered(this.queue(state.origin), waitMs);
-    await call.note('answered', { agentId: state.agentId, queue: state.queue, waitMs, bridgeId }, 'call connected to agent');
+    await call.note(
+      'answered',
+      { agentId: state.agentId, queue: state.queue, waitMs, bridgeId },
+      'call connected to agent',
+    );
     await this.record(call, bridgeId, state.agentId!, state.queue);
   }
 
@@ -625,7 +751,16 @@ export class AcdService extends EventEmitter {
     const state = this.state(call)!;
     if (state.recording || !this.queue(queueId).record) return;
     const name = talkRecording(call.id);
-    if (await this.deps.recordings.recordBridge(bridgeId, { name, callId: call.id, agentId, queue: queueId, did: call.state.did, kind: 'talk' })) {
+    if (
+      await this.deps.recordings.recordBridge(bridgeId, {
+        name,
+        callId: call.id,
+        agentId,
+        queue: queueId,
+        did: call.state.did,
+        kind: 'talk',
+      })
+    ) {
       await this.save(call, { recording: name });
     }
   }
@@ -641,20 +776,36 @@ export class AcdService extends EventEmitter {
     const now = Date.now();
     const callId = call.id;
     // Talk adds up over the agents of a transferred call (for the call's record).
-    await this.save(call, { talkMs: (this.state(call)?.talkMs ?? 0) + talkMs })
-      .catch((err: unknown) => call.log.warn({ err: (err as Error).message }, 'could not save the talk time; the record has it'));
-    await this.deps.stats.handled(queueId, talkMs, wrapUpSeconds * 1000)
-      .catch((err: unknown) => call.log.warn({ err: (err as Error).message, queue: queueId }, 'could not count the handled call in the queue figures'));
+    await this.save(call, { talkMs: (this.state(call)?.talkMs ?? 0) + talkMs }).catch((err: unknown) =>
+      call.log.warn({ err: (err as Error).message }, 'could not save the talk time; the record has it'),
+    );
+    await this.deps.stats
+      .handled(queueId, talkMs, wrapUpSeconds * 1000)
+      .catch((err: unknown) =>
+        call.log.warn(
+          { err: (err as Error).message, queue: queueId },
+          'could not count the handled call in the queue figures',
+        ),
+      );
     if (wrapUpSeconds <= 0) {
       await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'] });
       await this.endWrapUp(agentId);
       return;
     }
     const until = now + wrapUpSeconds * 1000;
-    await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'], wrapUntil: until });
+    await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, {
+      expect: ['on-call'],
+      wrapUntil: until,
+    });
     this.log.info({ agentId, queue: queueId, wrapUpSeconds }, 'agent in wrap-up');
     clearTimeout(this.wrapTimers.get(agentId));
-    this.wrapTimers.set(agentId, setTimeout(() => { this.wrapTimers.delete(agentId); void this.endWrapUp(agentId); }, until - now));
+    this.wrapTimers.set(
+      agentId,
+      setTimeout(() => {
+        this.wrapTimers.delete(agentId);
+        void this.endWrapUp(agentId);
+      }, until - now),
+    );
   }
 
   // ---- for supervision --------------------------------------------------------------------
@@ -681,11 +832,16 @@ export class AcdService extends EventEmitter {
     this.wrapTimers.delete(agentId);
     const pending = await this.deps.redis.hget(`${this.p}:agent:${agentId}`, 'afterCall');
     const target = pending ? 'not-ready' : 'ready';
-    const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), { expect: ['wrap-up'] });
+    const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), {
+      expect: ['wrap-up'],
+    });
     if (!changed) return false;
     if (pending) await this.deps.redis.hdel(`${this.p}:agent:${agentId}`, 'afterCall');
     this.log.info({ agentId, state: target }, 'wrap-up ended');
-    if (target === 'ready') { await this.wake(); void this.route(); }
+    if (target === 'ready') {
+      await this.wake();
+      void this.route();
+    }
     return true;
   }
 
@@ -705,7 +861,11 @@ export class AcdService extends EventEmitter {
     }
     if (await this.actions.onLegEvent(call, state, event)) return true;
     if (call.state.kind === 'callback') return this.onCallbackEvent(call, state, event);
-    if (channelId === call.channelId && event.type === 'ChannelDtmfReceived' && (state.phase === 'waiting' || state.phase === 'offering')) {
+    if (
+      channelId === call.channelId &&
+      event.type === 'ChannelDtmfReceived' &&
+      (state.phase === 'waiting' || state.phase === 'offering')
+    ) {
       if (event.digit === '1' && state.callbackOffered && state.phase === 'waiting') await this.requestCallback(call);
       return true; // keys pressed while queued are not menu input
     }
@@ -729,13 +889,26 @@ export class AcdService extends EventEmitter {
     await this.wrapUp(call, state.agentId!, state.origin, Date.now() - (state.answeredAt ?? Date.now()));
     if (state.emergencyLeg) {
       // A warm hand-off: the citizen stays with the emergency line.
-      call.log.warn({ agentId: state.agentId, number: state.emergencyNumber }, 'agent left; the citizen stays with the emergency line');
+      call.log.warn(
+        { agentId: state.agentId, number: state.emergencyNumber },
+        'agent left; the citizen stays with the emergency line',
+      );
       return;
     }
     if (state.bridgeId) await call.ari.bridges.destroyIfPresent(state.bridgeId);
     const flowId = this.queue(state.origin).afterCallFlow;
-    if (flowId && (await this.afterCallHandler(call, flowId).catch((err: unknown) => { call.log.error({ err }, 'after-call flow failed'); return false; }))) {
-      await call.note('agent-hung-up', { agentId: state.agentId, flowId }, 'agent hung up; the citizen goes on to the after-call flow');
+    if (
+      flowId &&
+      (await this.afterCallHandler(call, flowId).catch((err: unknown) => {
+        call.log.error({ err }, 'after-call flow failed');
+        return false;
+      }))
+    ) {
+      await call.note(
+        'agent-hung-up',
+        { agentId: state.agentId, flowId },
+        'agent hung up; the citizen goes on to the after-call flow',
+      );
       return;
     }
     await call.note('agent-hung-up', { agentId: state.agentId }, 'agent hung up; ending the call');
@@ -772,10 +945,17 @@ export class AcdService extends EventEmitter {
   private async endCall(call: Call, state: AcdCallState): Promise<void> {
     if (call.state.kind === 'callback') return this.endCallback(call, state);
     const now = Date.now();
-    // A call that ended while no controller ran ended when Asterisk says (records/fallback.ts): wait and talk end there.
-    const endedAt = Date.parse(String((call.state.flow.asteriskEnd as { endedAt?: string } | undefined)?.endedAt)) || now;
+    // A call that ended while no controller ran ended when Asterisk says (records/fallback.ts):
+    // wait and talk end there.
+    const endedAt =
+      Date.parse(String((call.state.flow.asteriskEnd as { endedAt?: string } | undefined)?.endedAt)) || now;
     const hangupLeg: Array<[string, () => Promise<unknown>]> = [
-      ['hang up the agent leg', async () => { if (state.agentLeg) await this.deps.ari.hangupChannel(state.agentLeg); }],
+      [
+        'hang up the agent leg',
+        async () => {
+          if (state.agentLeg) await this.deps.ari.hangupChannel(state.agentLeg);
+        },
+      ],
       ['end consultations and emergency legs', () => this.actions.onCallEnded(state)],
     ];
     switch (state.phase) {
@@ -784,25 +964,48 @@ export class AcdService extends EventEmitter {
         const waitMs = endedAt - state.enqueuedAt;
         let short = false;
         await this.steps(call, [
-          ...(state.phase === 'offering' ? [
-            ...hangupLeg,
-            ['withdraw the offer', () => this.deps.router.clearOffer(call.id)],
-            ['free the agent', () => this.releaseReservation(state.agentId!, call.id, 'caller-hung-up')],
-          ] satisfies Array<[string, () => Promise<unknown>]> : []),
+          ...(state.phase === 'offering'
+            ? ([
+                ...hangupLeg,
+                ['withdraw the offer', () => this.deps.router.clearOffer(call.id)],
+                ['free the agent', () => this.releaseReservation(state.agentId!, call.id, 'caller-hung-up')],
+              ] satisfies Array<[string, () => Promise<unknown>]>)
+            : []),
           ['leave the queue', () => this.deps.waiting.leave(call.id, state.queue)],
           // The router may have reserved an agent for this caller whose offer has not run yet (the
           // hang-up was queued first, so the offer task is dropped): free that agent. After the
           // leave, so no match can reserve anyone for this caller any more.
           ['free an agent reserved but not yet offered', () => this.releaseUnoffered(call.id)],
-          ['count the abandon', async () => { short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs); }],
+          [
+            'count the abandon',
+            async () => {
+              short = await this.deps.stats.abandoned(this.queue(state.origin), waitMs);
+            },
+          ],
           ['mark the abandon', () => this.save(call, { abandoned: true, shortAbandon: short })],
           // A caller who gave up is called back (回访), unless they hung up at once.
-          ['callback task', async () => {
-            if (!short && CALLBACK_NUMBER.test(call.state.caller)) {
-              await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'abandoned' });
-            }
-          }],
-          ['note the abandon', () => call.note('abandoned', { queue: state.queue, waitMs, short }, short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)')],
+          [
+            'callback task',
+            async () => {
+              if (!short && CALLBACK_NUMBER.test(call.state.caller)) {
+                await this.deps.callbacks.add({
+                  callId: call.id,
+                  did: call.state.did,
+                  caller: call.state.caller,
+                  reason: 'abandoned',
+                });
+              }
+            },
+          ],
+          [
+            'note the abandon',
+            () =>
+              call.note(
+                'abandoned',
+                { queue: state.queue, waitMs, short },
+                short ? 'caller hung up while queued (short abandon)' : 'caller hung up while queued (abandon)',
+              ),
+          ],
         ]);
         return;
       }
@@ -820,7 +1023,10 @@ export class AcdService extends EventEmitter {
       case 'connected':
         await this.steps(call, [
           ...hangupLeg,
-          ['note the hang-up', () => call.note('citizen-hung-up', { agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up')],
+          [
+            'note the hang-up',
+            () => call.note('citizen-hung-up', { agentId: state.agentId }, 'citizen hung up; agent goes to wrap-up'),
+          ],
           ['wrap-up', () => this.wrapUp(call, state.agentId!, state.origin, endedAt - (state.answeredAt ?? endedAt))],
         ]);
         return;
@@ -844,8 +1050,17 @@ export class AcdService extends EventEmitter {
           await this.deps.router.returnCall(call.id, { ifQueued: true });
           await this.releaseReservation(reserved, call.id, 'offer-lost-in-restart', { route: false });
         }
-        await this.hold(call, q).catch((err: unknown) => call.log.warn({ err: (err as Error).message }, 'could not put the caller back in the holding bridge'));
-        this.armTimers(call, { ...state, nextAnnounceAt: state.nextAnnounceAt === undefined ? undefined : Math.max(Date.now(), state.nextAnnounceAt) }, q);
+        await this.hold(call, q).catch((err: unknown) =>
+          call.log.warn({ err: (err as Error).message }, 'could not put the caller back in the holding bridge'),
+        );
+        this.armTimers(
+          call,
+          {
+            ...state,
+            nextAnnounceAt: state.nextAnnounceAt === undefined ? undefined : Math.max(Date.now(), state.nextAnnounceAt),
+          },
+          q,
+        );
         call.log.info({ queue: q.id }, 'caller still queued after restart; place kept');
         void this.route();
         return;
@@ -874,8 +1089,14 @@ export class AcdService extends EventEmitter {
     if (!consult) return;
     const leg = await this.channelState(consult.leg);
     const channel = { id: consult.leg } as AriEvent['channel'];
-    if (leg === undefined) await this.actions.onLegEvent(call, this.state(call)!, { type: 'ChannelDestroyed', channel, cause_txt: 'ended while away' });
-    else if (leg === 'Up' && !consult.answered) await this.actions.onLegEvent(call, this.state(call)!, { type: 'StasisStart', channel });
+    if (leg === undefined)
+      await this.actions.onLegEvent(call, this.state(call)!, {
+        type: 'ChannelDestroyed',
+        channel,
+        cause_txt: 'ended while away',
+      });
+    else if (leg === 'Up' && !consult.answered)
+      await this.actions.onLegEvent(call, this.state(call)!, { type: 'StasisStart', channel });
   }
 
   private async channelState(channelId: string): Promise<string | undefined> {
@@ -902,15 +1123,26 @@ export class AcdService extends EventEmitter {
     const parts: string[] = [];
     if (q.announce.position) parts.push(ahead === 0 ? '您是下一位。' : `您前面还有${ahead}位。`);
     if (q.announce.estimatedWait) parts.push(`预计等待约${Math.max(1, Math.round(estimatedWaitS / 60))}分钟。`);
-    const offerCallback = q.callbackAfterEstimatedWaitSeconds > 0 && estimatedWaitS >= q.callbackAfterEstimatedWaitSeconds && isDialable(call.state.caller);
+    const offerCallback =
+      q.callbackAfterEstimatedWaitSeconds > 0 &&
+      estimatedWaitS >= q.callbackAfterEstimatedWaitSeconds &&
+      isDialable(call.state.caller);
     if (offerCallback) parts.push('如需我们回拨并保留您的排队位置，请按1。');
     const next = q.announce.everySeconds > 0 ? Date.now() + q.announce.everySeconds * 1000 : undefined;
     const playbackId = announcementPlayback(call.id, Date.now());
-    await this.save(call, { nextAnnounceAt: next, callbackOffered: state.callbackOffered || offerCallback, playbackId });
+    await this.save(call, {
+      nextAnnounceAt: next,
+      callbackOffered: state.callbackOffered || offerCallback,
+      playbackId,
+    });
     if (parts.length > 0) {
       const media = await this.deps.speak(parts.join(''));
       await call.ari.channels.play(call.channelId, playbackId, `sound:${media}`);
-      await call.note('position-announced', { queue: q.id, ahead, estimatedWaitS: Math.round(estimatedWaitS), offerCallback }, 'announced position and estimated wait');
+      await call.note(
+        'position-announced',
+        { queue: q.id, ahead, estimatedWaitS: Math.round(estimatedWaitS), offerCallback },
+        'announced position and estimated wait',
+      );
     }
     if (next !== undefined) call.later(next - Date.now(), () => this.announce(call));
   }
@@ -922,8 +1154,17 @@ export class AcdService extends EventEmitter {
     await this.save(call, { phase: 'callback-requested', playbackId });
     await this.deps.waiting.updateEntry(call.id, { owner: '', callback: call.state.caller });
     await this.deps.stats.count(state.origin, 'callbacksRequested');
-    await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'queue-callback' });
-    await call.note('callback-chosen', { queue: state.queue }, 'caller chose a callback; their place in the queue is kept');
+    await this.deps.callbacks.add({
+      callId: call.id,
+      did: call.state.did,
+      caller: call.state.caller,
+      reason: 'queue-callback',
+    });
+    await call.note(
+      'callback-chosen',
+      { queue: state.queue },
+      'caller chose a callback; their place in the queue is kept',
+    );
     const media = await this.deps.speak('已为您登记回拨，轮到您时我们会来电，请挂机等候。');
     await call.ari.channels.play(call.channelId, playbackId, `sound:${media}`);
   }
@@ -932,10 +1173,26 @@ export class AcdService extends EventEmitter {
    * The dialer's agent-first callback: an entry in the queue that the first free agent takes;
    * the agent is rung first, then the citizen (as for a queue callback).
    */
-  async enqueueCallback(entryId: string, c: { queue: string; number: string; did: string; dialerTask: string }): Promise<void> {
+  async enqueueCallback(
+    entryId: string,
+    c: { queue: string; number: string; did: string; dialerTask: string },
+  ): Promise<void> {
     const now = Date.now();
-    await this.deps.waiting.join(entryId, { queue: c.queue, origin: c.queue, priority: 9, enqueuedAt: now, owner: '', did: c.did, caller: c.number, callback: c.number, dialerTask: c.dialerTask });
-    this.log.info({ entry: entryId, queue: c.queue, task: c.dialerTask }, 'dialer callback queued for the first free agent');
+    await this.deps.waiting.join(entryId, {
+      queue: c.queue,
+      origin: c.queue,
+      priority: 9,
+      enqueuedAt: now,
+      owner: '',
+      did: c.did,
+      caller: c.number,
+      callback: c.number,
+      dialerTask: c.dialerTask,
+    });
+    this.log.info(
+      { entry: entryId, queue: c.queue, task: c.dialerTask },
+      'dialer callback queued for the first free agent',
+    );
     await this.wake();
     void this.route();
   }
@@ -943,25 +1200,59 @@ export class AcdService extends EventEmitter {
   /** A callback entry reached the head: ring the agent first, then the citizen. */
   private async offerCallback(match: Match): Promise<void> {
     const info = await this.deps.waiting.entry(match.callId);
-    if (!info.callback || !CALLBACK_NUMBER.test(info.callback)) throw new Error(`queue entry ${match.callId} is neither a live call here nor a callback`);
+    if (!info.callback || !CALLBACK_NUMBER.test(info.callback))
+      throw new Error(`queue entry ${match.callId} is neither a live call here nor a callback`);
     const callId = callbackCallId(match.callId, Date.now());
     const leg = callbackAgentLeg(callId);
     const state: AcdCallState = {
-      queue: match.queue, origin: info.origin ?? match.queue, phase: 'offering', priority: Number(info.priority ?? 0),
-      enqueuedAt: Number(info.enqueuedAt), legCount: 1, agentId: match.agentId, agentLeg: leg, offeredAt: Date.now(),
-      originCallId: match.callId, callbackNumber: info.callback, ...(info.dialerTask ? { dialerTask: info.dialerTask } : {}),
+      queue: match.queue,
+      origin: info.origin ?? match.queue,
+      phase: 'offering',
+      priority: Number(info.priority ?? 0),
+      enqueuedAt: Number(info.enqueuedAt),
+      legCount: 1,
+      agentId: match.agentId,
+      agentLeg: leg,
+      offeredAt: Date.now(),
+      originCallId: match.callId,
+      callbackNumber: info.callback,
+      ...(info.dialerTask ? { dialerTask: info.dialerTask } : {}),
     };
     const call = await this.calls.open({
-      callId, channelId: leg, did: info.did ?? '12345', caller: info.callback, startedAt: new Date().toISOString(),
-      asteriskStartup: '', flow: { acd: state }, kind: 'callback',
+      callId,
+      channelId: leg,
+      did: info.did ?? '12345',
+      caller: info.callback,
+      startedAt: new Date().toISOString(),
+      asteriskStartup: '',
+      flow: { acd: state },
+      kind: 'callback',
     });
-    call.log.info({ agentId: match.agentId, originCallId: match.callId, queue: match.queue }, 'queue callback: ringing the agent first');
-    const pop = screenPop({ did: call.state.did, caller: info.callback, waitMs: Date.now() - state.enqueuedAt, policy: this.queue(match.queue).callerNumber });
-    this.deps.notifier.agentOffer({ agentId: match.agentId, callId, queue: match.queue, tags: [], callback: true, ...pop });
+    call.log.info(
+      { agentId: match.agentId, originCallId: match.callId, queue: match.queue },
+      'queue callback: ringing the agent first',
+    );
+    const pop = screenPop({
+      did: call.state.did,
+      caller: info.callback,
+      waitMs: Date.now() - state.enqueuedAt,
+      policy: this.queue(match.queue).callerNumber,
+    });
+    this.deps.notifier.agentOffer({
+      agentId: match.agentId,
+      callId,
+      queue: match.queue,
+      tags: [],
+      callback: true,
+      ...pop,
+    });
     this.calls.run(callId, async () => {
       await this.deps.ari.originate({
-        channelId: leg, endpoint: `PJSIP/${agentEndpoint(match.agentId)}`, callerId: `"回拨" <${info.callback}>`,
-        timeout: this.queue(match.queue).ringSeconds, appArgs: `agent-leg,${callId}`,
+        channelId: leg,
+        endpoint: `PJSIP/${agentEndpoint(match.agentId)}`,
+        callerId: `"回拨" <${info.callback}>`,
+        timeout: this.queue(match.queue).ringSeconds,
+        appArgs: `agent-leg,${callId}`,
       });
     });
   }
@@ -971,13 +1262,22 @@ export class AcdService extends EventEmitter {
     if (event.type === 'StasisStart' && channelId === state.agentLeg && state.phase === 'offering') {
       const citizenLeg = callbackCitizenLeg(call.id);
       await this.save(call, { phase: 'dialing-citizen', citizenLeg, answeredAt: Date.now() });
-      await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, Date.now(), { expect: ['reserved'] });
+      await this.deps.router.setAgentState(state.agentId!, 'on-call', '', call.id, Date.now(), {
+        expect: ['reserved'],
+      });
       await this.deps.router.clearOffer(state.originCallId!);
       await this.calls.attachLeg(call, citizenLeg, { role: 'citizen', party: 'caller' });
-      await call.note('agent-answered', { agentId: state.agentId, citizenChannel: citizenLeg }, 'queue callback: agent answered; calling the citizen');
+      await call.note(
+        'agent-answered',
+        { agentId: state.agentId, citizenChannel: citizenLeg },
+        'queue callback: agent answered; calling the citizen',
+      );
       await this.deps.ari.originate({
-        channelId: citizenLeg, endpoint: `PJSIP/${checkDestination('external', state.callbackNumber!, 'callbackNumber').number}@${this.deps.pstnEndpoint ?? 'pstn'}`,
-        callerId: call.state.did, timeout: 40, appArgs: `agent-leg,${call.id}`,
+        channelId: citizenLeg,
+        endpoint: `PJSIP/${checkDestination('external', state.callbackNumber!, 'callbackNumber').number}@${this.deps.pstnEndpoint ?? 'pstn'}`,
+        callerId: call.state.did,
+        timeout: 40,
+        appArgs: `agent-leg,${call.id}`,
       });
       return true;
     }
@@ -991,16 +1291,37 @@ export class AcdService extends EventEmitter {
         await call.note('answered', { agentId: state.agentId }, 'queue callback connected');
         if (state.dialerTask) this.emit('dialer', { task: state.dialerTask, reached: true, callId: call.id });
         await this.record(call, bridgeId, state.agentId!, state.queue);
-      } else if (event.type === 'ChannelDestroyed' && (state.phase === 'dialing-citizen' || state.phase === 'connected')) {
+      } else if (
+        event.type === 'ChannelDestroyed' &&
+        (state.phase === 'dialing-citizen' || state.phase === 'connected')
+      ) {
         if (state.phase === 'dialing-citizen' && state.dialerTask) {
           // The dialer's own task: it settles the attempt and retries by its rules.
-          await call.note('citizen-no-answer', { cause: String(event.cause_txt ?? ''), task: state.dialerTask }, 'callback: the citizen did not answer');
-          this.emit('dialer', { task: state.dialerTask, reached: false, cause: Number(event.cause ?? 0), causeText: event.cause_txt, callId: call.id });
+          await call.note(
+            'citizen-no-answer',
+            { cause: String(event.cause_txt ?? ''), task: state.dialerTask },
+            'callback: the citizen did not answer',
+          );
+          this.emit('dialer', {
+            task: state.dialerTask,
+            reached: false,
+            cause: Number(event.cause ?? 0),
+            causeText: event.cause_txt,
+            callId: call.id,
+          });
           await this.deps.waiting.leave(state.originCallId!, state.queue);
           await this.save(call, { phase: 'done', answeredAt: undefined, firstAnsweredAt: undefined });
         } else if (state.phase === 'dialing-citizen') {
-          call.log.warn({ cause: event.cause_txt }, 'queue callback: the citizen did not answer; left to the outbound dialer');
-          await this.deps.callbacks.add({ callId: state.originCallId!, did: call.state.did, caller: state.callbackNumber!, reason: 'queue-callback-unreached' });
+          call.log.warn(
+            { cause: event.cause_txt },
+            'queue callback: the citizen did not answer; left to the outbound dialer',
+          );
+          await this.deps.callbacks.add({
+            callId: state.originCallId!,
+            did: call.state.did,
+            caller: state.callbackNumber!,
+            reason: 'queue-callback-unreached',
+          });
           await this.deps.waiting.leave(state.originCallId!, state.queue);
           await this.save(call, { phase: 'done' });
         }
@@ -1018,10 +1339,20 @@ export class AcdService extends EventEmitter {
       // The agent did not answer: the entry goes back to its place, the agent steps out.
       await this.steps(call, [
         ['return the entry', () => this.deps.router.returnCall(state.originCallId!)],
-        ['the agent steps out', async () => {
-          const rule = this.deps.roster().ringNoAnswer;
-          await this.deps.router.setAgentState(state.agentId!, rule.state, rule.state === 'ready' ? '' : rule.reason, '', now, { expect: ['reserved'] });
-        }],
+        [
+          'the agent steps out',
+          async () => {
+            const rule = this.deps.roster().ringNoAnswer;
+            await this.deps.router.setAgentState(
+              state.agentId!,
+              rule.state,
+              rule.state === 'ready' ? '' : rule.reason,
+              '',
+              now,
+              { expect: ['reserved'] },
+            );
+          },
+        ],
       ]);
       call.log.info({ agentId: state.agentId }, 'queue callback: agent did not answer; the entry keeps its place');
       void this.route();
@@ -1029,7 +1360,12 @@ export class AcdService extends EventEmitter {
     }
     if (state.phase === 'connected' || state.phase === 'dialing-citizen' || state.phase === 'done') {
       await this.steps(call, [
-        ['leave the queue', async () => { if (state.phase === 'dialing-citizen') await this.deps.waiting.leave(state.originCallId!, state.queue); }],
+        [
+          'leave the queue',
+          async () => {
+            if (state.phase === 'dialing-citizen') await this.deps.waiting.leave(state.originCallId!, state.queue);
+          },
+        ],
         ['wrap-up', () => this.wrapUp(call, state.agentId!, state.origin, now - (state.answeredAt ?? now))],
       ]);
     }

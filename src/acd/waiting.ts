@@ -23,7 +23,10 @@ export interface QueueEntry {
 }
 
 export class WaitingList {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   private key(queue: string): string {
     return `${this.prefix}:queue:${queue}:waiting`;
@@ -49,7 +52,8 @@ export class WaitingList {
 
   /** A caller joins a queue: its place, its arrival and its entry, together. */
   async join(callId: string, entry: QueueEntry): Promise<void> {
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .hset(this.entryKey(callId), { ...entry, callback: entry.callback ?? '', dialerTask: entry.dialerTask ?? '' })
       .zadd(this.key(entry.queue), 'NX', WaitingList.score(entry.priority, entry.enqueuedAt), callId)
       .zadd(this.sinceKey(entry.queue), 'NX', entry.enqueuedAt, callId)
@@ -58,7 +62,12 @@ export class WaitingList {
 
   /** The caller is gone from the queue (answered, abandoned, left). */
   async leave(callId: string, queue: string): Promise<void> {
-    await this.redis.multi().zrem(this.key(queue), callId).zrem(this.sinceKey(queue), callId).del(this.entryKey(callId)).exec();
+    await this.redis
+      .multi()
+      .zrem(this.key(queue), callId)
+      .zrem(this.sinceKey(queue), callId)
+      .del(this.entryKey(callId))
+      .exec();
   }
 
   async remove(queue: string, callId: string): Promise<void> {

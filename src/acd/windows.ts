@@ -1,8 +1,8 @@
 // The directory of service-centre windows (sip-config/windows.yaml): the desks an agent can
 // bring into a call for a three-way (一号答), such as 市政务服务中心 不动产登记窗口. A window is
 // reached by a number on the public trunk or by a SIP endpoint of its own.
-import { readCheckedYaml, type YamlProblem } from '../config/yaml-file.js';
 import { checkDestination } from '../calls/dial-string.js';
+import { readCheckedYaml, type YamlProblem } from '../config/yaml-file.js';
 import { RexianError } from '../errors/index.js';
 
 export interface ServiceWindow {
@@ -21,13 +21,17 @@ export interface WindowDirectory {
 }
 
 const windowsSchema = {
-  type: 'object', additionalProperties: false, required: ['windows'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['windows'],
   properties: {
     windows: {
       type: 'object',
       propertyNames: { pattern: '^[a-z0-9-]{1,40}$' },
       additionalProperties: {
-        type: 'object', additionalProperties: false, required: ['name'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
         properties: {
           name: { type: 'string', minLength: 1 },
           centre: { type: 'string', minLength: 1 },
@@ -44,11 +48,17 @@ interface WindowsFile {
 }
 
 export function parseWindows(file: string, text?: string): WindowDirectory {
-  const check = (data: WindowsFile, locate: (p: Array<string | number>) => { line: number; col: number }): YamlProblem[] => {
+  const check = (
+    data: WindowsFile,
+    locate: (p: Array<string | number>) => { line: number; col: number },
+  ): YamlProblem[] => {
     const problems: YamlProblem[] = [];
     for (const [id, w] of Object.entries(data.windows ?? {})) {
       if ((w.number === undefined) === (w.endpoint === undefined)) {
-        problems.push({ message: `window "${id}" needs exactly one of number and endpoint`, ...locate(['windows', id]) });
+        problems.push({
+          message: `window "${id}" needs exactly one of number and endpoint`,
+          ...locate(['windows', id]),
+        });
       } else if (w.number !== undefined) {
         try {
           checkDestination('external', w.number, `windows.${id}.number`);

@@ -6,7 +6,9 @@
 // With no token configured, every /api call is refused: secure by default.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { RexianError } from '../errors/index.js';
 
 export type Role = 'agent' | 'supervisor' | 'ops' | 'admin';
@@ -62,7 +64,8 @@ export class Authenticator {
       const hash = t.tokenSha256?.toLowerCase() ?? (t.token ? sha256(t.token) : undefined);
       if (!hash) continue;
       this.byHash.set(hash, {
-        name: t.name, role: t.role,
+        name: t.name,
+        role: t.role,
         ...(t.agent ? { agentId: t.agent } : {}),
         ...(t.teams ? { teams: t.teams } : {}),
         ...(t.revealNumbers ? { revealNumbers: true } : {}),
@@ -113,7 +116,12 @@ export function requireRole(auth: Authenticator, ...roles: Role[]): AuthHook {
       return refuse(reply, new RexianError('REXIAN_UNAUTHORIZED', {}, 'a valid bearer token is required'));
     }
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
-      return refuse(reply, forbidden(`role ${principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`, { role: principal.role }));
+      return refuse(
+        reply,
+        forbidden(`role ${principal.role} may not do this (needs ${['admin', ...roles].join(' or ')})`, {
+          role: principal.role,
+        }),
+      );
     }
     request.principal = principal;
     return undefined;

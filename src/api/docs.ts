@@ -9,7 +9,8 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
     openapi: {
       info: {
         title: 'rexian control API',
-        description: 'Contact-centre control for 12345 hotlines: agents, queues, flows. Bearer tokens with roles agent, supervisor, ops, admin. Errors: { "error": { "code", "message", "details" } }.',
+        description:
+          'Contact-centre control for 12345 hotlines: agents, queues, flows. Bearer tokens with roles agent, supervisor, ops, admin. Errors: { "error": { "code", "message", "details" } }.',
         version: '0.1.0',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

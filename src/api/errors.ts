@@ -8,8 +8,9 @@
 // handle_ari_exception): the ARI client throws an AriError, which carries those codes and
 // keeps Asterisk's answer in details.status. Only a fault of ours is REXIAN_INTERNAL, logged
 // at error with its stack.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
 import { RexianError } from '../errors/index.js';
 import { describeValidation } from './validation.js';
 
@@ -18,10 +19,14 @@ const CLIENT_ERRORS: Record<string, () => RexianError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new RexianError('REXIAN_BODY_TOO_LARGE', { fastify: 'FST_ERR_CTP_BODY_TOO_LARGE' }),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
     new RexianError('REXIAN_UNSUPPORTED_MEDIA_TYPE', { fastify: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }),
-  FST_ERR_CTP_INVALID_JSON_BODY: () => new RexianError('REXIAN_BAD_JSON', { fastify: 'FST_ERR_CTP_INVALID_JSON_BODY' },
-    'the body is not valid JSON'),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new RexianError('REXIAN_BAD_JSON', { fastify: 'FST_ERR_CTP_EMPTY_JSON_BODY' },
-    'the body is empty but content-type says application/json'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () =>
+    new RexianError('REXIAN_BAD_JSON', { fastify: 'FST_ERR_CTP_INVALID_JSON_BODY' }, 'the body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new RexianError(
+      'REXIAN_BAD_JSON',
+      { fastify: 'FST_ERR_CTP_EMPTY_JSON_BODY' },
+      'the body is empty but content-type says application/json',
+    ),
 };
 
 /** One line for a client's mistake: info with who made it, debug when nobody authenticated. */

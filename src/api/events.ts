@@ -6,11 +6,13 @@
 // sends is the event catalogue (src/events/catalogue.ts), published through the notifier.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+
 import type { FastifyInstance } from 'fastify';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
+
 import { maskNumber } from '../calls/privacy.js';
 import type { RexianEvent, StreamError, StreamHello } from '../events/catalogue.js';
-import { mayActForAgent, type Authenticator, type Principal } from './auth.js';
+import { type Authenticator, mayActForAgent, type Principal } from './auth.js';
 
 export interface EventHub {
   publish(event: RexianEvent): void;
@@ -26,7 +28,11 @@ export interface EventStreamOptions {
 }
 
 /** Which events a principal receives: agents their own, supervisors their teams', ops and admins all. */
-export function visibleTo(principal: Principal, event: { readonly type: string; readonly agentId?: string }, teamOf: (agentId: string) => string | undefined): boolean {
+export function visibleTo(
+  principal: Principal,
+  event: { readonly type: string; readonly agentId?: string },
+  teamOf: (agentId: string) => string | undefined,
+): boolean {
   const agentId = typeof event.agentId === 'string' ? event.agentId : undefined;
   if (principal.role === 'admin' || principal.role === 'ops') return true;
   if (principal.role === 'agent') return agentId !== undefined && agentId === principal.agentId;
@@ -55,33 +61,55 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
   const reject = (socket: Duplex, status: number, text: string): void => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void (async () => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/api/events') return reject(socket, 404, 'Not Found');
-    // A static token, or a person's session (bearer, ?token= or the pages' session cookie).
-    const token = url.searchParams.get('token');
-    const found = await options.authn.authenticate(token && !req.headers.authorization ? { ...req.headers, authorization: `Bearer ${token}` } : req.headers)
-      .catch(() => undefined);
-    const principal = typeof found === 'object' ? found : undefined;
-    if (!principal || socket.destroyed) return reject(socket, 401, 'Unauthorized');
-    const origin = req.headers.origin;
-    // The controller's own pages are same-origin: their Origin is the Host they were served from.
-    const sameOrigin = origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.headers.host;
-    if (origin !== undefined && !sameOrigin && !options.allowedOrigins.includes(origin)) return reject(socket, 403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.set(ws, principal);
-      // Nothing is accepted from clients yet; commands, when they come, are authorized one by one.
-      ws.on('message', () => ws.send(JSON.stringify({ type: 'error', error: { code: 'REXIAN_BAD_REQUEST', message: 'this stream takes no commands; use the REST API' } } satisfies StreamError)));
-      ws.on('close', () => sockets.delete(ws));
-      ws.on('error', () => sockets.delete(ws));
-      ws.send(JSON.stringify({ type: 'hello', as: { name: principal.name, role: principal.role }, at: new Date().toISOString() } satisfies StreamHello));
-    });
-  })());
+  app.server.on(
+    'upgrade',
+    (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      void (async () => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname !== '/api/events') return reject(socket, 404, 'Not Found');
+        // A static token, or a person's session (bearer, ?token= or the pages' session cookie).
+        const token = url.searchParams.get('token');
+        const found = await options.authn
+          .authenticate(
+            token && !req.headers.authorization ? { ...req.headers, authorization: `Bearer ${token}` } : req.headers,
+          )
+          .catch(() => undefined);
+        const principal = typeof found === 'object' ? found : undefined;
+        if (!principal || socket.destroyed) return reject(socket, 401, 'Unauthorized');
+        const origin = req.headers.origin;
+        // The controller's own pages are same-origin: their Origin is the Host they were served from.
+        const sameOrigin = origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.headers.host;
+        if (origin !== undefined && !sameOrigin && !options.allowedOrigins.includes(origin))
+          return reject(socket, 403, 'Forbidden');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          sockets.set(ws, principal);
+          // Nothing is accepted from clients yet; commands, when they come, are authorized one by one.
+          ws.on('message', () =>
+            ws.send(
+              JSON.stringify({
+                type: 'error',
+                error: { code: 'REXIAN_BAD_REQUEST', message: 'this stream takes no commands; use the REST API' },
+              } satisfies StreamError),
+            ),
+          );
+          ws.on('close', () => sockets.delete(ws));
+          ws.on('error', () => sockets.delete(ws));
+          ws.send(
+            JSON.stringify({
+              type: 'hello',
+              as: { name: principal.name, role: principal.role },
+              at: new Date().toISOString(),
+            } satisfies StreamHello),
+          );
+        });
+      })(),
+  );
   return {
     publish(event) {
       if (sockets.size === 0) return;
       const text = JSON.stringify({ ...forStream(event), at: new Date().toISOString() });
-      for (const [ws, principal] of sockets) if (ws.readyState === ws.OPEN && visibleTo(principal, event, options.teamOf)) ws.send(text);
+      for (const [ws, principal] of sockets)
+        if (ws.readyState === ws.OPEN && visibleTo(principal, event, options.teamOf)) ws.send(text);
     },
     get clients() {
       return sockets.size;
@@ -92,4 +120,3 @@ export function registerEventStream(app: FastifyInstance, options: EventStreamOp
     },
   };
 }
-

@@ -3,6 +3,7 @@
 // ARI app holds a call can act on its channels: a request for a call held elsewhere is
 // passed to that controller, with the caller's own token, and its answer passed back.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import type { Router } from '../acd/router.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
@@ -41,7 +42,11 @@ export class CallForwarder {
     const { calls } = this.deps;
     const url = await this.deps.redis.get(`${this.deps.prefix}:controller-url:${controller}`);
     if (!url) {
-      throw new RexianError('REXIAN_CONTROLLER_UNAVAILABLE', { what, controller }, `${what} is held by controller ${controller}, which is not answering`);
+      throw new RexianError(
+        'REXIAN_CONTROLLER_UNAVAILABLE',
+        { what, controller },
+        `${what} is held by controller ${controller}, which is not answering`,
+      );
     }
     const hasBody = req.body !== undefined && req.body !== null;
     let res: Response;
@@ -59,12 +64,22 @@ export class CallForwarder {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (err) {
-      throw new RexianError('REXIAN_CONTROLLER_UNAVAILABLE', { what, controller }, `${what} is held by controller ${controller} at ${url}, which did not answer: ${(err as Error).message}`);
+      throw new RexianError(
+        'REXIAN_CONTROLLER_UNAVAILABLE',
+        { what, controller },
+        `${what} is held by controller ${controller} at ${url}, which did not answer: ${(err as Error).message}`,
+      );
     }
-    req.log.info({ what, controller, url, status: res.status, path: req.url }, 'request forwarded to the controller that holds it');
+    req.log.info(
+      { what, controller, url, status: res.status, path: req.url },
+      'request forwarded to the controller that holds it',
+    );
     const headers: Record<string, string> = { 'content-type': res.headers.get('content-type') ?? 'application/json' };
     const disposition = res.headers.get('content-disposition');
     if (disposition) headers['content-disposition'] = disposition;
-    await reply.code(res.status).headers(headers).send(Buffer.from(await res.arrayBuffer()));
+    await reply
+      .code(res.status)
+      .headers(headers)
+      .send(Buffer.from(await res.arrayBuffer()));
   }
 }

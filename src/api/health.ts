@@ -3,14 +3,21 @@
 import type { FastifyInstance } from 'fastify';
 
 export interface ReadinessProbe {
-  /** Each check with a detail that describes its state as it is now, good or bad ("logged in to …", "not connected to …"). */
+  /**
+   * Each check with a detail that describes its state as it is now, good or bad ("logged in to …",
+   * "not connected to …").
+   */
   checks(): Record<string, { ok: boolean; detail: string }>;
 }
 
 export function registerHealthRoutes(app: FastifyInstance, probe: ReadinessProbe): void {
-  app.get('/healthz', {
-    schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
-  }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    {
+      schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
+    },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get('/readyz', async (_request, reply) => {
     const checks = probe.checks();

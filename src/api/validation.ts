@@ -21,7 +21,11 @@ export function registerValidation(app: FastifyInstance): void {
 
 /** `/target/0/number` as `.target[0].number`. */
 function dotted(instancePath: string): string {
-  return instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`)).join('');
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+    .join('');
 }
 
 /**
@@ -42,7 +46,10 @@ export function describeValidation(errors: ErrorObject[], part: string): { messa
       return { message: `${at}.${name} is required`, field: `${at}.${name}` };
     }
     case 'enum':
-      return { message: `${at} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map((v) => JSON.stringify(v)).join(', ')}`, field: at };
+      return {
+        message: `${at} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+        field: at,
+      };
     default:
       return { message: `${at} ${e.message ?? 'is not valid'}`, field: at };
   }

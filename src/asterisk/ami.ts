@@ -2,8 +2,10 @@
 // reconnects (its keepConnected adds 10 s per try without a cap) and detect a dead peer
 // with a Ping action, since a half-open TCP socket never closes by itself.
 import { EventEmitter } from 'node:events';
+
 import AsteriskManager from 'asterisk-manager';
 import type { Logger } from 'pino';
+
 import { RexianError } from '../errors/index.js';
 
 export interface AmiOptions {
@@ -122,10 +124,26 @@ export class AmiClient extends EventEmitter {
   action(action: Record<string, string>): Promise<Record<string, string>> {
     const manager = this.manager;
     if (!manager || !this.isReady) {
-      return Promise.reject(new RexianError('REXIAN_ASTERISK_UNAVAILABLE', { action: action.action }, `AMI is not connected; cannot send ${action.action}`));
+      return Promise.reject(
+        new RexianError(
+          'REXIAN_ASTERISK_UNAVAILABLE',
+          { action: action.action },
+          `AMI is not connected; cannot send ${action.action}`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
-      manager.action(action, (err, res) => (err ? reject(new RexianError('REXIAN_ASTERISK_FAILED', { action: action.action }, `AMI ${action.action} failed: ${JSON.stringify(err)}`)) : resolve(res)));
+      manager.action(action, (err, res) =>
+        err
+          ? reject(
+              new RexianError(
+                'REXIAN_ASTERISK_FAILED',
+                { action: action.action },
+                `AMI ${action.action} failed: ${JSON.stringify(err)}`,
+              ),
+            )
+          : resolve(res),
+      );
     });
   }
 }

@@ -9,8 +9,10 @@
 // failure as done; the others throw with Asterisk's status). The ids passed in are ours,
 // built by asterisk/ids.ts.
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
+
 import type { Logger } from 'pino';
+import WebSocket from 'ws';
+
 import { AriError, RexianError } from '../errors/index.js';
 import { attemptAfterClose, backoffDelay } from './backoff.js';
 
@@ -147,7 +149,11 @@ export interface ChannelOperations {
    * A snoop channel on `channelId`, with our id, entering our app with `appArgs`: `spy` is
    * what it hears of the channel, `whisper` where what is said into it goes.
    */
-  snoop(channelId: string, snoopId: string, options: { spy: 'none' | 'in' | 'out' | 'both'; whisper: 'none' | 'in' | 'out' | 'both'; appArgs: string }): Promise<AriChannel>;
+  snoop(
+    channelId: string,
+    snoopId: string,
+    options: { spy: 'none' | 'in' | 'out' | 'both'; whisper: 'none' | 'in' | 'out' | 'both'; appArgs: string },
+  ): Promise<AriChannel>;
   /** Records the channel (a voicemail), into the stored recording `options.name`. */
   record(channelId: string, options: RecordOptions): Promise<AriLiveRecording>;
   /** The channel leaves our app for the dialplan (a fallback, a transfer out). */
@@ -194,7 +200,13 @@ export class AriClient extends EventEmitter {
 
   constructor(options: AriOptions) {
     super();
-    this.options = { pingIntervalMs: 5_000, requestTimeoutMs: 10_000, maxBackoffMs: 5_000, stableAfterMs: 5_000, ...options };
+    this.options = {
+      pingIntervalMs: 5_000,
+      requestTimeoutMs: 10_000,
+      maxBackoffMs: 5_000,
+      stableAfterMs: 5_000,
+      ...options,
+    };
     this.options.url = this.options.url.replace(/\/+$/, '');
   }
 
@@ -224,7 +236,10 @@ export class AriClient extends EventEmitter {
       await new Promise<void>((resolve) => {
         socket.once('close', () => resolve());
         socket.close(1000, 'controller shutting down');
-        setTimeout(() => { socket.terminate(); resolve(); }, 1_000).unref();
+        setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 1_000).unref();
       });
     }
     this.setConnected(false);
@@ -244,7 +259,9 @@ export class AriClient extends EventEmitter {
       this.options.logger.info({ ari: this.options.url, app: this.options.app }, 'ARI event socket connected');
       this.setConnected(true);
     });
-    socket.on('pong', () => { this.lastPong = Date.now(); });
+    socket.on('pong', () => {
+      this.lastPong = Date.now();
+    });
     socket.on('message', (data) => {
       let event: AriEvent;
       try {
@@ -262,7 +279,8 @@ export class AriClient extends EventEmitter {
       if (this.socket !== socket) return;
       clearInterval(this.pingTimer);
       this.socket = undefined;
-      if (this.openedAt > 0) this.attempt = attemptAfterClose(this.attempt, Date.now() - this.openedAt, this.options.stableAfterMs);
+      if (this.openedAt > 0)
+        this.attempt = attemptAfterClose(this.attempt, Date.now() - this.openedAt, this.options.stableAfterMs);
       this.openedAt = 0;
       if (this.isConnected) this.options.logger.warn({ code }, 'ARI event socket closed');
       this.setConnected(false);
@@ -276,11 +294,18 @@ export class AriClient extends EventEmitter {
     this.pingTimer = setInterval(() => {
       // A half-open TCP connection (Asterisk host gone, cable pulled) never closes by itself.
       if (Date.now() - this.lastPong > interval * 2 + 500) {
-        this.options.logger.warn({ silentMs: Date.now() - this.lastPong }, 'ARI event socket stopped answering pings; reconnecting');
+        this.options.logger.warn(
+          { silentMs: Date.now() - this.lastPong },
+          'ARI event socket stopped answering pings; reconnecting',
+        );
         socket.terminate();
         return;
       }
-      try { socket.ping(); } catch { /* close follows */ }
+      try {
+        socket.ping();
+      } catch {
+        /* close follows */
+      }
     }, interval);
     this.pingTimer.unref();
   }
@@ -303,14 +328,22 @@ export class AriClient extends EventEmitter {
   }
 
   /** One REST call. Non-2xx answers throw an AriError (REXIAN_ASTERISK_FAILED) carrying Asterisk's status. */
-  async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: Query = {}, body?: unknown): Promise<T> {
+  async request<T = unknown>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    query: Query = {},
+    body?: unknown,
+  ): Promise<T> {
     const url = new URL(`${this.options.url}/ari${path}`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: { authorization: this.authHeader(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: this.authHeader(),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });
@@ -320,7 +353,11 @@ export class AriClient extends EventEmitter {
     const text = await response.text();
     if (!response.ok) {
       let message = text;
-      try { message = (JSON.parse(text) as { message?: string }).message ?? text; } catch { /* plain text */ }
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        /* plain text */
+      }
       throw new AriError(method, path, response.status, message);
     }
     return (text ? JSON.parse(text) : undefined) as T;
@@ -329,7 +366,8 @@ export class AriClient extends EventEmitter {
   /** A binary resource (a stored recording's file), as a response to stream on. */
   async download(path: string): Promise<Response> {
     const response = await fetch(`${this.options.url}/ari${path}`, {
-      headers: { authorization: this.authHeader() }, signal: AbortSignal.timeout(this.options.requestTimeoutMs * 6),
+      headers: { authorization: this.authHeader() },
+      signal: AbortSignal.timeout(this.options.requestTimeoutMs * 6),
     }).catch((err: unknown) => {
       throw new AriError('GET', path, 0, (err as Error).message);
     });
@@ -347,61 +385,71 @@ export class AriClient extends EventEmitter {
 
   /** Best effort: a failure is logged at debug and taken as done (see BridgeOperations). */
   private quietly(what: Promise<unknown>): Promise<void> {
-    return what.then(() => undefined, (err: unknown) => {
-      this.options.logger.debug({ err: (err as Error).message }, 'ARI clean-up request failed; taken as done');
-    });
+    return what.then(
+      () => undefined,
+      (err: unknown) => {
+        this.options.logger.debug({ err: (err as Error).message }, 'ARI clean-up request failed; taken as done');
+      },
+    );
   }
 
-  readonly bridges: BridgeOperations = Object.assign(
-    () => this.request<AriBridge[]>('GET', '/bridges'),
-    {
-      add: async (bridgeId: string, channelIds: string | string[], options: { role?: string } = {}): Promise<void> => {
-        const channel = Array.isArray(channelIds) ? channelIds.join(',') : channelIds;
-        await this.request('POST', `/bridges/${enc(bridgeId)}/addChannel`, { channel, role: options.role });
-      },
-      removeIfPresent: (bridgeId: string, channelId: string): Promise<void> =>
-        this.quietly(this.request('POST', `/bridges/${enc(bridgeId)}/removeChannel`, { channel: channelId })),
-      destroyIfPresent: (bridgeId: string): Promise<void> => this.quietly(this.request('DELETE', `/bridges/${enc(bridgeId)}`)),
-      startMusic: async (bridgeId: string, mohClass: string): Promise<void> => {
-        await this.request('POST', `/bridges/${enc(bridgeId)}/moh`, { mohClass });
-      },
-      record: (bridgeId: string, options: RecordOptions): Promise<AriLiveRecording> =>
-        this.request<AriLiveRecording>('POST', `/bridges/${enc(bridgeId)}/record`, { ...options }),
+  readonly bridges: BridgeOperations = Object.assign(() => this.request<AriBridge[]>('GET', '/bridges'), {
+    add: async (bridgeId: string, channelIds: string | string[], options: { role?: string } = {}): Promise<void> => {
+      const channel = Array.isArray(channelIds) ? channelIds.join(',') : channelIds;
+      await this.request('POST', `/bridges/${enc(bridgeId)}/addChannel`, { channel, role: options.role });
     },
-  );
+    removeIfPresent: (bridgeId: string, channelId: string): Promise<void> =>
+      this.quietly(this.request('POST', `/bridges/${enc(bridgeId)}/removeChannel`, { channel: channelId })),
+    destroyIfPresent: (bridgeId: string): Promise<void> =>
+      this.quietly(this.request('DELETE', `/bridges/${enc(bridgeId)}`)),
+    startMusic: async (bridgeId: string, mohClass: string): Promise<void> => {
+      await this.request('POST', `/bridges/${enc(bridgeId)}/moh`, { mohClass });
+    },
+    record: (bridgeId: string, options: RecordOptions): Promise<AriLiveRecording> =>
+      this.request<AriLiveRecording>('POST', `/bridges/${enc(bridgeId)}/record`, { ...options }),
+  });
 
-  readonly channels: ChannelOperations = Object.assign(
-    () => this.request<AriChannel[]>('GET', '/channels'),
-    {
-      answer: async (channelId: string): Promise<void> => {
-        await this.request('POST', `/channels/${enc(channelId)}/answer`);
-      },
-      hangup: async (channelId: string, reason: 'normal' | 'busy' | 'congestion'): Promise<void> => {
-        await this.request('DELETE', `/channels/${enc(channelId)}`, { reason });
-      },
-      play: (channelId: string, playbackId: string, media: string): Promise<AriPlayback> =>
-        this.request<AriPlayback>('POST', `/channels/${enc(channelId)}/play/${enc(playbackId)}`, { media }),
-      startMusic: async (channelId: string, mohClass: string): Promise<void> => {
-        await this.request('POST', `/channels/${enc(channelId)}/moh`, { mohClass });
-      },
-      stopMusicIfPresent: (channelId: string): Promise<void> => this.quietly(this.request('DELETE', `/channels/${enc(channelId)}/moh`)),
-      mute: async (channelId: string, direction: 'in' | 'out' | 'both'): Promise<void> => {
-        await this.request('POST', `/channels/${enc(channelId)}/mute`, { direction });
-      },
-      unmute: async (channelId: string, direction: 'in' | 'out' | 'both'): Promise<void> => {
-        await this.request('DELETE', `/channels/${enc(channelId)}/mute`, { direction });
-      },
-      snoop: (channelId: string, snoopId: string, options: { spy: string; whisper: string; appArgs: string }): Promise<AriChannel> =>
-        this.request<AriChannel>('POST', `/channels/${enc(channelId)}/snoop/${enc(snoopId)}`, {
-          app: this.options.app, appArgs: options.appArgs, spy: options.spy, whisper: options.whisper,
-        }),
-      record: (channelId: string, options: RecordOptions): Promise<AriLiveRecording> =>
-        this.request<AriLiveRecording>('POST', `/channels/${enc(channelId)}/record`, { ...options }),
-      continueInDialplan: async (channelId: string, target: DialplanTarget): Promise<void> => {
-        await this.request('POST', `/channels/${enc(channelId)}/continue`, { context: target.context, extension: target.extension, priority: target.priority ?? 1 });
-      },
+  readonly channels: ChannelOperations = Object.assign(() => this.request<AriChannel[]>('GET', '/channels'), {
+    answer: async (channelId: string): Promise<void> => {
+      await this.request('POST', `/channels/${enc(channelId)}/answer`);
     },
-  );
+    hangup: async (channelId: string, reason: 'normal' | 'busy' | 'congestion'): Promise<void> => {
+      await this.request('DELETE', `/channels/${enc(channelId)}`, { reason });
+    },
+    play: (channelId: string, playbackId: string, media: string): Promise<AriPlayback> =>
+      this.request<AriPlayback>('POST', `/channels/${enc(channelId)}/play/${enc(playbackId)}`, { media }),
+    startMusic: async (channelId: string, mohClass: string): Promise<void> => {
+      await this.request('POST', `/channels/${enc(channelId)}/moh`, { mohClass });
+    },
+    stopMusicIfPresent: (channelId: string): Promise<void> =>
+      this.quietly(this.request('DELETE', `/channels/${enc(channelId)}/moh`)),
+    mute: async (channelId: string, direction: 'in' | 'out' | 'both'): Promise<void> => {
+      await this.request('POST', `/channels/${enc(channelId)}/mute`, { direction });
+    },
+    unmute: async (channelId: string, direction: 'in' | 'out' | 'both'): Promise<void> => {
+      await this.request('DELETE', `/channels/${enc(channelId)}/mute`, { direction });
+    },
+    snoop: (
+      channelId: string,
+      snoopId: string,
+      options: { spy: string; whisper: string; appArgs: string },
+    ): Promise<AriChannel> =>
+      this.request<AriChannel>('POST', `/channels/${enc(channelId)}/snoop/${enc(snoopId)}`, {
+        app: this.options.app,
+        appArgs: options.appArgs,
+        spy: options.spy,
+        whisper: options.whisper,
+      }),
+    record: (channelId: string, options: RecordOptions): Promise<AriLiveRecording> =>
+      this.request<AriLiveRecording>('POST', `/channels/${enc(channelId)}/record`, { ...options }),
+    continueInDialplan: async (channelId: string, target: DialplanTarget): Promise<void> => {
+      await this.request('POST', `/channels/${enc(channelId)}/continue`, {
+        context: target.context,
+        extension: target.extension,
+        priority: target.priority ?? 1,
+      });
+    },
+  });
 
   readonly playbacks: PlaybackOperations = {
     get: (playbackId) => this.request<AriPlayback>('GET', `/playbacks/${enc(playbackId)}`),
@@ -410,16 +458,29 @@ export class AriClient extends EventEmitter {
 
   readonly recordings: RecordingOperations = {
     live: (name) => this.request<AriLiveRecording>('GET', `/recordings/live/${enc(name)}`),
-    pause: async (name) => { await this.request('POST', `/recordings/live/${enc(name)}/pause`); },
-    unpause: async (name) => { await this.request('DELETE', `/recordings/live/${enc(name)}/pause`); },
-    deleteStored: async (name) => { await this.request('DELETE', `/recordings/stored/${enc(name)}`); },
+    pause: async (name) => {
+      await this.request('POST', `/recordings/live/${enc(name)}/pause`);
+    },
+    unpause: async (name) => {
+      await this.request('DELETE', `/recordings/live/${enc(name)}/pause`);
+    },
+    deleteStored: async (name) => {
+      await this.request('DELETE', `/recordings/stored/${enc(name)}`);
+    },
   };
 
   readonly asterisk: AsteriskOperations = {
     pushConfig: (configClass, objectType, id, fields) =>
-      this.request<AriConfigTuple[]>('PUT', `/asterisk/config/dynamic/${enc(configClass)}/${enc(objectType)}/${enc(id)}`, {}, { fields }),
+      this.request<AriConfigTuple[]>(
+        'PUT',
+        `/asterisk/config/dynamic/${enc(configClass)}/${enc(objectType)}/${enc(id)}`,
+        {},
+        { fields },
+      ),
     deleteConfigIfPresent: (configClass, objectType, id) =>
-      this.quietly(this.request('DELETE', `/asterisk/config/dynamic/${enc(configClass)}/${enc(objectType)}/${enc(id)}`)),
+      this.quietly(
+        this.request('DELETE', `/asterisk/config/dynamic/${enc(configClass)}/${enc(objectType)}/${enc(id)}`),
+      ),
   };
 
   /** Hangs up a channel of ours; one already gone is fine (hang-ups race with the far end). */
@@ -440,15 +501,27 @@ export class AriClient extends EventEmitter {
    * Originates with a channel id we chose, so a retry after a timeout cannot ring twice:
    * Asterisk answers 409 for a reused id, which we take as "already placed".
    */
-  async originate(params: { channelId: string; endpoint: string; callerId?: string; timeout?: number; appArgs?: string; variables?: Record<string, string> }): Promise<AriChannel> {
+  async originate(params: {
+    channelId: string;
+    endpoint: string;
+    callerId?: string;
+    timeout?: number;
+    appArgs?: string;
+    variables?: Record<string, string>;
+  }): Promise<AriChannel> {
     try {
-      return await this.request<AriChannel>('POST', `/channels/${encodeURIComponent(params.channelId)}`, {
-        endpoint: params.endpoint,
-        app: this.options.app,
-        appArgs: params.appArgs,
-        callerId: params.callerId,
-        timeout: params.timeout,
-      }, params.variables ? { variables: params.variables } : undefined);
+      return await this.request<AriChannel>(
+        'POST',
+        `/channels/${encodeURIComponent(params.channelId)}`,
+        {
+          endpoint: params.endpoint,
+          app: this.options.app,
+          appArgs: params.appArgs,
+          callerId: params.callerId,
+          timeout: params.timeout,
+        },
+        params.variables ? { variables: params.variables } : undefined,
+      );
     } catch (err) {
       if (err instanceof RexianError && err.details.status === 409) {
         return this.request<AriChannel>('GET', `/channels/${encodeURIComponent(params.channelId)}`);

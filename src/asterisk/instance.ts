@@ -3,11 +3,12 @@
 // user here), stops it leaving no process behind. Ports and directories are per instance,
 // so tests and scale-out can run several side by side.
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import { RexianError } from '../errors/index.js';
 import { loadPromptCatalog, preparePrompt, type PromptPaths } from '../ivr/prompts.js';
 
@@ -64,7 +65,11 @@ export class AsteriskInstance {
 
   constructor(options: InstanceOptions) {
     if (!/^[a-z0-9-]+$/.test(options.name)) {
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', {}, `instance name "${options.name}" must be lower-case letters, digits and dashes`);
+      throw new RexianError(
+        'REXIAN_ASTERISK_INSTANCE',
+        {},
+        `instance name "${options.name}" must be lower-case letters, digits and dashes`,
+      );
     }
     this.options = options;
     this.innerDir = `/var/lib/rexian/instances/${options.name}`;
@@ -84,17 +89,26 @@ export class AsteriskInstance {
   async render(): Promise<void> {
     const o = this.options;
     if (!existsSync(join(o.chroot, 'usr/sbin/asterisk'))) {
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', { chroot: o.chroot }, `no Asterisk in ${o.chroot}: build the chroot first (scripts/asterisk-chroot.sh)`);
+      throw new RexianError(
+        'REXIAN_ASTERISK_INSTANCE',
+        { chroot: o.chroot },
+        `no Asterisk in ${o.chroot}: build the chroot first (scripts/asterisk-chroot.sh)`,
+      );
     }
     ensureChrootHosts(o.chroot);
     const etc = join(this.hostDir, 'etc');
-    for (const sub of ['etc', 'lib/keys', 'spool/recording', 'spool/monitor', 'run', 'log', 'cache']) mkdirSync(join(this.hostDir, sub), { recursive: true });
+    for (const sub of ['etc', 'lib/keys', 'spool/recording', 'spool/monitor', 'run', 'log', 'cache'])
+      mkdirSync(join(this.hostDir, sub), { recursive: true });
     // Debian's defaults first (features, indications, codecs …), then ours on top.
     cpSync(join(o.chroot, 'etc/asterisk'), etc, { recursive: true });
     for (const f of ['extensions.ael', 'extensions.lua', 'sip.conf', 'iax.conf']) rmSync(join(etc, f), { force: true });
 
     const catalog = loadPromptCatalog(join(repoRoot, 'prompts/catalog.yaml'));
-    const fallbackPrompt = await preparePrompt(this.prompts, 'fallback-apology', catalog['fallback-apology'] ?? '抱歉，正在为您转接人工服务。');
+    const fallbackPrompt = await preparePrompt(
+      this.prompts,
+      'fallback-apology',
+      catalog['fallback-apology'] ?? '抱歉，正在为您转接人工服务。',
+    );
 
     const agents = o.agents ?? [];
     const vars: Record<string, string> = {
@@ -114,8 +128,13 @@ export class AsteriskInstance {
       emergency_contact: o.emergencyContact ?? o.pstnContact ?? 'sip:127.0.0.1:5090',
       fallback_prompt: fallbackPrompt,
       agents: agents.map(renderAgent).join('\n'),
-      fallback_members: agents.filter((a) => a.fallback !== false).map((a) => `member => PJSIP/agent-${a.id}`).join('\n'),
-      line_extensions: (o.numbers ?? hotlineNumbers).map((n) => `exten => ${n},1,Goto(rexian-inbound,\${EXTEN},1)`).join('\n'),
+      fallback_members: agents
+        .filter((a) => a.fallback !== false)
+        .map((a) => `member => PJSIP/agent-${a.id}`)
+        .join('\n'),
+      line_extensions: (o.numbers ?? hotlineNumbers)
+        .map((n) => `exten => ${n},1,Goto(rexian-inbound,\${EXTEN},1)`)
+        .join('\n'),
     };
     const sources: Array<[string, string, string | undefined]> = [
       ['sip-config/pjsip.conf', 'pjsip.conf', o.extraPjsip],
@@ -164,7 +183,10 @@ hideconnect = yes
 
   /** The asterisk binary inside the chroot with this instance's configuration. */
   private cli(args: string[]): { cmd: string; args: string[] } {
-    return { cmd: 'chroot', args: [this.options.chroot, '/usr/sbin/asterisk', '-C', `${this.innerDir}/etc/asterisk.conf`, ...args] };
+    return {
+      cmd: 'chroot',
+      args: [this.options.chroot, '/usr/sbin/asterisk', '-C', `${this.innerDir}/etc/asterisk.conf`, ...args],
+    };
   }
 
   pid(): number | undefined {
@@ -181,7 +203,11 @@ hideconnect = yes
 
   async start(): Promise<void> {
     if (process.getuid?.() !== 0) {
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', {}, 'starting Asterisk in its chroot needs root (chroot(2)); run as root or with sudo');
+      throw new RexianError(
+        'REXIAN_ASTERISK_INSTANCE',
+        {},
+        'starting Asterisk in its chroot needs root (chroot(2)); run as root or with sudo',
+      );
     }
     if (this.isRunning()) return;
     rmSync(join(this.hostDir, 'run'), { recursive: true, force: true });
@@ -199,7 +225,11 @@ hideconnect = yes
       await this.command('core waitfullybooted', 30_000);
     } catch (err) {
       const log = this.tailLog(20);
-      throw new RexianError('REXIAN_ASTERISK_INSTANCE', { instance: this.options.name }, `Asterisk instance "${this.options.name}" did not start: ${(err as Error).message}${log ? `\n--- messages.log ---\n${log}` : ''}`);
+      throw new RexianError(
+        'REXIAN_ASTERISK_INSTANCE',
+        { instance: this.options.name },
+        `Asterisk instance "${this.options.name}" did not start: ${(err as Error).message}${log ? `\n--- messages.log ---\n${log}` : ''}`,
+      );
     }
   }
 
@@ -220,9 +250,17 @@ hideconnect = yes
       /* not answering on its socket: signals below */
     }
     if (await exited(pid, 10_000)) return;
-    try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     if (await exited(pid, 5_000)) return;
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     await exited(pid, 5_000);
   }
 
@@ -235,12 +273,20 @@ hideconnect = yes
   tailLog(lines: number): string {
     const file = join(this.hostDir, 'log/messages.log');
     if (!existsSync(file)) return '';
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   }
 }
 
 function renderAgent(agent: AgentEndpoint): string {
-  if (!/^[0-9A-Za-z_-]+$/.test(agent.id)) throw new RexianError('REXIAN_ASTERISK_INSTANCE', {}, `agent id "${agent.id}" may hold only letters, digits, _ and -`);
+  if (!/^[0-9A-Za-z_-]+$/.test(agent.id))
+    throw new RexianError(
+      'REXIAN_ASTERISK_INSTANCE',
+      {},
+      `agent id "${agent.id}" may hold only letters, digits, _ and -`,
+    );
   const name = `agent-${agent.id}`;
   return [
     `[${name}](${agent.webrtc ? 'agent-webrtc-endpoint' : 'agent-endpoint'})`,
@@ -261,7 +307,8 @@ function renderAgent(agent: AgentEndpoint): string {
 function fill(template: string, vars: Record<string, string>, source: string): string {
   return template.replace(/\{\{([a-z_]+)\}\}/g, (_, key: string) => {
     const value = vars[key];
-    if (value === undefined) throw new RexianError('REXIAN_ASTERISK_INSTANCE', { source, key }, `${source}: unknown placeholder {{${key}}}`);
+    if (value === undefined)
+      throw new RexianError('REXIAN_ASTERISK_INSTANCE', { source, key }, `${source}: unknown placeholder {{${key}}}`);
     return value;
   });
 }
@@ -299,7 +346,10 @@ function ensureChrootHosts(chroot: string): void {
   const name = hostname();
   const wanted = `127.0.0.1\tlocalhost ${name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
   if (existsSync(file) && readFileSync(file, 'utf8').split(/\s+/).includes(name)) return;
-  writeFileSync(file, `# written by rexian (src/asterisk/instance.ts)\n${wanted}${existsSync(file) ? readFileSync(file, 'utf8') : ''}`);
+  writeFileSync(
+    file,
+    `# written by rexian (src/asterisk/instance.ts)\n${wanted}${existsSync(file) ? readFileSync(file, 'utf8') : ''}`,
+  );
 }
 
 /** Every instance directory in a chroot, for `rexian asterisk status`. */
@@ -310,6 +360,9 @@ export function listInstances(chroot: string): string[] {
 
 /** The chroot the project's script builds, creating it when missing. */
 export function ensureChroot(): string {
-  const out = execFileSync('bash', [join(repoRoot, 'scripts/asterisk-chroot.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [join(repoRoot, 'scripts/asterisk-chroot.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out.trim().split('\n').pop()!;
 }

@@ -1,7 +1,9 @@
 // One live call: its citizen channel, what the flow decided so far (persisted, so another
 // controller process can pick the call up), and the ARI operations a flow may perform.
 import { randomUUID } from 'node:crypto';
+
 import type { Logger } from 'pino';
+
 import type { AriClient } from '../asterisk/ari.js';
 import { stepPlayback } from '../asterisk/ids.js';
 
@@ -16,7 +18,10 @@ export interface CallRecordState {
   asteriskStartup: string;
   /** Whatever the flow needs to resume; opaque to the calls domain. */
   flow: Record<string, unknown>;
-  /** inbound: a citizen called. callback: a queue callback (the first channel is the agent's). outbound: the dialer reached a citizen. */
+  /**
+   * inbound: a citizen called. callback: a queue callback (the first channel is the agent's).
+   * outbound: the dialer reached a citizen.
+   */
   kind?: 'inbound' | 'callback' | 'outbound';
   /** Other channels of this call (agent legs, consultations); their events come to the call. */
   legs?: string[];
@@ -103,11 +108,18 @@ export class Call {
    * Logs what happened and keeps it on the call's timeline (saved with the call, so a
    * crash loses none of it, and written with the call record when the call ends).
    */
-  async note(type: string, detail: Record<string, string | number | boolean | null | undefined>, message?: string, level: 'info' | 'warn' = 'info'): Promise<void> {
+  async note(
+    type: string,
+    detail: Record<string, string | number | boolean | null | undefined>,
+    message?: string,
+    level: 'info' | 'warn' = 'info',
+  ): Promise<void> {
     if (message) this.log[level](detail, message); // without one, the caller has logged it its own way
     const events = (this.state.events ??= []);
     if (events.length >= MAX_EVENTS) return;
-    const kept = Object.fromEntries(Object.entries(detail).filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined));
+    const kept = Object.fromEntries(
+      Object.entries(detail).filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined),
+    );
     events.push({ ...kept, at: new Date().toISOString(), type });
     await this.persistence.save(this.state);
   }

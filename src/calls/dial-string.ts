@@ -29,9 +29,20 @@ export interface Destination {
 
 /** Why a number was refused: `details.reason` of REXIAN_BAD_DIAL_STRING. */
 export type RefusalReason =
-  | 'not-digits' | 'emergency-number' | 'not-emergency' | 'not-internal' | 'international' | 'bad-international'
-  | 'information-service' | 'service-number' | 'carrier-code' | 'satellite' | 'iot-only' | 'not-mobile-range'
-  | 'not-landline' | 'unknown-shape';
+  | 'not-digits'
+  | 'emergency-number'
+  | 'not-emergency'
+  | 'not-internal'
+  | 'international'
+  | 'bad-international'
+  | 'information-service'
+  | 'service-number'
+  | 'carrier-code'
+  | 'satellite'
+  | 'iot-only'
+  | 'not-mobile-range'
+  | 'not-landline'
+  | 'unknown-shape';
 
 /**
  * Mobile network codes (网号) allocated for voice, from the MIIT's table "我国公众移动通信网网号及
@@ -45,13 +56,58 @@ export type RefusalReason =
  * Not allocated as mobiles: 154, 160, 161 (but 1619), 163, 164, 168, 169, 179, 194.
  */
 const MOBILE_NETWORKS = new Set([
-  '130', '131', '132', '133', '134', '135', '136', '137', '138', '139',
-  '145', '147', '149',
-  '150', '151', '152', '153', '155', '156', '157', '158', '159',
-  '162', '165', '166', '167',
-  '170', '171', '173', '175', '176', '177', '178',
-  '180', '181', '182', '183', '184', '185', '186', '187', '188', '189',
-  '190', '191', '192', '193', '195', '196', '197', '198', '199',
+  '130',
+  '131',
+  '132',
+  '133',
+  '134',
+  '135',
+  '136',
+  '137',
+  '138',
+  '139',
+  '145',
+  '147',
+  '149',
+  '150',
+  '151',
+  '152',
+  '153',
+  '155',
+  '156',
+  '157',
+  '158',
+  '159',
+  '162',
+  '165',
+  '166',
+  '167',
+  '170',
+  '171',
+  '173',
+  '175',
+  '176',
+  '177',
+  '178',
+  '180',
+  '181',
+  '182',
+  '183',
+  '184',
+  '185',
+  '186',
+  '187',
+  '188',
+  '189',
+  '190',
+  '191',
+  '192',
+  '193',
+  '195',
+  '196',
+  '197',
+  '198',
+  '199',
 ]);
 const SATELLITE = /^(1349|174|1619)/;
 const IOT_ONLY = /^(14[0-468]|172)/;
@@ -75,7 +131,8 @@ const AREA_CODE = /^(010|02\d|0[3-9]\d\d)/;
 /** Government service lines of the 12345 family (12345, 12315, 12329, 12333, 12366, 12348 …). */
 const GOVERNMENT_LINE = /^123\d{2}$/;
 
-const SHAPES = 'a mobile of an allocated range, a landline with its area code, a local landline, a 123xx government line';
+const SHAPES =
+  'a mobile of an allocated range, a landline with its area code, a local landline, a 123xx government line';
 
 function bad(field: string, value: string, reason: RefusalReason, why: string): RexianError {
   return new RexianError('REXIAN_BAD_DIAL_STRING', { field, value, reason }, why);
@@ -85,9 +142,15 @@ function bad(field: string, value: string, reason: RefusalReason, why: string): 
  * Checks and normalises a number for a kind of destination. `field` names where it came
  * from (an API field, a flow node) for the error message.
  */
-export function checkDestination(kind: DestinationKind, raw: string, field = 'number', policy: DialPolicy = {}): Destination {
+export function checkDestination(
+  kind: DestinationKind,
+  raw: string,
+  field = 'number',
+  policy: DialPolicy = {},
+): Destination {
   const value = typeof raw === 'string' ? raw : String(raw ?? '');
-  if (!/^\+?[0-9]+$/.test(value)) return fail(bad(field, value, 'not-digits', 'may hold only digits (and a leading + for +86)'));
+  if (!/^\+?[0-9]+$/.test(value))
+    return fail(bad(field, value, 'not-digits', 'may hold only digits (and a leading + for +86)'));
   if (kind === 'emergency') {
     if (!(EMERGENCY_NUMBERS as readonly string[]).includes(value)) {
       return fail(bad(field, value, 'not-emergency', `is not an emergency number (${EMERGENCY_NUMBERS.join(', ')})`));
@@ -95,14 +158,17 @@ export function checkDestination(kind: DestinationKind, raw: string, field = 'nu
     return { kind, number: value };
   }
   if (kind === 'internal') {
-    if (!/^[0-9]{3,8}$/.test(value)) return fail(bad(field, value, 'not-internal', 'is not an internal extension (3–8 digits)'));
+    if (!/^[0-9]{3,8}$/.test(value))
+      return fail(bad(field, value, 'not-internal', 'is not an internal extension (3–8 digits)'));
     return { kind, number: value };
   }
   let number = value.startsWith('+86') ? value.slice(3) : value.startsWith('0086') ? value.slice(4) : value;
   if (/^(\+|00)/.test(number)) {
-    if (!policy.allowInternational) return fail(bad(field, value, 'international', 'is an international number, and calls abroad are not allowed'));
+    if (!policy.allowInternational)
+      return fail(bad(field, value, 'international', 'is an international number, and calls abroad are not allowed'));
     number = number.replace(/^\+/, '00');
-    if (!/^00[1-9]\d{6,15}$/.test(number)) return fail(bad(field, value, 'bad-international', 'is not a valid international number'));
+    if (!/^00[1-9]\d{6,15}$/.test(number))
+      return fail(bad(field, value, 'bad-international', 'is not a valid international number'));
     return { kind, number };
   }
   // After +86 a landline has lost its trunk 0 (+86 10 xxxx is 010 xxxx); a mobile has none.
@@ -129,29 +195,44 @@ export function isDialable(raw: string): boolean {
 function refusalOf(number: string): [RefusalReason, string] | undefined {
   if (number.startsWith('0')) {
     const area = AREA_CODE.exec(number)?.[0];
-    if (!area) return ['not-landline', `is not a landline: ${number.slice(0, 4)}… is not an area code (010, 02x, 0[3-9]xx)`];
+    if (!area)
+      return ['not-landline', `is not a landline: ${number.slice(0, 4)}… is not an area code (010, 02x, 0[3-9]xx)`];
     return subscriberRefusal(number.slice(area.length), `after area code ${area}`);
   }
   if (number.startsWith('1')) {
     if (GOVERNMENT_LINE.test(number)) return undefined;
-    if (INFORMATION_SERVICE.test(number)) return ['information-service', 'is a premium-rate information-service number (160, 168, 169, 1259x)'];
-    if (CARRIER_CODE.test(number)) return ['carrier-code', 'is a carrier access or carrier-selection code (10xxx, 179xx)'];
+    if (INFORMATION_SERVICE.test(number))
+      return ['information-service', 'is a premium-rate information-service number (160, 168, 169, 1259x)'];
+    if (CARRIER_CODE.test(number))
+      return ['carrier-code', 'is a carrier access or carrier-selection code (10xxx, 179xx)'];
     if (number.length !== 11) return ['unknown-shape', `is not a number we may call (${SHAPES})`];
-    if (SATELLITE.test(number)) return ['satellite', 'is a satellite phone number (174, 1349, 1619), billed far above a mobile'];
-    if (IOT_ONLY.test(number)) return ['iot-only', 'is in an IoT-only range (140–144, 146, 148, 172), not a mobile range for calls'];
-    if (!MOBILE_NETWORKS.has(number.slice(0, 3))) return ['not-mobile-range', `is not a mobile range: ${number.slice(0, 3)} is not allocated to a mobile network`];
+    if (SATELLITE.test(number))
+      return ['satellite', 'is a satellite phone number (174, 1349, 1619), billed far above a mobile'];
+    if (IOT_ONLY.test(number))
+      return ['iot-only', 'is in an IoT-only range (140–144, 146, 148, 172), not a mobile range for calls'];
+    if (!MOBILE_NETWORKS.has(number.slice(0, 3)))
+      return ['not-mobile-range', `is not a mobile range: ${number.slice(0, 3)} is not allocated to a mobile network`];
     return undefined;
   }
-  if (SERVICE_NUMBER.test(number)) return ['service-number', 'is a 95xxx/96xxx service number, which may be a charged information service'];
+  if (SERVICE_NUMBER.test(number))
+    return ['service-number', 'is a 95xxx/96xxx service number, which may be a charged information service'];
   return subscriberRefusal(number, 'as a local number');
 }
 
 /** A landline's subscriber number: 7 or 8 digits, not starting with 0 or 1, not a service block. */
 function subscriberRefusal(subscriber: string, where: string): [RefusalReason, string] | undefined {
-  if (INFORMATION_SERVICE.test(subscriber)) return ['information-service', `is a premium-rate information-service number (${subscriber.slice(0, 3)}… ${where})`];
-  if (SERVICE_NUMBER.test(subscriber)) return ['service-number', `is a 95xxx/96xxx service number ${where}, which may be a charged information service`];
+  if (INFORMATION_SERVICE.test(subscriber))
+    return [
+      'information-service',
+      `is a premium-rate information-service number (${subscriber.slice(0, 3)}… ${where})`,
+    ];
+  if (SERVICE_NUMBER.test(subscriber))
+    return ['service-number', `is a 95xxx/96xxx service number ${where}, which may be a charged information service`];
   if (!/^[2-9]\d{6,7}$/.test(subscriber)) {
-    return ['not-landline', `is not a landline: ${where} a subscriber number has 7 or 8 digits and does not start with 0 or 1`];
+    return [
+      'not-landline',
+      `is not a landline: ${where} a subscriber number has 7 or 8 digits and does not start with 0 or 1`,
+    ];
   }
   return undefined;
 }

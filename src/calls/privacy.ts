@@ -49,7 +49,11 @@ export function isMasked(state: Pick<CallRecordState, 'did' | 'flow'>, policy?: 
   if (policy?.isVirtual(state.did)) return true;
   const acd = flow.acd as AcdPrivacyView | undefined;
   if (acd?.callerMasked) return true;
-  if (askedForPrivacy(acd?.ivr?.vars) || askedForPrivacy((flow.ivr as { vars?: Record<string, string> } | undefined)?.vars)) return true;
+  if (
+    askedForPrivacy(acd?.ivr?.vars) ||
+    askedForPrivacy((flow.ivr as { vars?: Record<string, string> } | undefined)?.vars)
+  )
+    return true;
   // The queue it waits in, and the one it entered first (an overflow or a transfer moves it on).
   return [acd?.queue, acd?.origin].some((q) => q !== undefined && q !== '' && policy?.queueMasks(q) === true);
 }
@@ -73,7 +77,8 @@ export function logSafe(value: unknown): unknown {
 /** pino's `redact` option: every logger of the controller is made with it (main.ts, server.ts). */
 export const logRedaction = {
   paths: [...LOG_NUMBER_FIELDS, ...LOG_NUMBER_FIELDS.map((f) => `*.${f}`), 'vars.*', '*.vars.*'],
-  censor: (value: unknown, path: string[]): unknown => (path.includes('vars') ? logSafeVariable(value) : logSafe(value)),
+  censor: (value: unknown, path: string[]): unknown =>
+    path.includes('vars') ? logSafeVariable(value) : logSafe(value),
 };
 
 /**

@@ -4,11 +4,12 @@
 // and the others go on, so one bad call can never keep the controller from becoming ready;
 // a reconcile that fails as a whole (Redis or ARI down) is tried again with capped backoff.
 import type { Logger } from 'pino';
+
+import { type AriBridge, type AriChannel, type AriClient, type AriEvent, isInApp } from '../asterisk/ari.js';
 import { backoffDelay } from '../asterisk/backoff.js';
-import { isInApp, type AriBridge, type AriChannel, type AriClient, type AriEvent } from '../asterisk/ari.js';
+import { RexianError } from '../errors/index.js';
 import { Call, type CallRecordState, type LegRole } from './call.js';
 import { SerialQueue } from './serial-queue.js';
-import { RexianError } from '../errors/index.js';
 import type { CallStore } from './store.js';
 
 /** What Redis no longer knows but Asterisk still carries (after Redis lost its data). */
@@ -78,7 +79,9 @@ export class CallService {
       // After the previous reconcile (if any), never two at once.
       this.reconciling = this.reconciling.then(() => this.reconcileUntilDone(connection));
     });
-    ari.on('disconnected', () => { this.reconciled = false; });
+    ari.on('disconnected', () => {
+      this.reconciled = false;
+    });
     this.storeWatch = setInterval(() => void this.checkStore(), 5000).unref();
     ari.on('event', (event: AriEvent) => {
       // Events that arrive while we reconcile wait for it, then run in order.
@@ -105,7 +108,9 @@ export class CallService {
       }
       if (args[0] === 'outbound') {
         // The dialer reached a citizen: a call of its own, from the hotline's number to theirs.
-        void this.queue.push(channel.id, () => this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[2] ?? '', dialerTask: args[1] }));
+        void this.queue.push(channel.id, () =>
+          this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[2] ?? '', dialerTask: args[1] }),
+        );
         return;
       }
       // Legs we originate belong to the call that made them (attached before the originate).
@@ -126,7 +131,11 @@ export class CallService {
     });
   }
 
-  private async begin(channel: AriChannel, did: string, outbound?: { kind: 'outbound'; caller: string; dialerTask?: string }): Promise<void> {
+  private async begin(
+    channel: AriChannel,
+    did: string,
+    outbound?: { kind: 'outbound'; caller: string; dialerTask?: string },
+  ): Promise<void> {
     // Reconcile may have begun it already (its StasisStart came while we reconciled).
     if (this.calls.has(channel.id)) return;
     const startedAt = new Date().toISOString();
@@ -211,7 +220,11 @@ export class CallService {
   within<T>(callId: string, task: (call: Call) => Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
       const queued = this.run(callId, async (call) => {
-        try { resolve(await task(call)); } catch (err) { reject(err); }
+        try {
+          resolve(await task(call));
+        } catch (err) {
+          reject(err);
+        }
       });
       if (!queued) reject(new RexianError('REXIAN_NOT_FOUND', { callId }, `no live call ${callId} on this controller`));
     });
@@ -231,7 +244,10 @@ export class CallService {
         });
       };
       if (delayMs <= 0) return run();
-      const timer = setTimeout(() => { this.timers.get(callId)?.delete(timer); run(); }, delayMs);
+      const timer = setTimeout(() => {
+        this.timers.get(callId)?.delete(timer);
+        run();
+      }, delayMs);
       const set = this.timers.get(callId) ?? new Set();
       set.add(timer);
       this.timers.set(callId, set);
@@ -265,7 +281,10 @@ export class CallService {
     try {
       await this.onEnded?.(call.state, reason);
     } catch (err) {
-      call.log.error({ err, reason }, 'could not keep the call record; its live state stays, and the record is tried again');
+      call.log.error(
+        { err, reason },
+        'could not keep the call record; its live state stays, and the record is tried again',
+      );
       this.keepRecordLater(call, reason);
       return false;
     }
@@ -277,7 +296,10 @@ export class CallService {
     try {
       await this.store.remove(call.id);
     } catch (err) {
-      call.log.warn({ err: (err as Error).message }, 'could not remove the live state of an ended call; the next reconcile closes it out again');
+      call.log.warn(
+        { err: (err as Error).message },
+        'could not remove the live state of an ended call; the next reconcile closes it out again',
+      );
     }
   }
 
@@ -287,16 +309,20 @@ export class CallService {
    * the live state and replays the end; a record written twice is one row (keyed by call id).
    */
   private keepRecordLater(call: Call, reason: EndReason, attempt = 0): void {
-    setTimeout(() => void (async () => {
-      try {
-        await this.onEnded?.(call.state, reason);
-      } catch {
-        this.keepRecordLater(call, reason, attempt + 1);
-        return;
-      }
-      call.log.info({ reason, tries: attempt + 2 }, 'call record kept on a later try');
-      await this.removeEnded(call);
-    })(), backoffDelay(attempt, RECONCILE_BACKOFF)).unref();
+    setTimeout(
+      () =>
+        void (async () => {
+          try {
+            await this.onEnded?.(call.state, reason);
+          } catch {
+            this.keepRecordLater(call, reason, attempt + 1);
+            return;
+          }
+          call.log.info({ reason, tries: attempt + 2 }, 'call record kept on a later try');
+          await this.removeEnded(call);
+        })(),
+      backoffDelay(attempt, RECONCILE_BACKOFF),
+    ).unref();
   }
 
   /**
@@ -328,7 +354,11 @@ export class CallService {
     this.asteriskStartup = info.status.startup_time;
     const previousStartup = await this.store.asteriskStartup();
     const restarted = previousStartup !== null && previousStartup !== this.asteriskStartup;
-    if (restarted) this.logger.warn({ previousStartup, startup: this.asteriskStartup }, 'Asterisk restarted: calls it carried are lost');
+    if (restarted)
+      this.logger.warn(
+        { previousStartup, startup: this.asteriskStartup },
+        'Asterisk restarted: calls it carried are lost',
+      );
     await this.store.setAsteriskStartup(this.asteriskStartup);
 
     const all = await this.ari.channels();
@@ -351,7 +381,12 @@ export class CallService {
     let taken = new Set<string>();
     if (this.flow.recover && (lost.length > 0 || previousStartup === null)) {
       try {
-        taken = await this.flow.recover({ channels: lost, all, bridges: lost.length > 0 ? await this.ari.bridges() : [], storeEmpty: previousStartup === null });
+        taken = await this.flow.recover({
+          channels: lost,
+          all,
+          bridges: lost.length > 0 ? await this.ari.bridges() : [],
+          storeEmpty: previousStartup === null,
+        });
         counts.rebuiltChannels = taken.size;
       } catch (err) {
         this.logger.error({ err }, 'could not rebuild calls from Asterisk; their channels are treated as new calls');
@@ -365,23 +400,42 @@ export class CallService {
       // A citizen in our app in no bridge of ours and with no saved state was in the IVR
       // (or had just entered): where it was in its flow is lost, so the flow starts again.
       if (args[1] === 'inbound') {
-        this.logger.warn({ ...log, rebuilt: 'flow restarted' }, 'no saved state for a call in the IVR; its flow starts again from the top');
+        this.logger.warn(
+          { ...log, rebuilt: 'flow restarted' },
+          'no saved state for a call in the IVR; its flow starts again from the top',
+        );
         counts.restartedFlows += 1;
         void this.queue.push(channel.id, () => this.begin(channel, args[2] ?? channel.dialplan.exten));
       } else if (args[1] === 'outbound') {
         // A citizen the dialer reached while no controller was connected, or whose state was lost.
-        this.logger.warn({ ...log, rebuilt: 'flow restarted' }, 'no saved state for a dialer call; its flow starts again from the top');
+        this.logger.warn(
+          { ...log, rebuilt: 'flow restarted' },
+          'no saved state for a dialer call; its flow starts again from the top',
+        );
         counts.restartedFlows += 1;
-        void this.queue.push(channel.id, () => this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[3] ?? '', dialerTask: args[2] }));
+        void this.queue.push(channel.id, () =>
+          this.begin(channel, channel.caller.number, { kind: 'outbound', caller: args[3] ?? '', dialerTask: args[2] }),
+        );
       }
     }
-    this.logger.info({ ...counts, live: this.calls.size, asteriskStartup: this.asteriskStartup }, 'reconciled with Asterisk');
+    this.logger.info(
+      { ...counts, live: this.calls.size, asteriskStartup: this.asteriskStartup },
+      'reconciled with Asterisk',
+    );
   }
 
   /** One saved call at reconcile: closed out if its channel is gone, else resumed. */
-  private async reconcileCall(callId: string, channels: Map<string, AriChannel>, restarted: boolean, known: Set<string>): Promise<'resumed' | 'closed-out' | 'none'> {
+  private async reconcileCall(
+    callId: string,
+    channels: Map<string, AriChannel>,
+    restarted: boolean,
+    known: Set<string>,
+  ): Promise<'resumed' | 'closed-out' | 'none'> {
     const state = await this.store.load(callId);
-    if (!state) { await this.store.remove(callId); return 'none'; }
+    if (!state) {
+      await this.store.remove(callId);
+      return 'none';
+    }
     known.add(state.channelId);
     for (const leg of state.legs ?? []) known.add(leg);
     const channel = channels.get(state.channelId);
@@ -394,7 +448,10 @@ export class CallService {
       const facts = await this.endFacts?.(state.channelId).catch(() => undefined);
       if (facts) ended.state.flow.asteriskEnd = facts;
       const kept = await this.closeOut(ended, reason);
-      this.logger.warn({ callId, channelId: state.channelId, reason, recordKept: kept }, 'call closed out at reconcile');
+      this.logger.warn(
+        { callId, channelId: state.channelId, reason, recordKept: kept },
+        'call closed out at reconcile',
+      );
       return 'closed-out';
     }
     const call = this.calls.get(callId) ?? this.track(state);
@@ -426,12 +483,16 @@ export class CallService {
     this.checkingStore = true;
     try {
       if ((await this.store.asteriskStartup()) !== null) return;
-      this.logger.warn({ live: this.calls.size }, 'Redis lost this switch\'s saved state while the controller ran: rebuilding from Asterisk as after a reconnect');
+      this.logger.warn(
+        { live: this.calls.size },
+        "Redis lost this switch's saved state while the controller ran: rebuilding from Asterisk as after a reconnect",
+      );
       this.reconciled = false;
       const connection = this.connection;
       this.reconciling = this.reconciling.then(() => this.reconcileUntilDone(connection));
       await this.reconciling;
-      for (const call of [...this.calls.values()]) if (!(await this.store.load(call.id))) await this.store.save(call.state);
+      for (const call of [...this.calls.values()])
+        if (!(await this.store.load(call.id))) await this.store.save(call.state);
     } catch (err) {
       // Redis down is reported by /readyz and by whatever needed it; not a loss, and not to flood the log.
       this.logger.debug({ err: (err as Error).message }, 'could not check Redis for lost state; checked again in 5 s');

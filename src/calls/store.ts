@@ -10,7 +10,11 @@ export function asteriskScope(ariUrl: string): string {
 }
 
 export class CallStore implements CallPersistence {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly scope: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly scope: string,
+  ) {}
 
   private key(callId: string): string {
     return `${this.prefix}:call:${callId}`;
@@ -25,7 +29,12 @@ export class CallStore implements CallPersistence {
   }
 
   async save(state: CallRecordState): Promise<void> {
-    await this.redis.multi().set(this.key(state.callId), JSON.stringify(state)).sadd(this.liveKey, state.callId).sadd(this.allKey, state.callId).exec();
+    await this.redis
+      .multi()
+      .set(this.key(state.callId), JSON.stringify(state))
+      .sadd(this.liveKey, state.callId)
+      .sadd(this.allKey, state.callId)
+      .exec();
   }
 
   async load(callId: string): Promise<CallRecordState | undefined> {

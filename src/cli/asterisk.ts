@@ -1,9 +1,15 @@
 // `rexian asterisk up|down|status`: the local Asterisk instance, configured from the same
 // configuration as the controller (ports and secrets), so the two always agree.
-import { loadConfig, type Config } from '../config/index.js';
-import { AsteriskInstance, ensureChroot, hotlineNumbers, listInstances, type AgentEndpoint } from '../asterisk/instance.js';
-import { parsePool } from '../masking/pool.js';
 import { agentSipPassword, parseRoster, rosterEndpoints } from '../acd/roster.js';
+import {
+  type AgentEndpoint,
+  AsteriskInstance,
+  ensureChroot,
+  hotlineNumbers,
+  listInstances,
+} from '../asterisk/instance.js';
+import { type Config, loadConfig } from '../config/index.js';
+import { parsePool } from '../masking/pool.js';
 
 export function instanceFor(config: Config, name: string, chroot: string, agents: AgentEndpoint[]): AsteriskInstance {
   const ariPort = Number(new URL(config.ari.url).port || 80);
@@ -28,7 +34,10 @@ export function instanceFor(config: Config, name: string, chroot: string, agents
 function rosterAgents(config: Config): AgentEndpoint[] {
   const roster = parseRoster(config.acd.agents);
   if (roster.agents.size === 0) return [];
-  if (!config.acd.agentSipSecret) throw new Error('REXIAN_AGENT_SIP_SECRET (8 characters or more) is needed to give the roster\'s agents SIP passwords');
+  if (!config.acd.agentSipSecret)
+    throw new Error(
+      "REXIAN_AGENT_SIP_SECRET (8 characters or more) is needed to give the roster's agents SIP passwords",
+    );
   return rosterEndpoints(roster, config.acd.agentSipSecret);
 }
 
@@ -69,7 +78,9 @@ export async function asteriskCommand(args: string[]): Promise<number> {
     await instance.render();
     await instance.stop();
     await instance.start();
-    console.log(`Asterisk instance "${name}" running (pid ${instance.pid()}): SIP ${config.sip.host}:${config.sip.port}, ARI ${config.ari.url}, AMI 127.0.0.1:${config.ami.port}`);
+    console.log(
+      `Asterisk instance "${name}" running (pid ${instance.pid()}): SIP ${config.sip.host}:${config.sip.port}, ARI ${config.ari.url}, AMI 127.0.0.1:${config.ami.port}`,
+    );
     return 0;
   }
   if (action === 'down') {

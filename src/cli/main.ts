@@ -36,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  console.error(`rexian: ${isRexianError(err) ? err.message : (err as Error).stack}`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`rexian: ${isRexianError(err) ? err.message : (err as Error).stack}`);
+    process.exit(1);
+  },
+);

@@ -4,10 +4,12 @@
 // then manages everyone else through PUT /api/people/:name. With no --password, one is
 // generated and printed once. It goes through the same service as the API: same checks,
 // same audit entry (by "cli"), and an update ends the person's sessions.
-import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
 import pg from 'pg';
 import { pino } from 'pino';
+
 import { parseRoster } from '../acd/roster.js';
 import { repoRoot } from '../asterisk/instance.js';
 import { loadConfig } from '../config/index.js';
@@ -19,15 +21,20 @@ import { PeopleService } from '../people/service.js';
 import { SessionStore } from '../people/sessions.js';
 import { connectRedis } from '../store/redis.js';
 
-const usage = 'usage: rexian person add NAME --role agent|supervisor|ops|admin [--agent ID] [--teams a,b] [--display-name TEXT] [--password P]';
+const usage =
+  'usage: rexian person add NAME --role agent|supervisor|ops|admin [--agent ID] [--teams a,b] [--display-name TEXT] [--password P]';
 
 export async function personCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { values, positionals } = parseArgs({
-    args: rest, allowPositionals: true,
+    args: rest,
+    allowPositionals: true,
     options: {
-      role: { type: 'string' }, agent: { type: 'string' }, teams: { type: 'string' },
-      'display-name': { type: 'string' }, password: { type: 'string' },
+      role: { type: 'string' },
+      agent: { type: 'string' },
+      teams: { type: 'string' },
+      'display-name': { type: 'string' },
+      password: { type: 'string' },
     },
   });
   const name = positionals[0];
@@ -52,15 +59,32 @@ export async function personCommand(args: string[]): Promise<number> {
       isAgent: (id) => fileAgents.has(id) || apiAgents.includes(id),
     });
     const password = values.password ?? generatePassword();
-    const { person, created } = await service.put({ name: 'cli', role: 'admin' }, name, {
-      ...(values.role !== undefined ? { role: values.role } : {}),
-      ...(values.agent !== undefined ? { agent: values.agent } : {}),
-      ...(values.teams !== undefined ? { teams: values.teams.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
-      ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
-      password,
-    }, { address: 'cli' });
-    const what = [person.role, person.agentId ? `agent ${person.agentId}` : '', person.teams.length ? `teams ${person.teams.join(',')}` : '']
-      .filter(Boolean).join(', ');
+    const { person, created } = await service.put(
+      { name: 'cli', role: 'admin' },
+      name,
+      {
+        ...(values.role !== undefined ? { role: values.role } : {}),
+        ...(values.agent !== undefined ? { agent: values.agent } : {}),
+        ...(values.teams !== undefined
+          ? {
+              teams: values.teams
+                .split(',')
+                .map((t) => t.trim())
+                .filter(Boolean),
+            }
+          : {}),
+        ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
+        password,
+      },
+      { address: 'cli' },
+    );
+    const what = [
+      person.role,
+      person.agentId ? `agent ${person.agentId}` : '',
+      person.teams.length ? `teams ${person.teams.join(',')}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     console.log(`${created ? 'created' : 'updated'} ${person.name} (${what})`);
     if (values.password === undefined) console.log(`password: ${password}`);
     return 0;

@@ -1,10 +1,12 @@
 // Loads the controller's configuration: defaults, then a YAML/JSON file (REXIAN_CONFIG),
 // then environment variables. Every error names the key and where it came from.
 import { readFileSync } from 'node:fs';
+
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, isMap, isScalar, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, LineCounter, type Node as YamlNode, parseDocument } from 'yaml';
+
 import { RexianError } from '../errors/index.js';
-import { configSchema, type Config } from './schema.js';
+import { type Config, configSchema } from './schema.js';
 
 export type { Config } from './schema.js';
 
@@ -22,14 +24,31 @@ export const defaults = {
     catalog: 'prompts/catalog.yaml',
   },
   flows: { dir: 'ivr-flows', queues: 'sip-config/queues.yaml' },
-  acd: { agents: 'sip-config/agents.yaml', windows: 'sip-config/windows.yaml', virtualNumbers: 'sip-config/virtual-numbers.yaml' },
+  acd: {
+    agents: 'sip-config/agents.yaml',
+    windows: 'sip-config/windows.yaml',
+    virtualNumbers: 'sip-config/virtual-numbers.yaml',
+  },
   recording: { retentionDays: 180, sweepSeconds: 3600 },
   dialer: {
-    enabled: true, mode: 'citizen-first', queue: 'general', hours: 'office', pacePerMinute: 6, flow: 'outbound-callback', callerId: '12345', ringSeconds: 30,
+    enabled: true,
+    mode: 'citizen-first',
+    queue: 'general',
+    hours: 'office',
+    pacePerMinute: 6,
+    flow: 'outbound-callback',
+    callerId: '12345',
+    ringSeconds: 30,
     retry: { busy: { max: 3, afterSeconds: 600 }, noAnswer: { max: 3, afterSeconds: 1800 } },
   },
   // A shift is up to 12 h: idle sessions end after it, any session 16 h after sign-in.
-  auth: { sessions: { idleSeconds: 43_200, maxSeconds: 57_600, lockout: { failures: 5, windowSeconds: 300, lockSeconds: 300 } } },
+  auth: {
+    sessions: {
+      idleSeconds: 43_200,
+      maxSeconds: 57_600,
+      lockout: { failures: 5, windowSeconds: 300, lockSeconds: 300 },
+    },
+  },
   log: { level: 'info' },
 };
 
@@ -72,9 +91,18 @@ export const envKeys: Record<string, string> = {
 };
 
 const booleanKeys = new Set(['dialer.enabled']);
-const numericKeys = new Set(['http.port', 'ami.port', 'sip.port', 'recording.retentionDays', 'recording.sweepSeconds', 'auth.sessions.idleSeconds', 'auth.sessions.maxSeconds']);
+const numericKeys = new Set([
+  'http.port',
+  'ami.port',
+  'sip.port',
+  'recording.retentionDays',
+  'recording.sweepSeconds',
+  'auth.sessions.idleSeconds',
+  'auth.sessions.maxSeconds',
+]);
 
-type Origin = { kind: 'default' } | { kind: 'file'; file: string; line: number; col: number } | { kind: 'env'; name: string };
+type Origin =
+  { kind: 'default' } | { kind: 'file'; file: string; line: number; col: number } | { kind: 'env'; name: string };
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -92,8 +120,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const [name, key] of Object.entries(envKeys)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    const value = numericKeys.has(key) && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw)
-      : booleanKeys.has(key) && /^(true|false)$/.test(raw) ? raw === 'true' : raw;
+    const value =
+      numericKeys.has(key) && /^-?\d+(\.\d+)?$/.test(raw)
+        ? Number(raw)
+        : booleanKeys.has(key) && /^(true|false)$/.test(raw)
+          ? raw === 'true'
+          : raw;
     setPath(merged, key.split('.'), value);
     origins.set(key, { kind: 'env', name });
   }
@@ -119,11 +151,19 @@ function mergeFile(file: string, target: Record<string, unknown>, origins: Map<s
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lineCounter.linePos(e.pos[0]);
-    throw new RexianError('REXIAN_CONFIG_INVALID', { file, ...pos }, `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`);
+    throw new RexianError(
+      'REXIAN_CONFIG_INVALID',
+      { file, ...pos },
+      `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`,
+    );
   }
   if (doc.contents === null) return;
   if (!isMap(doc.contents)) {
-    throw new RexianError('REXIAN_CONFIG_INVALID', { file }, `${file}:1:1: the config file must be a mapping of sections (http, ari, ami, …)`);
+    throw new RexianError(
+      'REXIAN_CONFIG_INVALID',
+      { file },
+      `${file}:1:1: the config file must be a mapping of sections (http, ari, ami, …)`,
+    );
   }
   walk(doc.contents, []);
 
@@ -136,7 +176,14 @@ function mergeFile(file: string, target: Record<string, unknown>, origins: Map<s
         const pos = keyNode.range ? lineCounter.linePos(keyNode.range[0]) : { line: 0, col: 0 };
         origins.set(here.join('.'), { kind: 'file', file, line: pos.line, col: pos.col });
         if (pair.value && isMap(pair.value)) walk(pair.value as YamlNode, here);
-        else setPath(target, here, isScalar(pair.value) ? pair.value.value : (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null);
+        else
+          setPath(
+            target,
+            here,
+            isScalar(pair.value)
+              ? pair.value.value
+              : ((pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null),
+          );
       }
     }
   }

@@ -2,9 +2,21 @@
 // Every problem names file:line:col of the offending key, because these files are edited by
 // hand, often at night, and "invalid queues" alone does not say where to look.
 import { readFileSync } from 'node:fs';
+
 import { Ajv, type ErrorObject } from 'ajv';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
-import { RexianError, type ErrorCode } from '../errors/index.js';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Pair,
+  parseDocument,
+  type YAMLMap,
+} from 'yaml';
+
+import { type ErrorCode, RexianError } from '../errors/index.js';
 
 export type Locate = (path: Array<string | number>) => { line: number; col: number };
 
@@ -91,7 +103,11 @@ export function isStackOverflow(message: string): boolean {
  * bomb is refused before it is built in memory). One iterative pass, linear in the document:
  * yaml's own `uniqueKeys` compares each key with every earlier one, and its toJS() recurses.
  */
-export function checkYamlShape(doc: Document.Parsed, lineCounter: LineCounter, limits: YamlShapeLimits): YamlShapeProblem[] {
+export function checkYamlShape(
+  doc: Document.Parsed,
+  lineCounter: LineCounter,
+  limits: YamlShapeLimits,
+): YamlShapeProblem[] {
   const problems: YamlShapeProblem[] = [];
   const at = (node: unknown): { line: number; col: number } => {
     const start = (node as Ranged)?.range?.[0];
@@ -101,7 +117,13 @@ export function checkYamlShape(doc: Document.Parsed, lineCounter: LineCounter, l
   const sizes = new Map<unknown, number>(); // finished node → its size with aliases expanded
   let values = 0;
   let aliases = 0;
-  interface Frame { node: unknown; depth: number; children: unknown[]; next: number; size: number }
+  interface Frame {
+    node: unknown;
+    depth: number;
+    children: unknown[];
+    next: number;
+    size: number;
+  }
   const stack: Frame[] = [];
   const STOP = -1;
 
@@ -112,26 +134,42 @@ export function checkYamlShape(doc: Document.Parsed, lineCounter: LineCounter, l
     if (anchor && !isAlias(node)) anchors.set(anchor, node);
     if (isAlias(node)) {
       if (++aliases > limits.maxAliases) {
-        problems.push({ kind: 'too-many-aliases', message: `more than ${limits.maxAliases} aliases (*name) in one file`, ...at(node) });
+        problems.push({
+          kind: 'too-many-aliases',
+          message: `more than ${limits.maxAliases} aliases (*name) in one file`,
+          ...at(node),
+        });
         return STOP;
       }
       const target = anchors.get(node.source);
       if (target === undefined) return 1; // yaml reports the unresolved alias itself
       const size = sizes.get(target);
       if (size === undefined) {
-        problems.push({ kind: 'circular-alias', message: `alias *${node.source} is inside the value it names`, ...at(node) });
+        problems.push({
+          kind: 'circular-alias',
+          message: `alias *${node.source} is inside the value it names`,
+          ...at(node),
+        });
         return STOP;
       }
       values += size;
       if (values > limits.maxValues) {
-        problems.push({ kind: 'too-many-values', message: `alias *${node.source} expands the file past ${limits.maxValues.toLocaleString('en')} values (aliases repeat what they name)`, ...at(node) });
+        problems.push({
+          kind: 'too-many-values',
+          message: `alias *${node.source} expands the file past ${limits.maxValues.toLocaleString('en')} values (aliases repeat what they name)`,
+          ...at(node),
+        });
         return STOP;
       }
       return size;
     }
     values += 1;
     if (values > limits.maxValues) {
-      problems.push({ kind: 'too-many-values', message: `the file holds more than ${limits.maxValues.toLocaleString('en')} values`, ...at(node) });
+      problems.push({
+        kind: 'too-many-values',
+        message: `the file holds more than ${limits.maxValues.toLocaleString('en')} values`,
+        ...at(node),
+      });
       return STOP;
     }
     if (isMap(node) || isSeq(node)) {
@@ -146,7 +184,12 @@ export function checkYamlShape(doc: Document.Parsed, lineCounter: LineCounter, l
         for (const pair of node.items) {
           if (isScalar(pair.key)) {
             const name = String(pair.key.value);
-            if (seen.has(name)) problems.push({ kind: 'duplicate-key', message: `key "${name}" appears more than once in the same map`, ...at(pair.key) });
+            if (seen.has(name))
+              problems.push({
+                kind: 'duplicate-key',
+                message: `key "${name}" appears more than once in the same map`,
+                ...at(pair.key),
+              });
             seen.add(name);
           }
           children.push(pair.key, pair.value);
@@ -192,7 +235,13 @@ const ajv = new Ajv({ allErrors: true, strict: false });
  * Parses and validates; throws one RexianError (with `code`) listing every problem as
  * `file:line:col: message`. `extraChecks` adds the rules a schema cannot express.
  */
-export function readCheckedYaml<T>(file: string, schema: object, code: ErrorCode, extraChecks?: (data: T, locate: Locate) => YamlProblem[], text?: string): CheckedYaml<T> {
+export function readCheckedYaml<T>(
+  file: string,
+  schema: object,
+  code: ErrorCode,
+  extraChecks?: (data: T, locate: Locate) => YamlProblem[],
+  text?: string,
+): CheckedYaml<T> {
   let source = text;
   if (source === undefined) {
     try {
@@ -214,10 +263,14 @@ export function readCheckedYaml<T>(file: string, schema: object, code: ErrorCode
     return fail([{ message: (err as Error).message.split('\n')[0]!, line: 1, col: 1 }]);
   }
   if (doc.errors.length > 0) {
-    fail(doc.errors.map((e) => ({
-      message: isStackOverflow(e.message) ? `nested too deeply to read (more than ${CONFIG_YAML_LIMITS.maxDepth} levels)` : e.message.split('\n')[0]!,
-      ...lineCounter.linePos(e.pos[0]),
-    })));
+    fail(
+      doc.errors.map((e) => ({
+        message: isStackOverflow(e.message)
+          ? `nested too deeply to read (more than ${CONFIG_YAML_LIMITS.maxDepth} levels)`
+          : e.message.split('\n')[0]!,
+        ...lineCounter.linePos(e.pos[0]),
+      })),
+    );
   }
   const shape = checkYamlShape(doc, lineCounter, CONFIG_YAML_LIMITS);
   if (shape.length > 0) fail(shape);
@@ -244,9 +297,15 @@ function describeSchemaError(e: ErrorObject, locate: Locate): YamlProblem {
       return { message: `unknown key "${[...path, extra].join('.')}"`, ...locate([...path, extra]) };
     }
     case 'required':
-      return { message: `"${[...path, (e.params as { missingProperty: string }).missingProperty].join('.')}" is required`, ...locate(path) };
+      return {
+        message: `"${[...path, (e.params as { missingProperty: string }).missingProperty].join('.')}" is required`,
+        ...locate(path),
+      };
     case 'enum':
-      return { message: `"${key}" must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`, ...locate(path) };
+      return {
+        message: `"${key}" must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`,
+        ...locate(path),
+      };
     default:
       return { message: `"${key}" ${e.message ?? 'is invalid'}`, ...locate(path) };
   }

@@ -6,24 +6,36 @@
 // from the callback stream (abandoned calls, voicemails, queue callbacks not reached) and
 // from the API.
 import type { Logger } from 'pino';
+
+import type { QueueDefinition } from '../acd/queue-config.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import { checkDestination } from '../calls/dial-string.js';
 import type { Config } from '../config/index.js';
 import type { Calendar } from '../ivr/calendar.js';
 import { outboundAttemptRecord } from '../records/call-record.js';
 import { ensureGroup, isMissingGroup, type RecordOutbox } from '../records/outbox.js';
-import type { QueueDefinition } from '../acd/queue-config.js';
 import type { Redis } from '../store/redis.js';
 import type { DialerTask, DialerTasks, Disposition } from './tasks.js';
 
 /** Q.850 causes of an unanswered call, as a hotline reports them. */
 export function dispositionOf(cause: number): Disposition {
   switch (cause) {
-    case 17: return 'busy';
-    case 18: case 19: case 20: case 0: return 'no-answer';
-    case 1: case 3: case 22: case 28: return 'wrong-number';
-    case 21: return 'refused';
-    default: return 'failed';
+    case 17:
+      return 'busy';
+    case 18:
+    case 19:
+    case 20:
+    case 0:
+      return 'no-answer';
+    case 1:
+    case 3:
+    case 22:
+    case 28:
+      return 'wrong-number';
+    case 21:
+      return 'refused';
+    default:
+      return 'failed';
   }
 }
 
@@ -33,8 +45,18 @@ function attemptChannel(task: DialerTask): string {
 }
 
 /** When a task is tried again, or undefined when it is settled for good. */
-export function retryAt(rules: Config['dialer']['retry'], disposition: Disposition, attempts: number, now: number): number | undefined {
-  const rule = disposition === 'busy' ? rules.busy : disposition === 'no-answer' || disposition === 'failed' ? rules.noAnswer : undefined;
+export function retryAt(
+  rules: Config['dialer']['retry'],
+  disposition: Disposition,
+  attempts: number,
+  now: number,
+): number | undefined {
+  const rule =
+    disposition === 'busy'
+      ? rules.busy
+      : disposition === 'no-answer' || disposition === 'failed'
+        ? rules.noAnswer
+        : undefined;
   if (!rule || attempts > rule.max) return undefined;
   return now + rule.afterSeconds * 1000;
 }
@@ -46,8 +68,14 @@ const DIALLED_REASONS = new Set(['abandoned', 'voicemail', 'queue-callback-unrea
 export interface DialerAcd {
   queue(id: string): QueueDefinition;
   cannotTake(q: QueueDefinition): Promise<string | undefined>;
-  enqueueCallback(entryId: string, c: { queue: string; number: string; did: string; dialerTask: string }): Promise<void>;
-  on(event: 'dialer', listener: (result: { task: string; reached: boolean; cause?: number; causeText?: string; callId: string }) => void): unknown;
+  enqueueCallback(
+    entryId: string,
+    c: { queue: string; number: string; did: string; dialerTask: string },
+  ): Promise<void>;
+  on(
+    event: 'dialer',
+    listener: (result: { task: string; reached: boolean; cause?: number; causeText?: string; callId: string }) => void,
+  ): unknown;
 }
 
 export interface DialerDeps {
@@ -75,8 +103,16 @@ export class Dialer {
 
   constructor(private readonly deps: DialerDeps) {
     this.log = deps.logger.child({ domain: 'dialer' });
-    deps.ari.on('event', (event: AriEvent) => void this.onEvent(event).catch((err: unknown) => this.log.error({ err }, 'dialer event failed')));
-    deps.acd.on('dialer', (result) => void this.onAgentFirstResult(result).catch((err: unknown) => this.log.error({ err }, 'dialer result failed')));
+    deps.ari.on(
+      'event',
+      (event: AriEvent) =>
+        void this.onEvent(event).catch((err: unknown) => this.log.error({ err }, 'dialer event failed')),
+    );
+    deps.acd.on(
+      'dialer',
+      (result) =>
+        void this.onAgentFirstResult(result).catch((err: unknown) => this.log.error({ err }, 'dialer result failed')),
+    );
   }
 
   async start(): Promise<void> {
@@ -104,7 +140,13 @@ export class Dialer {
       }
       // The pace holds across controllers: one dial per interval, whoever takes the slot.
       const interval = Math.round(60_000 / this.deps.config.pacePerMinute);
-      const slot = await this.deps.redis.set(`${this.deps.prefix}:dialer:pace`, this.deps.consumer, 'PX', interval, 'NX');
+      const slot = await this.deps.redis.set(
+        `${this.deps.prefix}:dialer:pace`,
+        this.deps.consumer,
+        'PX',
+        interval,
+        'NX',
+      );
       if (slot !== 'OK') return;
       const task = await this.deps.tasks.take();
       if (!task) {
@@ -130,10 +172,15 @@ export class Dialer {
     for (const task of await this.deps.tasks.stale(before)) {
       if ([...this.ringing.values()].some((r) => r.task.id === task.id)) continue;
       // Its channel may still be up on this switch: answered (reached) or, past its ring time, about to end.
-      const channel = await this.deps.ari.request<{ state: string }>('GET', `/channels/${attemptChannel(task)}`).catch(() => undefined);
+      const channel = await this.deps.ari
+        .request<{ state: string }>('GET', `/channels/${attemptChannel(task)}`)
+        .catch(() => undefined);
       if (channel?.state === 'Up') {
         await this.deps.tasks.settle(task, 'reached');
-        this.log.info({ task: task.id, attempt: task.attempts }, 'callback attempt lost with a controller was answered; settled as reached');
+        this.log.info(
+          { task: task.id, attempt: task.attempts },
+          'callback attempt lost with a controller was answered; settled as reached',
+        );
         continue;
       }
       if (channel) continue;
@@ -144,13 +191,18 @@ export class Dialer {
 
   /** New callback tasks from the stream the IVR and the ACD write. */
   private async collect(): Promise<void> {
-    const res = await this.deps.redis.xreadgroup('GROUP', 'dialer', this.deps.consumer, 'COUNT', 100, 'STREAMS', this.deps.callbacksKey, '>').catch(async (err: Error) => {
-      // The stream went away with its group (Redis flushed, an empty replica): make them again.
-      if (!isMissingGroup(err)) throw err;
-      await ensureGroup(this.deps.redis, this.deps.callbacksKey, 'dialer');
-      this.log.warn({ stream: this.deps.callbacksKey }, 'the callbacks stream or its consumer group was missing (Redis lost data?): recreated them');
-      return null;
-    }) as Array<[string, Array<[string, string[]]>]> | null;
+    const res = (await this.deps.redis
+      .xreadgroup('GROUP', 'dialer', this.deps.consumer, 'COUNT', 100, 'STREAMS', this.deps.callbacksKey, '>')
+      .catch(async (err: Error) => {
+        // The stream went away with its group (Redis flushed, an empty replica): make them again.
+        if (!isMissingGroup(err)) throw err;
+        await ensureGroup(this.deps.redis, this.deps.callbacksKey, 'dialer');
+        this.log.warn(
+          { stream: this.deps.callbacksKey },
+          'the callbacks stream or its consumer group was missing (Redis lost data?): recreated them',
+        );
+        return null;
+      })) as Array<[string, Array<[string, string[]]>]> | null;
     for (const [id, fields] of res?.[0]?.[1] ?? []) {
       const f: Record<string, string> = {};
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
@@ -175,16 +227,30 @@ export class Dialer {
     const x = task.bindingId ? await this.deps.virtualNumberOf(task.bindingId) : undefined;
     const callerId = x ?? this.deps.config.callerId;
     if (this.deps.config.mode === 'agent-first') {
-      this.log.info({ task: task.id, attempt: task.attempts, entry: channelId, reason: task.reason }, 'dialling a callback (agent first)');
-      await this.deps.acd.enqueueCallback(channelId, { queue: this.deps.config.queue, number, did: callerId, dialerTask: task.id });
+      this.log.info(
+        { task: task.id, attempt: task.attempts, entry: channelId, reason: task.reason },
+        'dialling a callback (agent first)',
+      );
+      await this.deps.acd.enqueueCallback(channelId, {
+        queue: this.deps.config.queue,
+        number,
+        did: callerId,
+        dialerTask: task.id,
+      });
       return;
     }
     this.ringing.set(channelId, { task, startedAt: Date.now() });
-    this.log.info({ task: task.id, attempt: task.attempts, channelId, reason: task.reason, presenting: callerId }, 'dialling a callback');
+    this.log.info(
+      { task: task.id, attempt: task.attempts, channelId, reason: task.reason, presenting: callerId },
+      'dialling a callback',
+    );
     try {
       await this.deps.ari.originate({
-        channelId, endpoint: `PJSIP/${number}@${this.deps.pstnEndpoint ?? 'pstn'}`, callerId,
-        timeout: this.deps.config.ringSeconds, appArgs: `outbound,${task.id},${number}`,
+        channelId,
+        endpoint: `PJSIP/${number}@${this.deps.pstnEndpoint ?? 'pstn'}`,
+        callerId,
+        timeout: this.deps.config.ringSeconds,
+        appArgs: `outbound,${task.id},${number}`,
       });
     } catch (err) {
       this.ringing.delete(channelId);
@@ -201,15 +267,27 @@ export class Dialer {
     // An attempt another process dialled (this controller restarted, or took over the switch,
     // while it rang) settles too, so a citizen who answered is never dialled again.
     // Agent-first outcomes come through the ACD instead.
-    const task = ringing?.task ?? (this.deps.config.mode === 'agent-first' ? undefined : await this.attemptOf(channelId));
+    const task =
+      ringing?.task ?? (this.deps.config.mode === 'agent-first' ? undefined : await this.attemptOf(channelId));
     if (!task) return;
     // A channel that ends Up was answered: its StasisStart came while no controller listened.
     if (event.type === 'StasisStart' || event.channel?.state === 'Up') {
       await this.deps.tasks.settle(task, 'reached');
-      this.log.info({ task: task.id, channelId }, ringing ? 'callback answered; the citizen goes to an agent' : 'callback answered (dialled by an earlier controller)');
+      this.log.info(
+        { task: task.id, channelId },
+        ringing
+          ? 'callback answered; the citizen goes to an agent'
+          : 'callback answered (dialled by an earlier controller)',
+      );
       return;
     }
-    await this.settle(task, channelId, dispositionOf(Number(event.cause ?? 0)), ringing?.startedAt ?? Date.now(), String(event.cause_txt ?? ''));
+    await this.settle(
+      task,
+      channelId,
+      dispositionOf(Number(event.cause ?? 0)),
+      ringing?.startedAt ?? Date.now(),
+      String(event.cause_txt ?? ''),
+    );
   }
 
   /** The task whose current, unsettled attempt is this channel. */
@@ -221,7 +299,13 @@ export class Dialer {
   }
 
   /** Agent first: the ACD rang the agent, then the citizen; here is whether the citizen answered. */
-  private async onAgentFirstResult(result: { task: string; reached: boolean; cause?: number; causeText?: string; callId: string }): Promise<void> {
+  private async onAgentFirstResult(result: {
+    task: string;
+    reached: boolean;
+    cause?: number;
+    causeText?: string;
+    callId: string;
+  }): Promise<void> {
     const task = await this.deps.tasks.get(result.task);
     if (!task || task.status !== 'dialing') return;
     if (result.reached) {
@@ -233,13 +317,46 @@ export class Dialer {
     const disposition = dispositionOf(result.cause ?? 0);
     const again = retryAt(this.deps.config.retry, disposition, task.attempts, Date.now());
     await this.deps.tasks.settle(task, disposition, again);
-    this.log.info({ task: task.id, attempt: task.attempts, disposition, cause: result.causeText, retryAt: again === undefined ? null : new Date(again).toISOString() }, 'callback not reached');
+    this.log.info(
+      {
+        task: task.id,
+        attempt: task.attempts,
+        disposition,
+        cause: result.causeText,
+        retryAt: again === undefined ? null : new Date(again).toISOString(),
+      },
+      'callback not reached',
+    );
   }
 
-  private async settle(task: DialerTask, channelId: string, disposition: Disposition, startedAt: number, cause = ''): Promise<void> {
+  private async settle(
+    task: DialerTask,
+    channelId: string,
+    disposition: Disposition,
+    startedAt: number,
+    cause = '',
+  ): Promise<void> {
     const again = retryAt(this.deps.config.retry, disposition, task.attempts, Date.now());
     await this.deps.tasks.settle(task, disposition, again);
-    await this.deps.outbox.add(outboundAttemptRecord({ callId: channelId, did: this.deps.config.callerId, number: task.number, startedAt, endedAt: Date.now(), disposition }));
-    this.log.info({ task: task.id, attempt: task.attempts, disposition, cause, retryAt: again === undefined ? null : new Date(again).toISOString() }, 'callback not reached');
+    await this.deps.outbox.add(
+      outboundAttemptRecord({
+        callId: channelId,
+        did: this.deps.config.callerId,
+        number: task.number,
+        startedAt,
+        endedAt: Date.now(),
+        disposition,
+      }),
+    );
+    this.log.info(
+      {
+        task: task.id,
+        attempt: task.attempts,
+        disposition,
+        cause,
+        retryAt: again === undefined ? null : new Date(again).toISOString(),
+      },
+      'callback not reached',
+    );
   }
 }

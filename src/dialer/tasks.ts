@@ -3,6 +3,7 @@
 // task is a Redis hash; the due ones sit in a sorted set by time. Taking a due task is one
 // atomic step, so two controllers never dial the same task.
 import { randomBytes } from 'node:crypto';
+
 import type { Redis } from '../store/redis.js';
 import { appendToStream } from '../store/streams.js';
 
@@ -34,7 +35,10 @@ return due[1]
 `;
 
 export class DialerTasks {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   private key(id: string): string {
     return `${this.prefix}:dialer:task:${id}`;
@@ -44,9 +48,20 @@ export class DialerTasks {
     return `${this.prefix}:dialer:due`;
   }
 
-  async add(task: { number: string; reason: string; callId?: string; caseId?: string; did?: string; bindingId?: string }, at = Date.now()): Promise<DialerTask> {
-    const full: DialerTask = { id: `cb-${randomBytes(6).toString('hex')}`, ...task, attempts: 0, status: 'pending', createdAt: new Date(at).toISOString(), nextAt: new Date(at).toISOString() };
-    await this.redis.multi()
+  async add(
+    task: { number: string; reason: string; callId?: string; caseId?: string; did?: string; bindingId?: string },
+    at = Date.now(),
+  ): Promise<DialerTask> {
+    const full: DialerTask = {
+      id: `cb-${randomBytes(6).toString('hex')}`,
+      ...task,
+      attempts: 0,
+      status: 'pending',
+      createdAt: new Date(at).toISOString(),
+      nextAt: new Date(at).toISOString(),
+    };
+    await this.redis
+      .multi()
       .hset(this.key(full.id), flatten(full))
       .zadd(this.dueKey, at, full.id)
       .zadd(`${this.prefix}:dialer:all`, at, full.id)
@@ -68,9 +83,14 @@ export class DialerTasks {
 
   /** Takes the earliest due task (and counts the attempt), or undefined. */
   async take(now = Date.now()): Promise<DialerTask | undefined> {
-    const id = await this.redis.eval(TAKE, 1, this.dueKey, now) as string | null;
+    const id = (await this.redis.eval(TAKE, 1, this.dueKey, now)) as string | null;
     if (!id) return undefined;
-    await this.redis.multi().hincrby(this.key(id), 'attempts', 1).hset(this.key(id), 'status', 'dialing').zadd(this.dialingKey, now, id).exec();
+    await this.redis
+      .multi()
+      .hincrby(this.key(id), 'attempts', 1)
+      .hset(this.key(id), 'status', 'dialing')
+      .zadd(this.dialingKey, now, id)
+      .exec();
     return this.get(id);
   }
 
@@ -86,13 +106,32 @@ export class DialerTasks {
 
   /** Records an attempt's outcome: done, or due again at `retryAt`. */
   async settle(task: DialerTask, disposition: Disposition, retryAt?: number): Promise<void> {
-    const multi = this.redis.multi().zrem(this.dialingKey, task.id).hset(this.key(task.id), { disposition, status: retryAt === undefined ? 'done' : 'pending', ...(retryAt === undefined ? {} : { nextAt: new Date(retryAt).toISOString() }) });
+    const multi = this.redis
+      .multi()
+      .zrem(this.dialingKey, task.id)
+      .hset(this.key(task.id), {
+        disposition,
+        status: retryAt === undefined ? 'done' : 'pending',
+        ...(retryAt === undefined ? {} : { nextAt: new Date(retryAt).toISOString() }),
+      });
     if (retryAt !== undefined) multi.zadd(this.dueKey, retryAt, task.id);
     await multi.exec();
-    await appendToStream(this.redis, `${this.prefix}:dialer:attempts`, { task: task.id, number: task.number, reason: task.reason, attempt: task.attempts, disposition, retryAt: retryAt === undefined ? undefined : new Date(retryAt).toISOString(), at: new Date().toISOString() });
+    await appendToStream(this.redis, `${this.prefix}:dialer:attempts`, {
+      task: task.id,
+      number: task.number,
+      reason: task.reason,
+      attempt: task.attempts,
+      disposition,
+      retryAt: retryAt === undefined ? undefined : new Date(retryAt).toISOString(),
+      at: new Date().toISOString(),
+    });
   }
 }
 
 function flatten(task: DialerTask): Record<string, string> {
-  return Object.fromEntries(Object.entries(task).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(task)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }

@@ -26,31 +26,96 @@ export type { ScreenPop } from '../acd/screen-pop.js';
  * A call rings an agent (ACD offer, a queue callback, or a consulted agent): the screen pop.
  * `tags` and `callback` are absent on a consultation's offer, which names `transferredBy`.
  */
-export type AgentOfferEvent = { type: 'agent.offer'; agentId: string; callId: string; queue: string; tags?: string[]; callback?: boolean; transferredBy?: string } & ScreenPop;
+export type AgentOfferEvent = {
+  type: 'agent.offer';
+  agentId: string;
+  callId: string;
+  queue: string;
+  tags?: string[];
+  callback?: boolean;
+  transferredBy?: string;
+} & ScreenPop;
 
 /** The offered agent did not answer (ring-no-answer, busy, unreachable): the call goes back to its place. */
-export type AgentOfferWithdrawnEvent = { type: 'agent.offer-withdrawn'; agentId: string; callId: string; cause: string };
+export type AgentOfferWithdrawnEvent = {
+  type: 'agent.offer-withdrawn';
+  agentId: string;
+  callId: string;
+  cause: string;
+};
 
-/** The agent's side of a call changed: put on hold, back talking, muted, or released from the call (`why`: transfer, hang-up …). */
-export type AgentCallEvent = { type: 'agent.call'; agentId: string; callId: string; state: 'held' | 'talking' | 'muted' | 'released'; why?: string };
+/**
+ * The agent's side of a call changed: put on hold, back talking, muted, or released from the call
+ * (`why`: transfer, hang-up …).
+ */
+export type AgentCallEvent = {
+  type: 'agent.call';
+  agentId: string;
+  callId: string;
+  state: 'held' | 'talking' | 'muted' | 'released';
+  why?: string;
+};
 
-/** A consultation's progress for the consulting agent: ringing the other side (with `mode`), talking to it, all three together, or the other side left. */
-export type AgentConsultEvent = { type: 'agent.consult'; agentId: string; callId: string; state: 'ringing' | 'talking' | 'conference' | 'ended'; with: string; mode?: 'attended' | 'blind' };
+/**
+ * A consultation's progress for the consulting agent: ringing the other side (with `mode`), talking
+ * to it, all three together, or the other side left.
+ */
+export type AgentConsultEvent = {
+  type: 'agent.consult';
+  agentId: string;
+  callId: string;
+  state: 'ringing' | 'talking' | 'conference' | 'ended';
+  with: string;
+  mode?: 'attended' | 'blind';
+};
 
 /** The consulted party never answered (no answer, busy …): the citizen is back with the agent. */
-export type AgentConsultFailedEvent = { type: 'agent.consult-failed'; agentId: string; callId: string; with: string; cause: string };
+export type AgentConsultFailedEvent = {
+  type: 'agent.consult-failed';
+  agentId: string;
+  callId: string;
+  with: string;
+  cause: string;
+};
 
 /** A blind transfer failed after the agent left: told to the agent who transferred; the citizen is queued again. */
-export type AgentTransferFailedEvent = { type: 'agent.transfer-failed'; agentId: string; callId: string; with: string; cause: string };
+export type AgentTransferFailedEvent = {
+  type: 'agent.transfer-failed';
+  agentId: string;
+  callId: string;
+  with: string;
+  cause: string;
+};
 
 /** The agent handed the call to an emergency line (110/119/120): dialled at `at`. */
-export type AgentEmergencyEvent = { type: 'agent.emergency'; agentId: string; callId: string; number: string; at: string };
+export type AgentEmergencyEvent = {
+  type: 'agent.emergency';
+  agentId: string;
+  callId: string;
+  number: string;
+  at: string;
+};
 
 /** The emergency line did not answer: the citizen stays with the agent. */
-export type AgentEmergencyFailedEvent = { type: 'agent.emergency-failed'; agentId: string; callId: string; number: string; cause: string };
+export type AgentEmergencyFailedEvent = {
+  type: 'agent.emergency-failed';
+  agentId: string;
+  callId: string;
+  number: string;
+  cause: string;
+};
 
-/** An agent's state was set by the controller itself after Redis lost its data (rebuilt on-call, or logged-out with reason state-lost). */
-export type AgentStateEvent = { type: 'agent.state'; agentId: string; state: AgentState; reason: string; callId?: string };
+/**
+ * An agent's state was set by the controller itself after Redis lost its data (rebuilt on-call, or
+ * logged-out with reason state-lost).
+ */
+export type AgentStateEvent = {
+  type: 'agent.state';
+  agentId: string;
+  state: AgentState;
+  reason: string;
+  callId?: string;
+};
 
 /** Every second while anyone is connected: each queue's figures and the whole hotline's (the wallboard). */
 export type QueueFiguresEvent = { type: 'queue.figures'; queues: QueueFigures[]; overall: OverallFigures };

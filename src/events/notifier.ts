@@ -5,7 +5,13 @@
 // The notifier hands each event to its sinks (server.ts connects the stream, src/api/events.ts);
 // with no sink (tests, a controller before the stream is up) events go nowhere.
 import type {
-  AgentCallEvent, AgentConsultEvent, AgentOfferEvent, AgentState, OverallFigures, QueueFigures, RexianEvent,
+  AgentCallEvent,
+  AgentConsultEvent,
+  AgentOfferEvent,
+  AgentState,
+  OverallFigures,
+  QueueFigures,
+  RexianEvent,
 } from './catalogue.js';
 
 export type EventSink = (event: RexianEvent) => void;
@@ -35,8 +41,21 @@ export class EventNotifier {
   }
 
   /** A consultation's progress, for the consulting agent (`mode` when it starts ringing). */
-  agentConsult(agentId: string, callId: string, state: AgentConsultEvent['state'], withParty: string, mode?: AgentConsultEvent['mode']): void {
-    this.publish({ type: 'agent.consult', agentId, callId, state, with: withParty, ...(mode !== undefined ? { mode } : {}) });
+  agentConsult(
+    agentId: string,
+    callId: string,
+    state: AgentConsultEvent['state'],
+    withParty: string,
+    mode?: AgentConsultEvent['mode'],
+  ): void {
+    this.publish({
+      type: 'agent.consult',
+      agentId,
+      callId,
+      state,
+      with: withParty,
+      ...(mode !== undefined ? { mode } : {}),
+    });
   }
 
   /** The consulted party did not answer; the citizen is back with the agent. */

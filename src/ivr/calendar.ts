@@ -2,7 +2,9 @@
 // weekends that come with them (调休), and opening-hour schedules. China keeps UTC+8 all
 // year (no daylight saving), so local time is UTC plus eight hours, exactly.
 import { readFileSync } from 'node:fs';
+
 import { parse as parseYaml } from 'yaml';
+
 import { RexianError } from '../errors/index.js';
 
 const OFFSET_MS = 8 * 3600_000;
@@ -41,9 +43,16 @@ export class Calendar {
   private readonly workdays: Set<string>;
   private readonly ranges = new Map<string, Array<[number, number]>>();
 
-  constructor(readonly data: CalendarData, source = 'calendar') {
+  constructor(
+    readonly data: CalendarData,
+    source = 'calendar',
+  ) {
     if (data.timezone !== 'Asia/Shanghai') {
-      throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: timezone must be Asia/Shanghai (got ${String(data.timezone)})`);
+      throw new RexianError(
+        'REXIAN_CALENDAR_INVALID',
+        {},
+        `${source}: timezone must be Asia/Shanghai (got ${String(data.timezone)})`,
+      );
     }
     for (const h of data.holidays ?? []) {
       for (const day of daysBetween(h.from, h.to ?? h.from, source)) this.holidays.set(day, h.name);
@@ -51,9 +60,16 @@ export class Calendar {
     this.workdays = new Set((data.workdays ?? []).map((d) => checkDate(d, source)));
     for (const [name, schedule] of Object.entries(data.schedules ?? {})) {
       if (schedule.days !== 'working' && schedule.days !== 'all') {
-        throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: schedule "${name}" days must be working or all`);
+        throw new RexianError(
+          'REXIAN_CALENDAR_INVALID',
+          {},
+          `${source}: schedule "${name}" days must be working or all`,
+        );
       }
-      this.ranges.set(name, (schedule.open ?? []).map((r) => parseRange(r, `${source}: schedule "${name}"`)));
+      this.ranges.set(
+        name,
+        (schedule.open ?? []).map((r) => parseRange(r, `${source}: schedule "${name}"`)),
+      );
     }
   }
 
@@ -75,7 +91,8 @@ export class Calendar {
 
   isOpen(schedule: string, at: Date): boolean {
     const ranges = this.ranges.get(schedule);
-    if (!ranges) throw new RexianError('REXIAN_FLOW_UNKNOWN_SCHEDULE', { schedule }, `no schedule "${schedule}" in the calendar`);
+    if (!ranges)
+      throw new RexianError('REXIAN_FLOW_UNKNOWN_SCHEDULE', { schedule }, `no schedule "${schedule}" in the calendar`);
     const days = this.data.schedules[schedule]!.days;
     if (days === 'working' && !this.isWorkingDay(at)) return false;
     const { minutes } = localTime(at);
@@ -90,7 +107,8 @@ export function loadCalendar(file: string): Calendar {
   } catch (err) {
     throw new RexianError('REXIAN_CALENDAR_INVALID', { file }, `${file}: ${(err as Error).message}`);
   }
-  if (typeof data !== 'object' || data === null) throw new RexianError('REXIAN_CALENDAR_INVALID', { file }, `${file}: expected a mapping`);
+  if (typeof data !== 'object' || data === null)
+    throw new RexianError('REXIAN_CALENDAR_INVALID', { file }, `${file}: expected a mapping`);
   return new Calendar(data as CalendarData, file);
 }
 
@@ -107,7 +125,12 @@ function checkDate(value: unknown, source: string): string {
 function daysBetween(from: unknown, to: unknown, source: string): string[] {
   const start = Date.parse(`${checkDate(from, source)}T00:00:00Z`);
   const end = Date.parse(`${checkDate(to, source)}T00:00:00Z`);
-  if (end < start) throw new RexianError('REXIAN_CALENDAR_INVALID', {}, `${source}: holiday ends (${String(to)}) before it starts (${String(from)})`);
+  if (end < start)
+    throw new RexianError(
+      'REXIAN_CALENDAR_INVALID',
+      {},
+      `${source}: holiday ends (${String(to)}) before it starts (${String(from)})`,
+    );
   const days: string[] = [];
   for (let t = start; t <= end; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
   return days;

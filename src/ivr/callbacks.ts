@@ -13,7 +13,10 @@ export interface CallbackTask {
 }
 
 export class CallbackTasks {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   get key(): string {
     return `${this.prefix}:callbacks`;

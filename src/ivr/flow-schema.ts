@@ -5,8 +5,16 @@ import { FLOW_LIMITS } from './flow-limits.js';
 /** A prompt: a name from prompts/catalog.yaml (or a recording of that name), or inline text. */
 export type PromptRef = string | { text: string };
 
-export interface PlayNode { type: 'play'; prompt: PromptRef | PromptRef[]; bargeIn?: boolean; next: string }
-export interface InputHandling { prompt?: PromptRef; next: string }
+export interface PlayNode {
+  type: 'play';
+  prompt: PromptRef | PromptRef[];
+  bargeIn?: boolean;
+  next: string;
+}
+export interface InputHandling {
+  prompt?: PromptRef;
+  next: string;
+}
 export interface MenuNode {
   type: 'menu';
   prompt: PromptRef | PromptRef[];
@@ -44,8 +52,16 @@ export interface Condition {
   caller?: { prefix?: string[]; pattern?: string; anonymous?: boolean };
   var?: { name: string; equals?: string; matches?: string; set?: boolean };
 }
-export interface BranchNode { type: 'branch'; conditions: Array<{ when: Condition; next: string }>; otherwise: string }
-export interface SetNode { type: 'set'; vars: Record<string, string>; next: string }
+export interface BranchNode {
+  type: 'branch';
+  conditions: Array<{ when: Condition; next: string }>;
+  otherwise: string;
+}
+export interface SetNode {
+  type: 'set';
+  vars: Record<string, string>;
+  next: string;
+}
 export interface HttpNode {
   type: 'http';
   url: string;
@@ -68,8 +84,19 @@ export interface QueueNode {
   onTimeout?: string;
   onNoAgents?: string;
 }
-export interface TransferNode { type: 'transfer'; kind: 'internal' | 'external' | 'emergency'; number: string; prompt?: PromptRef }
-export interface VoicemailNode { type: 'voicemail'; prompt: PromptRef; maxSeconds?: number; reason?: string; next: string }
+export interface TransferNode {
+  type: 'transfer';
+  kind: 'internal' | 'external' | 'emergency';
+  number: string;
+  prompt?: PromptRef;
+}
+export interface VoicemailNode {
+  type: 'voicemail';
+  prompt: PromptRef;
+  maxSeconds?: number;
+  reason?: string;
+  next: string;
+}
 export interface SurveyNode {
   type: 'survey';
   prompt: PromptRef | PromptRef[];
@@ -80,13 +107,38 @@ export interface SurveyNode {
   thanks?: PromptRef;
   next: string;
 }
-export interface GotoNode { type: 'goto'; target: string }
-export interface SubflowNode { type: 'subflow'; flow: string; next: string }
-export interface ReturnNode { type: 'return' }
-export interface HangupNode { type: 'hangup'; prompt?: PromptRef }
+export interface GotoNode {
+  type: 'goto';
+  target: string;
+}
+export interface SubflowNode {
+  type: 'subflow';
+  flow: string;
+  next: string;
+}
+export interface ReturnNode {
+  type: 'return';
+}
+export interface HangupNode {
+  type: 'hangup';
+  prompt?: PromptRef;
+}
 
-export type FlowNode = PlayNode | MenuNode | CollectNode | BranchNode | SetNode | HttpNode | QueueNode | TransferNode
-  | VoicemailNode | SurveyNode | GotoNode | SubflowNode | ReturnNode | HangupNode;
+export type FlowNode =
+  | PlayNode
+  | MenuNode
+  | CollectNode
+  | BranchNode
+  | SetNode
+  | HttpNode
+  | QueueNode
+  | TransferNode
+  | VoicemailNode
+  | SurveyNode
+  | GotoNode
+  | SubflowNode
+  | ReturnNode
+  | HangupNode;
 
 export interface FlowDefinition {
   id: string;
@@ -102,7 +154,12 @@ const nodeId = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' } as const;
 const prompt = {
   anyOf: [
     { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
-    { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string', minLength: 1 } } },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['text'],
+      properties: { text: { type: 'string', minLength: 1 } },
+    },
   ],
 } as const;
 const prompts = { anyOf: [prompt, { type: 'array', minItems: 1, items: prompt }] } as const;
@@ -110,7 +167,9 @@ const seconds = { type: 'number', exclusiveMinimum: 0, maximum: 600 } as const;
 const retries = { type: 'integer', minimum: 0, maximum: 10 } as const;
 const key = '^[0-9*#]$';
 const handling = {
-  type: 'object', additionalProperties: false, required: ['next'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['next'],
   properties: { prompt, next: nodeId },
 } as const;
 
@@ -124,16 +183,22 @@ function node(type: string, required: string[], properties: Record<string, unkno
 }
 
 const condition = {
-  type: 'object', additionalProperties: false, minProperties: 1,
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
   properties: {
     hours: {
-      type: 'object', additionalProperties: false, required: ['schedule', 'is'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['schedule', 'is'],
       properties: { schedule: { type: 'string' }, is: { enum: ['open', 'closed'] } },
     },
     holiday: { type: 'boolean' },
     did: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9]+$' } },
     caller: {
-      type: 'object', additionalProperties: false, minProperties: 1,
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
       properties: {
         prefix: { type: 'array', items: { type: 'string', pattern: '^[0-9+]+$' } },
         pattern: { type: 'string' },
@@ -141,8 +206,15 @@ const condition = {
       },
     },
     var: {
-      type: 'object', additionalProperties: false, required: ['name'],
-      properties: { name: { type: 'string' }, equals: { type: 'string' }, matches: { type: 'string' }, set: { type: 'boolean' } },
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string' },
+        equals: { type: 'string' },
+        matches: { type: 'string' },
+        set: { type: 'boolean' },
+      },
     },
   },
 } as const;
@@ -152,39 +224,67 @@ export const nodeSchemas: Record<FlowNode['type'], unknown> = {
   menu: node('menu', ['prompt', 'options', 'noInput', 'invalid'], {
     prompt: prompts,
     options: { type: 'object', minProperties: 1, propertyNames: { pattern: key }, additionalProperties: nodeId },
-    timeout: seconds, retries, noInput: handling, invalid: handling,
+    timeout: seconds,
+    retries,
+    noInput: handling,
+    invalid: handling,
   }),
   collect: node('collect', ['prompt', 'var', 'maxLength', 'next', 'noInput', 'invalid'], {
-    prompt: prompts, var: { type: 'string', pattern: '^[a-z][a-zA-Z0-9_]*$' },
-    minLength: { type: 'integer', minimum: 1, maximum: 64 }, maxLength: { type: 'integer', minimum: 1, maximum: 64 },
-    terminator: { type: 'string', pattern: '^[*#]$' }, pattern: { type: 'string', minLength: 1 },
+    prompt: prompts,
+    var: { type: 'string', pattern: '^[a-z][a-zA-Z0-9_]*$' },
+    minLength: { type: 'integer', minimum: 1, maximum: 64 },
+    maxLength: { type: 'integer', minimum: 1, maximum: 64 },
+    terminator: { type: 'string', pattern: '^[*#]$' },
+    pattern: { type: 'string', minLength: 1 },
     starAs: { type: 'string', pattern: '^[A-Z]$' },
-    timeout: seconds, retries, next: nodeId, noInput: handling, invalid: handling,
+    timeout: seconds,
+    retries,
+    next: nodeId,
+    noInput: handling,
+    invalid: handling,
   }),
   branch: node('branch', ['conditions', 'otherwise'], {
     conditions: {
-      type: 'array', minItems: 1,
-      items: { type: 'object', additionalProperties: false, required: ['when', 'next'], properties: { when: condition, next: nodeId } },
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['when', 'next'],
+        properties: { when: condition, next: nodeId },
+      },
     },
     otherwise: nodeId,
   }),
   set: node('set', ['vars', 'next'], {
-    vars: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[a-z][a-zA-Z0-9_]*$' }, additionalProperties: { type: 'string' } },
+    vars: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^[a-z][a-zA-Z0-9_]*$' },
+      additionalProperties: { type: 'string' },
+    },
     next: nodeId,
   }),
   http: node('http', ['url', 'timeout', 'next', 'onError'], {
-    url: { type: 'string', pattern: '^https?://' }, method: { enum: ['GET', 'POST'] },
+    url: { type: 'string', pattern: '^https?://' },
+    method: { enum: ['GET', 'POST'] },
     timeout: { type: 'integer', minimum: 100, maximum: 10_000 },
     body: { type: 'object', additionalProperties: { type: 'string' } },
-    assign: { type: 'object', propertyNames: { pattern: '^[a-z][a-zA-Z0-9_]*$' }, additionalProperties: { type: 'string' } },
-    next: nodeId, onError: nodeId,
+    assign: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-z][a-zA-Z0-9_]*$' },
+      additionalProperties: { type: 'string' },
+    },
+    next: nodeId,
+    onError: nodeId,
   }),
   queue: node('queue', ['queue'], {
     queue: { type: 'string', pattern: '^[a-z0-9-]+$' },
     skills: { type: 'array', items: { type: 'string' } },
     priority: { type: 'integer', minimum: 0, maximum: 9 },
     maxWait: { type: 'integer', minimum: 5, maximum: 3600 },
-    onTimeout: nodeId, onNoAgents: nodeId,
+    onTimeout: nodeId,
+    onNoAgents: nodeId,
   }),
   transfer: node('transfer', ['kind', 'number'], {
     kind: { enum: ['internal', 'external', 'emergency'] },
@@ -192,12 +292,23 @@ export const nodeSchemas: Record<FlowNode['type'], unknown> = {
     prompt,
   }),
   voicemail: node('voicemail', ['prompt', 'next'], {
-    prompt, maxSeconds: { type: 'integer', minimum: 5, maximum: 300 }, reason: { type: 'string' }, next: nodeId,
+    prompt,
+    maxSeconds: { type: 'integer', minimum: 5, maximum: 300 },
+    reason: { type: 'string' },
+    next: nodeId,
   }),
   survey: node('survey', ['prompt', 'answers', 'next'], {
     prompt: prompts,
-    answers: { type: 'object', minProperties: 1, propertyNames: { pattern: key }, additionalProperties: { type: 'string' } },
-    timeout: seconds, retries, thanks: prompt, next: nodeId,
+    answers: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: key },
+      additionalProperties: { type: 'string' },
+    },
+    timeout: seconds,
+    retries,
+    thanks: prompt,
+    next: nodeId,
   }),
   goto: node('goto', ['target'], { target: nodeId }),
   subflow: node('subflow', ['flow', 'next'], { flow: { type: 'string' }, next: nodeId }),

@@ -3,8 +3,20 @@ import type { FlowDefinition, FlowNode, PromptRef } from './flow-schema.js';
 import { targetsOf } from './loader.js';
 
 const SHAPES: Record<FlowNode['type'], string> = {
-  play: 'note', menu: 'box3d', collect: 'box3d', survey: 'box3d', branch: 'diamond', set: 'box', http: 'cds',
-  queue: 'doubleoctagon', transfer: 'doubleoctagon', voicemail: 'tab', goto: 'circle', subflow: 'component', return: 'circle', hangup: 'Msquare',
+  play: 'note',
+  menu: 'box3d',
+  collect: 'box3d',
+  survey: 'box3d',
+  branch: 'diamond',
+  set: 'box',
+  http: 'cds',
+  queue: 'doubleoctagon',
+  transfer: 'doubleoctagon',
+  voicemail: 'tab',
+  goto: 'circle',
+  subflow: 'component',
+  return: 'circle',
+  hangup: 'Msquare',
 };
 
 export function flowToDot(flow: FlowDefinition): string {
@@ -26,12 +38,21 @@ export function flowToDot(flow: FlowDefinition): string {
 
 function describe(node: FlowNode): string {
   switch (node.type) {
-    case 'queue': return `queue ${node.queue}`;
-    case 'transfer': return `${node.kind} ${node.number}`;
-    case 'play': case 'menu': case 'collect': case 'survey': return `${node.type}: ${promptLabel(node.prompt)}`;
-    case 'subflow': return `subflow ${node.flow}`;
-    case 'http': return `http ${node.method ?? 'GET'}`;
-    default: return node.type;
+    case 'queue':
+      return `queue ${node.queue}`;
+    case 'transfer':
+      return `${node.kind} ${node.number}`;
+    case 'play':
+    case 'menu':
+    case 'collect':
+    case 'survey':
+      return `${node.type}: ${promptLabel(node.prompt)}`;
+    case 'subflow':
+      return `subflow ${node.flow}`;
+    case 'http':
+      return `http ${node.method ?? 'GET'}`;
+    default:
+      return node.type;
   }
 }
 
@@ -45,7 +66,9 @@ function edgeLabel(node: FlowNode, path: Array<string | number>): string {
   if (path[0] === 'options') return `key ${String(path[1])}`;
   if (path[0] === 'conditions' && node.type === 'branch') {
     const when = node.conditions[path[1] as number]!.when;
-    return Object.entries(when).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    return Object.entries(when)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(' ');
   }
   if (path[0] === 'next') return '';
   return path.join('.');

@@ -74,8 +74,16 @@ const MAX_INSTANT_STEPS = 200;
 
 export function startFlow(ref: FlowRef, context: IvrContext): Step {
   const state: IvrState = {
-    flowId: ref.id, version: ref.version, node: ref.flow.start, waiting: 'prompt',
-    attempt: 0, digits: '', typeahead: '', vars: {}, path: [], stack: [],
+    flowId: ref.id,
+    version: ref.version,
+    node: ref.flow.start,
+    waiting: 'prompt',
+    attempt: 0,
+    digits: '',
+    typeahead: '',
+    vars: {},
+    path: [],
+    stack: [],
   };
   return new Machine(ref, state, context).enter(ref.flow.start);
 }
@@ -89,7 +97,11 @@ class Machine {
   private readonly actions: IvrAction[] = [];
   private instantSteps = 0;
 
-  constructor(private ref: FlowRef, private readonly state: IvrState, private readonly context: IvrContext) {}
+  constructor(
+    private ref: FlowRef,
+    private readonly state: IvrState,
+    private readonly context: IvrContext,
+  ) {}
 
   private get node(): FlowNode {
     const node = this.ref.flow.nodes[this.state.node];
@@ -138,14 +150,25 @@ class Machine {
       case 'http':
         s.waiting = 'http';
         this.actions.push({
-          type: 'http', url: this.expand(node.url), method: node.method ?? 'GET', timeoutMs: node.timeout,
-          body: node.body ? Object.fromEntries(Object.entries(node.body).map(([k, v]) => [k, this.expand(v)])) : undefined,
+          type: 'http',
+          url: this.expand(node.url),
+          method: node.method ?? 'GET',
+          timeoutMs: node.timeout,
+          body: node.body
+            ? Object.fromEntries(Object.entries(node.body).map(([k, v]) => [k, this.expand(v)]))
+            : undefined,
         });
         return;
       case 'queue':
         s.waiting = 'queue';
         s.outcome = { type: 'queue', queue: node.queue, skills: node.skills ?? [], priority: node.priority ?? 0 };
-        this.actions.push({ type: 'queue', queue: node.queue, skills: node.skills ?? [], priority: node.priority ?? 0, maxWait: node.maxWait });
+        this.actions.push({
+          type: 'queue',
+          queue: node.queue,
+          skills: node.skills ?? [],
+          priority: node.priority ?? 0,
+          maxWait: node.maxWait,
+        });
         return;
       case 'transfer':
         // With a prompt, the hand-off is announced first; the transfer follows its end.
@@ -215,8 +238,14 @@ class Machine {
     switch (event.type) {
       case 'playbackFinished':
         if (s.waiting !== 'prompt') break;
-        if (s.afterPrompt === '\u0000finish') { this.emitOutcome(); break; }
-        if (s.afterPrompt !== undefined) { this.goTo(s.afterPrompt); break; }
+        if (s.afterPrompt === '\u0000finish') {
+          this.emitOutcome();
+          break;
+        }
+        if (s.afterPrompt !== undefined) {
+          this.goTo(s.afterPrompt);
+          break;
+        }
         if (this.node.type === 'voicemail') {
           const node = this.node as Extract<FlowNode, { type: 'voicemail' }>;
           s.waiting = 'recording';
@@ -259,7 +288,10 @@ class Machine {
       case 'queueResult': {
         if (s.waiting !== 'queue' || this.node.type !== 'queue') break;
         const next = event.result === 'timeout' ? this.node.onTimeout : this.node.onNoAgents;
-        if (next) { s.outcome = undefined; this.goTo(next); }
+        if (next) {
+          s.outcome = undefined;
+          this.goTo(next);
+        }
         break;
       }
     }
@@ -366,7 +398,12 @@ class Machine {
   }
 
   /** Offers the node again (after an explanation), or gives up and moves on. */
-  private retryOr(explain: PromptRef | undefined, giveUp: string, prompt: PromptRef | PromptRef[], retries = DEFAULT_RETRIES): void {
+  private retryOr(
+    explain: PromptRef | undefined,
+    giveUp: string,
+    prompt: PromptRef | PromptRef[],
+    retries = DEFAULT_RETRIES,
+  ): void {
     const s = this.state;
     s.attempt += 1;
     s.digits = '';
@@ -398,7 +435,8 @@ class Machine {
       const value = this.state.vars[when.var.name];
       if (when.var.set !== undefined && (value !== undefined) !== when.var.set) return false;
       if (when.var.equals !== undefined && value !== when.var.equals) return false;
-      if (when.var.matches !== undefined && (value === undefined || !new RegExp(when.var.matches).test(value))) return false;
+      if (when.var.matches !== undefined && (value === undefined || !new RegExp(when.var.matches).test(value)))
+        return false;
     }
     return true;
   }

@@ -6,7 +6,7 @@ import { checkDestination, EMERGENCY_NUMBERS as EMERGENCY_LINES } from '../calls
 import type { ErrorCode } from '../errors/index.js';
 import { FLOW_LIMITS, type FlowLimits } from './flow-limits.js';
 import type { FlowDefinition, FlowNode, PromptRef } from './flow-schema.js';
-import { capIssues, targetsOf, type FlowIssue, type LoadedFlow } from './loader.js';
+import { capIssues, type FlowIssue, type LoadedFlow, targetsOf } from './loader.js';
 
 export interface LintContext {
   queues: ReadonlySet<string>;
@@ -36,14 +36,29 @@ export function lintFlows(flows: LoadedFlow[], context: LintContext, limits: Flo
     for (const [i, number] of (loaded.flow.numbers ?? []).entries()) {
       const other = numbers.get(number);
       if (other) {
-        issues.push(issue(loaded, 'REXIAN_FLOW_DUPLICATE_NUMBER', ['numbers', i], `number ${number} is already answered by flow "${other.flow.id}" (${other.file})`));
+        issues.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_DUPLICATE_NUMBER',
+            ['numbers', i],
+            `number ${number} is already answered by flow "${other.flow.id}" (${other.file})`,
+          ),
+        );
       } else numbers.set(number, loaded);
     }
   }
   const ids = new Map<string, LoadedFlow>();
   for (const loaded of flows) {
     const other = ids.get(loaded.flow.id);
-    if (other) issues.push(issue(loaded, 'REXIAN_FLOW_DUPLICATE_NUMBER', ['id'], `flow id "${loaded.flow.id}" is also used by ${other.file}`));
+    if (other)
+      issues.push(
+        issue(
+          loaded,
+          'REXIAN_FLOW_DUPLICATE_NUMBER',
+          ['id'],
+          `flow id "${loaded.flow.id}" is also used by ${other.file}`,
+        ),
+      );
     ids.set(loaded.flow.id, loaded);
   }
   try {
@@ -65,10 +80,22 @@ function guarded(loaded: LoadedFlow, run: () => FlowIssue[]): FlowIssue[] {
 }
 
 function lintFailed(loaded: LoadedFlow, err: unknown): FlowIssue {
-  return { code: 'REXIAN_FLOW_LINT_FAILED', message: `the linter could not check this flow (${(err as Error)?.message ?? String(err)}); it is refused`, file: loaded.file, line: 1, col: 1, severity: 'error' };
+  return {
+    code: 'REXIAN_FLOW_LINT_FAILED',
+    message: `the linter could not check this flow (${(err as Error)?.message ?? String(err)}); it is refused`,
+    file: loaded.file,
+    line: 1,
+    col: 1,
+    severity: 'error',
+  };
 }
 
-function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, LoadedFlow>, limits: FlowLimits): FlowIssue[] {
+function lintFlow(
+  loaded: LoadedFlow,
+  context: LintContext,
+  flows: Map<string, LoadedFlow>,
+  limits: FlowLimits,
+): FlowIssue[] {
   const issues: FlowIssue[] = [];
   const { flow } = loaded;
   const nodes = flow.nodes;
@@ -76,21 +103,47 @@ function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, L
 
   // Checked again here for flows that did not come through the loader: no pass runs past it.
   if (ids.length > limits.maxNodes) {
-    return [issue(loaded, 'REXIAN_FLOW_TOO_LARGE', ['nodes'], `the flow has ${ids.length} nodes; a flow may have at most ${limits.maxNodes} (split it into subflows)`)];
+    return [
+      issue(
+        loaded,
+        'REXIAN_FLOW_TOO_LARGE',
+        ['nodes'],
+        `the flow has ${ids.length} nodes; a flow may have at most ${limits.maxNodes} (split it into subflows)`,
+      ),
+    ];
   }
 
-  if (!nodes[flow.start]) issues.push(issue(loaded, 'REXIAN_FLOW_DANGLING_TARGET', ['start'], `start points to "${flow.start}" which does not exist`));
+  if (!nodes[flow.start])
+    issues.push(
+      issue(loaded, 'REXIAN_FLOW_DANGLING_TARGET', ['start'], `start points to "${flow.start}" which does not exist`),
+    );
 
   const suggest = suggester(ids);
   for (const [id, node] of Object.entries(nodes)) {
     for (const { target, path } of targetsOf(node)) {
       if (!nodes[target]) {
-        issues.push(issue(loaded, 'REXIAN_FLOW_DANGLING_TARGET', ['nodes', id, ...path], `node "${id}" ${describePath(path)} points to "${target}" which does not exist${suggest(target)}`, id));
+        issues.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_DANGLING_TARGET',
+            ['nodes', id, ...path],
+            `node "${id}" ${describePath(path)} points to "${target}" which does not exist${suggest(target)}`,
+            id,
+          ),
+        );
       }
     }
     for (const { prompt, path } of promptsOf(node)) {
       if (typeof prompt === 'string' && !context.hasPrompt(prompt)) {
-        issues.push(issue(loaded, 'REXIAN_FLOW_MISSING_PROMPT', ['nodes', id, ...path], `node "${id}" uses prompt "${prompt}", which is neither in prompts/catalog.yaml nor recorded in prompts/recorded/`, id));
+        issues.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_MISSING_PROMPT',
+            ['nodes', id, ...path],
+            `node "${id}" uses prompt "${prompt}", which is neither in prompts/catalog.yaml nor recorded in prompts/recorded/`,
+            id,
+          ),
+        );
       }
     }
     for (const found of lintNode(loaded, id, node, context, flows)) issues.push(found);
@@ -98,7 +151,16 @@ function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, L
 
   const reachable = reach(flow);
   for (const id of ids) {
-    if (!reachable.has(id)) issues.push(issue(loaded, 'REXIAN_FLOW_UNREACHABLE_NODE', ['nodes', id], `node "${id}" cannot be reached from start "${flow.start}"`, id));
+    if (!reachable.has(id))
+      issues.push(
+        issue(
+          loaded,
+          'REXIAN_FLOW_UNREACHABLE_NODE',
+          ['nodes', id],
+          `node "${id}" cannot be reached from start "${flow.start}"`,
+          id,
+        ),
+      );
   }
 
   // A node from which no terminal node can be reached traps the caller forever.
@@ -107,85 +169,207 @@ function lintFlow(loaded: LoadedFlow, context: LintContext, flows: Map<string, L
     const node = nodes[id];
     if (!node || canFinish.has(id)) continue;
     if (node.type === 'menu') {
-      issues.push(issue(loaded, 'REXIAN_FLOW_MENU_NO_WAY_OUT', ['nodes', id], `menu "${id}" has no way out: no option, no-input or invalid path ever reaches a queue, transfer or hangup`, id));
+      issues.push(
+        issue(
+          loaded,
+          'REXIAN_FLOW_MENU_NO_WAY_OUT',
+          ['nodes', id],
+          `menu "${id}" has no way out: no option, no-input or invalid path ever reaches a queue, transfer or hangup`,
+          id,
+        ),
+      );
     } else if (!WAITS_FOR_INPUT.has(node.type)) {
-      issues.push(issue(loaded, 'REXIAN_FLOW_SILENT_LOOP', ['nodes', id], `node "${id}" loops without input and never reaches a queue, transfer or hangup`, id));
+      issues.push(
+        issue(
+          loaded,
+          'REXIAN_FLOW_SILENT_LOOP',
+          ['nodes', id],
+          `node "${id}" loops without input and never reaches a queue, transfer or hangup`,
+          id,
+        ),
+      );
     }
   }
   for (const found of instantCycles(loaded, limits)) issues.push(found);
   return issues;
 }
 
-function lintNode(loaded: LoadedFlow, id: string, node: FlowNode, context: LintContext, flows: Map<string, LoadedFlow>): FlowIssue[] {
+function lintNode(
+  loaded: LoadedFlow,
+  id: string,
+  node: FlowNode,
+  context: LintContext,
+  flows: Map<string, LoadedFlow>,
+): FlowIssue[] {
   const out: FlowIssue[] = [];
   const at = (path: Array<string | number>): Array<string | number> => ['nodes', id, ...path];
   switch (node.type) {
     case 'menu': {
       // A key the prompt tells citizens to press ("请按3") must lead somewhere.
-      const texts = (Array.isArray(node.prompt) ? node.prompt : [node.prompt])
-        .map((p) => (typeof p === 'string' ? { text: context.promptText?.(p) ?? '' } : p));
+      const texts = (Array.isArray(node.prompt) ? node.prompt : [node.prompt]).map((p) =>
+        typeof p === 'string' ? { text: context.promptText?.(p) ?? '' } : p,
+      );
       for (const key of announcedKeys(texts)) {
         if (!(key in node.options)) {
-          out.push(issue(loaded, 'REXIAN_FLOW_MENU_UNMAPPED_KEY', at(['options']), `menu "${id}" tells callers to press ${key} but options has no "${key}"`, id));
+          out.push(
+            issue(
+              loaded,
+              'REXIAN_FLOW_MENU_UNMAPPED_KEY',
+              at(['options']),
+              `menu "${id}" tells callers to press ${key} but options has no "${key}"`,
+              id,
+            ),
+          );
         }
       }
       break;
     }
     case 'collect': {
       if (node.minLength !== undefined && node.minLength > node.maxLength) {
-        out.push(issue(loaded, 'REXIAN_FLOW_SCHEMA', at(['minLength']), `collect "${id}": minLength ${node.minLength} is more than maxLength ${node.maxLength}`, id));
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_SCHEMA',
+            at(['minLength']),
+            `collect "${id}": minLength ${node.minLength} is more than maxLength ${node.maxLength}`,
+            id,
+          ),
+        );
       }
       if (node.pattern !== undefined && !validRegex(node.pattern)) {
-        out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(['pattern']), `collect "${id}": pattern /${node.pattern}/ is not a valid regular expression`, id));
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_BAD_PATTERN',
+            at(['pattern']),
+            `collect "${id}": pattern /${node.pattern}/ is not a valid regular expression`,
+            id,
+          ),
+        );
       } else if (node.pattern !== undefined && nestedRepetition(node.pattern)) {
-        out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(['pattern']), `collect "${id}": pattern /${node.pattern}/ ${SLOW_PATTERN}`, id));
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_BAD_PATTERN',
+            at(['pattern']),
+            `collect "${id}": pattern /${node.pattern}/ ${SLOW_PATTERN}`,
+            id,
+          ),
+        );
       }
       break;
     }
     case 'branch':
       node.conditions.forEach((c, i) => {
         if (c.when.hours && !context.schedules.has(c.when.hours.schedule)) {
-          out.push(issue(loaded, 'REXIAN_FLOW_UNKNOWN_SCHEDULE', at(['conditions', i, 'when', 'hours', 'schedule']), `branch "${id}" uses schedule "${c.when.hours.schedule}", which is not in the calendar (${[...context.schedules].join(', ')})`, id));
+          out.push(
+            issue(
+              loaded,
+              'REXIAN_FLOW_UNKNOWN_SCHEDULE',
+              at(['conditions', i, 'when', 'hours', 'schedule']),
+              `branch "${id}" uses schedule "${c.when.hours.schedule}", which is not in the calendar (${[...context.schedules].join(', ')})`,
+              id,
+            ),
+          );
         }
         const patterns: Array<[string | undefined, Array<string | number>]> = [
           [c.when.caller?.pattern, ['conditions', i, 'when', 'caller', 'pattern']],
           [c.when.var?.matches, ['conditions', i, 'when', 'var', 'matches']],
         ];
         for (const [pattern, path] of patterns) {
-          if (pattern !== undefined && !validRegex(pattern)) out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(path), `branch "${id}": /${pattern}/ is not a valid regular expression`, id));
-          else if (pattern !== undefined && nestedRepetition(pattern)) out.push(issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(path), `branch "${id}": /${pattern}/ ${SLOW_PATTERN}`, id));
+          if (pattern !== undefined && !validRegex(pattern))
+            out.push(
+              issue(
+                loaded,
+                'REXIAN_FLOW_BAD_PATTERN',
+                at(path),
+                `branch "${id}": /${pattern}/ is not a valid regular expression`,
+                id,
+              ),
+            );
+          else if (pattern !== undefined && nestedRepetition(pattern))
+            out.push(
+              issue(loaded, 'REXIAN_FLOW_BAD_PATTERN', at(path), `branch "${id}": /${pattern}/ ${SLOW_PATTERN}`, id),
+            );
         }
       });
       break;
     case 'queue':
       if (!context.queues.has(node.queue)) {
-        out.push(issue(loaded, 'REXIAN_FLOW_UNKNOWN_QUEUE', at(['queue']), `node "${id}" sends callers to queue "${node.queue}", which is not defined (known: ${[...context.queues].join(', ')})${suggest(node.queue, [...context.queues])}`, id));
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_UNKNOWN_QUEUE',
+            at(['queue']),
+            `node "${id}" sends callers to queue "${node.queue}", which is not defined (known: ${[...context.queues].join(', ')})${suggest(node.queue, [...context.queues])}`,
+            id,
+          ),
+        );
       }
       break;
     case 'transfer':
       if (node.kind === 'emergency' && !EMERGENCY_NUMBERS.has(node.number)) {
-        out.push(issue(loaded, 'REXIAN_FLOW_EMERGENCY_NUMBER', at(['number']), `node "${id}": emergency transfers go to 110, 119, 120 or 122 only (got ${node.number})`, id));
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_EMERGENCY_NUMBER',
+            at(['number']),
+            `node "${id}": emergency transfers go to 110, 119, 120 or 122 only (got ${node.number})`,
+            id,
+          ),
+        );
       }
       if (node.kind !== 'emergency' && EMERGENCY_NUMBERS.has(node.number)) {
-        out.push(issue(loaded, 'REXIAN_FLOW_EMERGENCY_NUMBER', at(['kind']), `node "${id}" transfers to ${node.number}: use kind: emergency so it bypasses hours and queue limits`, id));
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_EMERGENCY_NUMBER',
+            at(['kind']),
+            `node "${id}" transfers to ${node.number}: use kind: emergency so it bypasses hours and queue limits`,
+            id,
+          ),
+        );
       } else if (node.kind !== 'emergency') {
         // The same rules as the API: no toll fraud through a flow file either.
         try {
           checkDestination(node.kind, node.number, `node "${id}" number`);
         } catch (err) {
-          out.push(issue(loaded, 'REXIAN_FLOW_BAD_NUMBER', at(['number']), (err as Error).message.replace(/^REXIAN_BAD_DIAL_STRING: /, ''), id));
+          out.push(
+            issue(
+              loaded,
+              'REXIAN_FLOW_BAD_NUMBER',
+              at(['number']),
+              (err as Error).message.replace(/^REXIAN_BAD_DIAL_STRING: /, ''),
+              id,
+            ),
+          );
         }
       }
       break;
     case 'subflow':
-      if (!flows.has(node.flow)) out.push(issue(loaded, 'REXIAN_FLOW_UNKNOWN_FLOW', at(['flow']), `node "${id}" calls flow "${node.flow}", which is not loaded`, id));
+      if (!flows.has(node.flow))
+        out.push(
+          issue(
+            loaded,
+            'REXIAN_FLOW_UNKNOWN_FLOW',
+            at(['flow']),
+            `node "${id}" calls flow "${node.flow}", which is not loaded`,
+            id,
+          ),
+        );
       break;
     default:
   }
   return out;
 }
 
-function issue(loaded: LoadedFlow, code: ErrorCode, path: Array<string | number>, message: string, node?: string): FlowIssue {
+function issue(
+  loaded: LoadedFlow,
+  code: ErrorCode,
+  path: Array<string | number>,
+  message: string,
+  node?: string,
+): FlowIssue {
   return { code, message, file: loaded.file, ...loaded.locate(path), node, severity: 'error' };
 }
 
@@ -222,7 +406,10 @@ function finishers(flow: FlowDefinition): Set<string> {
   const todo = [...done];
   while (todo.length > 0) {
     for (const from of incoming.get(todo.pop()!) ?? []) {
-      if (!done.has(from)) { done.add(from); todo.push(from); }
+      if (!done.has(from)) {
+        done.add(from);
+        todo.push(from);
+      }
     }
   }
   return done;
@@ -240,8 +427,15 @@ function instantCycles(loaded: LoadedFlow, limits: FlowLimits): FlowIssue[] {
   const onPath = new Map<string, number>(); // node → its index in path
   const path: string[] = [];
   const reported = new Set<string>();
-  const instant = (id: string): boolean => { const node = nodes[id]; return node !== undefined && INSTANT.has(node.type); };
-  interface Frame { id: string; targets: string[]; next: number }
+  const instant = (id: string): boolean => {
+    const node = nodes[id];
+    return node !== undefined && INSTANT.has(node.type);
+  };
+  interface Frame {
+    id: string;
+    targets: string[];
+    next: number;
+  }
   for (const root of Object.keys(nodes)) {
     if (done.has(root) || !instant(root)) continue;
     const stack: Frame[] = [{ id: root, targets: targetsOf(nodes[root]!).map((t) => t.target), next: 0 }];
@@ -264,8 +458,19 @@ function instantCycles(loaded: LoadedFlow, limits: FlowLimits): FlowIssue[] {
         if (!reported.has(edge) && issues.length <= limits.maxIssuesPerFile) {
           reported.add(edge);
           const cycle = path.slice(at).map((c) => `"${c}"`);
-          const shown = cycle.length > 12 ? [...cycle.slice(0, 10), `… (${cycle.length - 11} more)`, cycle[cycle.length - 1]!] : cycle;
-          issues.push(issue(loaded, 'REXIAN_FLOW_SILENT_LOOP', ['nodes', target], `nodes ${shown.join(' → ')} → "${target}" form a loop with no prompt and no input: it would spin forever`, target));
+          const shown =
+            cycle.length > 12
+              ? [...cycle.slice(0, 10), `… (${cycle.length - 11} more)`, cycle[cycle.length - 1]!]
+              : cycle;
+          issues.push(
+            issue(
+              loaded,
+              'REXIAN_FLOW_SILENT_LOOP',
+              ['nodes', target],
+              `nodes ${shown.join(' → ')} → "${target}" form a loop with no prompt and no input: it would spin forever`,
+              target,
+            ),
+          );
         }
         continue;
       }
@@ -296,7 +501,10 @@ function subflowNesting(flows: LoadedFlow[], byId: Map<string, LoadedFlow>, limi
   const deepest = new Map<string, { callee: string; node: string }>();
   const onPath = new Map<string, number>();
   const reported = new Set<string>();
-  interface Frame { id: string; next: number }
+  interface Frame {
+    id: string;
+    next: number;
+  }
   for (const loaded of flows) {
     const root = loaded.flow.id;
     if (depth.has(root)) continue;
@@ -309,7 +517,10 @@ function subflowNesting(flows: LoadedFlow[], byId: Map<string, LoadedFlow>, limi
         let best = 0;
         for (const edge of edges) {
           const below = onPath.has(edge.callee) ? 0 : 1 + (depth.get(edge.callee) ?? 0);
-          if (below > best) { best = below; deepest.set(frame.id, edge); }
+          if (below > best) {
+            best = below;
+            deepest.set(frame.id, edge);
+          }
         }
         depth.set(frame.id, best);
         onPath.delete(frame.id);
@@ -329,7 +540,15 @@ function subflowNesting(flows: LoadedFlow[], byId: Map<string, LoadedFlow>, limi
           if (reported.has(`${caller}\u0000${via.node}`)) continue;
           reported.add(`${caller}\u0000${via.node}`);
           const round = [...cycle.slice(i, -1), ...cycle.slice(0, i), caller];
-          issues.push(issue(byId.get(caller)!, 'REXIAN_FLOW_TOO_LARGE', ['nodes', via.node, 'flow'], `flow "${caller}" calls itself through subflows (${round.join(' → ')}): each round would nest the call one level deeper, without end`, via.node));
+          issues.push(
+            issue(
+              byId.get(caller)!,
+              'REXIAN_FLOW_TOO_LARGE',
+              ['nodes', via.node, 'flow'],
+              `flow "${caller}" calls itself through subflows (${round.join(' → ')}): each round would nest the call one level deeper, without end`,
+              via.node,
+            ),
+          );
         }
         continue;
       }
@@ -343,9 +562,18 @@ function subflowNesting(flows: LoadedFlow[], byId: Map<string, LoadedFlow>, limi
     const first = deepest.get(id);
     if (levels <= limits.maxSubflowDepth || !first || byId.get(id) !== loaded) continue;
     const chain = [id];
-    for (let cur = deepest.get(id); cur && chain.length <= levels && chain.length < 6; cur = deepest.get(cur.callee)) chain.push(cur.callee);
+    for (let cur = deepest.get(id); cur && chain.length <= levels && chain.length < 6; cur = deepest.get(cur.callee))
+      chain.push(cur.callee);
     const shown = chain.length < levels + 1 ? `${chain.join(' → ')} → …` : chain.join(' → ');
-    issues.push(issue(loaded, 'REXIAN_FLOW_TOO_LARGE', ['nodes', first.node, 'flow'], `subflows nest ${levels} levels deep from node "${first.node}" (${shown}); a call may nest at most ${limits.maxSubflowDepth}`, first.node));
+    issues.push(
+      issue(
+        loaded,
+        'REXIAN_FLOW_TOO_LARGE',
+        ['nodes', first.node, 'flow'],
+        `subflows nest ${levels} levels deep from node "${first.node}" (${shown}); a call may nest at most ${limits.maxSubflowDepth}`,
+        first.node,
+      ),
+    );
   }
   return issues;
 }
@@ -377,7 +605,8 @@ export function announcedKeys(prompt: PromptRef | PromptRef[]): string[] {
   return [...keys];
 }
 
-const SLOW_PATTERN = 'repeats a group that itself repeats, like (\\d+)+: on a long caller number or a lookup answer its matching can take exponential time and stall every call; write it without the nested repetition';
+const SLOW_PATTERN =
+  'repeats a group that itself repeats, like (\\d+)+: on a long caller number or a lookup answer its matching can take exponential time and stall every call; write it without the nested repetition';
 
 /**
  * Whether a pattern repeats a group that holds a repetition ("(a+)+", "(\\d*x?)*", "(?:a{2,})+"),
@@ -391,7 +620,10 @@ export function nestedRepetition(pattern: string): boolean {
   let afterGroup = false;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    const repeat = c === '*' || c === '+' || (c === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i)) && !/^\{(\d+)\}|^\{[01]?,1\}/.test(pattern.slice(i)));
+    const repeat =
+      c === '*' ||
+      c === '+' ||
+      (c === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i)) && !/^\{(\d+)\}|^\{[01]?,1\}/.test(pattern.slice(i)));
     if (repeat) {
       if (afterGroup && lastGroupRepeats) return true;
       if (groups.length > 0) groups[groups.length - 1] = true;
@@ -400,7 +632,10 @@ export function nestedRepetition(pattern: string): boolean {
       continue;
     }
     afterGroup = false;
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '[') {
       // A character class is one atom: skip to its end (a ] first in the class is literal).
       let j = i + 1;
@@ -452,7 +687,10 @@ function suggest(name: string, candidates: string[]): string {
   for (const c of candidates) {
     if (Math.abs(c.length - name.length) >= bestDistance) continue;
     const d = distance(name, c, bestDistance);
-    if (d < bestDistance) { best = c; bestDistance = d; }
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
   }
   return best ? ` (did you mean "${best}"?)` : '';
 }

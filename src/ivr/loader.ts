@@ -5,12 +5,14 @@
 // schema and the lint. A file past a limit costs milliseconds and one clear error.
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+
 import { checkYamlShape, isStackOverflow, locator } from '../config/yaml-file.js';
 import type { ErrorCode } from '../errors/index.js';
-import { FLOW_LIMITS, formatBytes, type FlowLimits } from './flow-limits.js';
-import { flowSchema, nodeSchemas, type FlowDefinition, type FlowNode } from './flow-schema.js';
+import { FLOW_LIMITS, type FlowLimits, formatBytes } from './flow-limits.js';
+import { type FlowDefinition, type FlowNode, flowSchema, nodeSchemas } from './flow-schema.js';
 
 export interface FlowIssue {
   code: ErrorCode;
@@ -38,7 +40,9 @@ export function formatIssue(issue: FlowIssue): string {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateTop = ajv.compile(flowSchema);
-const validateNode = new Map<string, ValidateFunction>(Object.entries(nodeSchemas).map(([type, schema]) => [type, ajv.compile(schema as object)]));
+const validateNode = new Map<string, ValidateFunction>(
+  Object.entries(nodeSchemas).map(([type, schema]) => [type, ajv.compile(schema as object)]),
+);
 
 export function flowVersion(source: string): string {
   return createHash('sha256').update(source).digest('hex').slice(0, 12);
@@ -58,7 +62,8 @@ export function readFlowSource(file: string, limits: FlowLimits = FLOW_LIMITS): 
     // Read at most one byte past the limit: the file may grow between the stat and the read.
     const buffer = Buffer.alloc(Math.min(stat.size, limits.maxFileBytes) + 1);
     let length = 0;
-    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    for (let n = 1; n > 0 && length < buffer.length; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
     if (length > limits.maxFileBytes) return { issue: tooBig(file, length, limits) };
     return { source: buffer.subarray(0, length).toString('utf8') };
   } catch (err) {
@@ -73,10 +78,18 @@ function fileIssue(file: string, code: ErrorCode, message: string, line = 1, col
 }
 
 function tooBig(file: string, bytes: number, limits: FlowLimits): FlowIssue {
-  return fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `the file is ${formatBytes(bytes)}; a flow file may be at most ${formatBytes(limits.maxFileBytes)} (split it into subflows)`);
+  return fileIssue(
+    file,
+    'REXIAN_FLOW_TOO_LARGE',
+    `the file is ${formatBytes(bytes)}; a flow file may be at most ${formatBytes(limits.maxFileBytes)} (split it into subflows)`,
+  );
 }
 
-export function parseFlow(file: string, source: string, limits: FlowLimits = FLOW_LIMITS): { loaded?: LoadedFlow; issues: FlowIssue[] } {
+export function parseFlow(
+  file: string,
+  source: string,
+  limits: FlowLimits = FLOW_LIMITS,
+): { loaded?: LoadedFlow; issues: FlowIssue[] } {
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > limits.maxFileBytes) return { issues: [tooBig(file, bytes, limits)] };
   const lineCounter = new LineCounter();
@@ -92,7 +105,17 @@ export function parseFlow(file: string, source: string, limits: FlowLimits = FLO
     const pos = lineCounter.linePos(e.pos[0]);
     // yaml's composer recurses: nesting a few hundred levels deep runs it out of stack.
     if (isStackOverflow(e.message)) {
-      return { issues: [fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `nested too deeply to read; a flow file may nest at most ${limits.maxDepth} levels`, pos.line, pos.col)] };
+      return {
+        issues: [
+          fileIssue(
+            file,
+            'REXIAN_FLOW_TOO_LARGE',
+            `nested too deeply to read; a flow file may nest at most ${limits.maxDepth} levels`,
+            pos.line,
+            pos.col,
+          ),
+        ],
+      };
     }
     issues.push({ code: 'REXIAN_FLOW_SYNTAX', message: e.message.split('\n')[0]!, file, ...pos, severity: 'error' });
   }
@@ -100,9 +123,27 @@ export function parseFlow(file: string, source: string, limits: FlowLimits = FLO
 
   for (const p of checkYamlShape(doc, lineCounter, limits)) {
     if (p.kind === 'duplicate-key') issues.push(fileIssue(file, 'REXIAN_FLOW_SYNTAX', p.message, p.line, p.col));
-    else if (p.kind === 'too-deep') issues.push(fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `${p.message}; a flow file may nest at most ${limits.maxDepth}`, p.line, p.col));
+    else if (p.kind === 'too-deep')
+      issues.push(
+        fileIssue(
+          file,
+          'REXIAN_FLOW_TOO_LARGE',
+          `${p.message}; a flow file may nest at most ${limits.maxDepth}`,
+          p.line,
+          p.col,
+        ),
+      );
     else if (p.kind === 'circular-alias') issues.push(fileIssue(file, 'REXIAN_FLOW_SYNTAX', p.message, p.line, p.col));
-    else issues.push(fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', `${p.message}; aliases may not make a flow larger than ${limits.maxValues.toLocaleString('en')} values or use more than ${limits.maxAliases}`, p.line, p.col));
+    else
+      issues.push(
+        fileIssue(
+          file,
+          'REXIAN_FLOW_TOO_LARGE',
+          `${p.message}; aliases may not make a flow larger than ${limits.maxValues.toLocaleString('en')} values or use more than ${limits.maxAliases}`,
+          p.line,
+          p.col,
+        ),
+      );
   }
   if (issues.length > 0) return { issues: capIssues(issues, limits) };
 
@@ -132,7 +173,8 @@ export function parseFlow(file: string, source: string, limits: FlowLimits = FLO
       const validate = typeof type === 'string' ? validateNode.get(type) : undefined;
       if (!validate) continue; // the top-level check already named the bad or missing type
       if (!validate(node)) {
-        for (const e of prune(validate.errors ?? [])) issues.push({ ...schemaIssue(e, ['nodes', id], file, locate), node: id });
+        for (const e of prune(validate.errors ?? []))
+          issues.push({ ...schemaIssue(e, ['nodes', id], file, locate), node: id });
       }
     }
   }
@@ -157,7 +199,11 @@ export function capIssues(issues: FlowIssue[], limits: FlowLimits = FLOW_LIMITS)
   }
   for (const [file, issue] of firstDropped) {
     const more = count.get(file)! - limits.maxIssuesPerFile;
-    kept.push({ ...issue, node: undefined, message: `… and ${more} more issue${more === 1 ? '' : 's'} in this file, not shown` });
+    kept.push({
+      ...issue,
+      node: undefined,
+      message: `… and ${more} more issue${more === 1 ? '' : 's'} in this file, not shown`,
+    });
   }
   return kept;
 }
@@ -181,7 +227,7 @@ function schemaIssue(e: ErrorObject, base: string[], file: string, locate: Loade
       message = `${where}: "${[keyPath, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.')}" is required`;
       break;
     case 'enum':
-      message = `${where}: "${keyPath || 'value'}" must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`;
+      message = `${where}: "${keyPath || 'value'}" must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
       break;
     case 'const':
       message = `${where}: "${keyPath}" must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
@@ -201,7 +247,9 @@ function schemaIssue(e: ErrorObject, base: string[], file: string, locate: Loade
 /** Where an anyOf failed, its branches' own complaints only confuse: keep the summary. */
 function prune(errors: ErrorObject[]): ErrorObject[] {
   const summaries = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath);
-  return errors.filter((e) => e.keyword === 'anyOf' || !summaries.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)));
+  return errors.filter(
+    (e) => e.keyword === 'anyOf' || !summaries.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)),
+  );
 }
 
 function dedupe(issues: FlowIssue[]): FlowIssue[] {
@@ -217,9 +265,17 @@ function dedupe(issues: FlowIssue[]): FlowIssue[] {
 /** Every node a node can go to, with the key path that names it (for messages). */
 export function targetsOf(node: FlowNode): Array<{ target: string; path: Array<string | number> }> {
   const out: Array<{ target: string; path: Array<string | number> }> = [];
-  const add = (target: string | undefined, ...path: Array<string | number>): void => { if (target !== undefined) out.push({ target, path }); };
+  const add = (target: string | undefined, ...path: Array<string | number>): void => {
+    if (target !== undefined) out.push({ target, path });
+  };
   switch (node.type) {
-    case 'play': case 'set': case 'http': case 'voicemail': case 'survey': case 'subflow': case 'collect':
+    case 'play':
+    case 'set':
+    case 'http':
+    case 'voicemail':
+    case 'survey':
+    case 'subflow':
+    case 'collect':
       add(node.next, 'next');
       break;
   }

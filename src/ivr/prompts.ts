@@ -2,12 +2,14 @@
 // mono WAV Asterisk plays natively; a recorded file of the same name overrides the text.
 // Files are named by a hash of what made them, so a changed text or recording never
 // collides with a file a live call may still be playing.
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { parse as parseYaml } from 'yaml';
+
 import { RexianError } from '../errors/index.js';
 
 const run = promisify(execFile);
@@ -32,7 +34,11 @@ export function loadPromptCatalog(file: string): PromptCatalog {
   const catalog: PromptCatalog = {};
   for (const [name, text] of Object.entries(parsed)) {
     if (typeof text !== 'string' || text.trim() === '') {
-      throw new RexianError('REXIAN_PROMPTS_INVALID', { file, name }, `${file}: prompt "${name}" must be a non-empty text`);
+      throw new RexianError(
+        'REXIAN_PROMPTS_INVALID',
+        { file, name },
+        `${file}: prompt "${name}" must be a non-empty text`,
+      );
     }
     catalog[name] = text;
   }

@@ -5,14 +5,16 @@
 // Whatever one file does (too large, too deep, a loader or linter that throws) costs that file
 // only: a reload never throws, so neither startup nor the file watcher can be taken down by it.
 // A file deleted from the directory stops answering new calls and leaves the status list.
-import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, type FSWatcher, readdirSync, readFileSync, watch } from 'node:fs';
 import { basename, join } from 'node:path';
+
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
+
 import { Calendar, loadCalendar } from './calendar.js';
 import type { FlowRef } from './interpreter.js';
-import { lintFlows, type LintContext } from './lint.js';
-import { formatIssue, parseFlow, readFlowSource, type FlowIssue, type LoadedFlow } from './loader.js';
+import { type LintContext, lintFlows } from './lint.js';
+import { type FlowIssue, formatIssue, type LoadedFlow, parseFlow, readFlowSource } from './loader.js';
 import { loadPromptCatalog } from './prompts.js';
 
 export const CALENDAR_FILE = 'calendar.yaml';
@@ -52,7 +54,11 @@ export function lintContextFor(sources: FlowSources, calendar: Calendar | undefi
 }
 
 /** Loads and lints a set of flow files the way the service would (for `rexian flow lint`). */
-export function checkFlowFiles(files: string[], sources: FlowSources, calendar: Calendar | undefined): { loaded: LoadedFlow[]; issues: FlowIssue[] } {
+export function checkFlowFiles(
+  files: string[],
+  sources: FlowSources,
+  calendar: Calendar | undefined,
+): { loaded: LoadedFlow[]; issues: FlowIssue[] } {
   const loaded: LoadedFlow[] = [];
   const issues: FlowIssue[] = [];
   for (const file of files) {
@@ -71,7 +77,18 @@ export function loadFlowFile(file: string): { loaded?: LoadedFlow; issues: FlowI
   try {
     return parseFlow(file, read.source!);
   } catch (err) {
-    return { issues: [{ code: 'REXIAN_FLOW_LINT_FAILED', message: `the loader could not read this flow (${(err as Error)?.message ?? String(err)}); it is refused`, file, line: 1, col: 1, severity: 'error' }] };
+    return {
+      issues: [
+        {
+          code: 'REXIAN_FLOW_LINT_FAILED',
+          message: `the loader could not read this flow (${(err as Error)?.message ?? String(err)}); it is refused`,
+          file,
+          line: 1,
+          col: 1,
+          severity: 'error',
+        },
+      ],
+    };
   }
 }
 
@@ -92,7 +109,11 @@ export class FlowRegistry {
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sources: FlowSources, private readonly logger: Logger, private readonly store?: VersionStore) {}
+  constructor(
+    private readonly sources: FlowSources,
+    private readonly logger: Logger,
+    private readonly store?: VersionStore,
+  ) {}
 
   get calendar(): Calendar {
     if (!this.calendarNow) throw new Error(`no working calendar: ${this.calendarError ?? 'not loaded'}`);
@@ -106,7 +127,10 @@ export class FlowRegistry {
     } catch (err) {
       // A fault of ours, not of a file (each file's own faults are caught where it is read and
       // linted): what served before keeps serving, and the next change tries again.
-      this.logger.error({ err: (err as Error)?.stack ?? String(err), flowsDir: this.sources.flowsDir }, 'flow reload failed; the flows in service are unchanged');
+      this.logger.error(
+        { err: (err as Error)?.stack ?? String(err), flowsDir: this.sources.flowsDir },
+        'flow reload failed; the flows in service are unchanged',
+      );
     }
   }
 
@@ -117,14 +141,20 @@ export class FlowRegistry {
       this.calendarError = undefined;
     } catch (err) {
       this.calendarError = (err as Error).message;
-      this.logger.error({ file: calendarPath, err: this.calendarError }, 'calendar not loaded; the previous one stays in service');
+      this.logger.error(
+        { file: calendarPath, err: this.calendarError },
+        'calendar not loaded; the previous one stays in service',
+      );
     }
 
     let files: string[];
     try {
       files = flowFilesIn(this.sources.flowsDir);
     } catch (err) {
-      this.logger.error({ flowsDir: this.sources.flowsDir, err: (err as Error).message }, 'cannot list the flows directory; flows unchanged');
+      this.logger.error(
+        { flowsDir: this.sources.flowsDir, err: (err as Error).message },
+        'cannot list the flows directory; flows unchanged',
+      );
       return;
     }
     const onDisk = new Set(files);
@@ -165,11 +195,17 @@ export class FlowRegistry {
           this.serving.set(file, candidate);
           this.loadedAt.set(file, new Date().toISOString());
           this.remember(candidate);
-          this.logger.info({ file, flowId: candidate.flow.id, version: candidate.version, previous: previous?.version }, 'flow in service');
+          this.logger.info(
+            { file, flowId: candidate.flow.id, version: candidate.version, previous: previous?.version },
+            'flow in service',
+          );
         }
       } else if (errors.length > 0) {
         const kept = this.serving.get(file);
-        this.logger.error({ file, errors, serving: kept?.version ?? null }, kept ? 'flow edit rejected; the last good version keeps serving' : 'flow rejected');
+        this.logger.error(
+          { file, errors, serving: kept?.version ?? null },
+          kept ? 'flow edit rejected; the last good version keeps serving' : 'flow rejected',
+        );
       }
     }
     // A deleted file leaves everything: it stops answering new calls (ops delete a file to take
@@ -183,13 +219,21 @@ export class FlowRegistry {
       this.serving.delete(file);
       this.errors.delete(file);
       this.loadedAt.delete(file);
-      if (served) this.logger.warn({ file, flowId: served.flow.id, version: served.version }, 'flow file removed; it no longer answers new calls');
+      if (served)
+        this.logger.warn(
+          { file, flowId: served.flow.id, version: served.version },
+          'flow file removed; it no longer answers new calls',
+        );
       else this.logger.info({ file }, 'rejected flow file removed');
     }
   }
 
   private remember(loaded: LoadedFlow): void {
-    this.versions.set(`${loaded.flow.id}@${loaded.version}`, { id: loaded.flow.id, version: loaded.version, flow: loaded.flow });
+    this.versions.set(`${loaded.flow.id}@${loaded.version}`, {
+      id: loaded.flow.id,
+      version: loaded.version,
+      flow: loaded.flow,
+    });
     void this.store?.saveVersion(loaded.version, loaded.file, loaded.source).catch((err: unknown) => {
       this.logger.warn({ err: (err as Error).message, version: loaded.version }, 'could not store flow version');
     });
@@ -205,7 +249,10 @@ export class FlowRegistry {
     // An 'error' event with no listener would be thrown, and end the process (the directory
     // removed or remounted): log it; the flows in service stay as they are.
     this.watcher.on('error', (err) => {
-      this.logger.error({ flowsDir: this.sources.flowsDir, err: err.message }, 'cannot watch the flows directory any more; flow edits are not picked up until a restart');
+      this.logger.error(
+        { flowsDir: this.sources.flowsDir, err: err.message },
+        'cannot watch the flows directory any more; flow edits are not picked up until a restart',
+      );
     });
   }
 
@@ -253,7 +300,13 @@ export class FlowRegistry {
     const files = new Set([...this.errors.keys(), ...this.serving.keys()]);
     return [...files].sort().map((file) => {
       const good = this.serving.get(file);
-      return { file: basename(file), flowId: good?.flow.id, version: good?.version, loadedAt: this.loadedAt.get(file), errors: this.errors.get(file) ?? [] };
+      return {
+        file: basename(file),
+        flowId: good?.flow.id,
+        version: good?.version,
+        loadedAt: this.loadedAt.get(file),
+        errors: this.errors.get(file) ?? [],
+      };
     });
   }
 

@@ -3,18 +3,28 @@
 // with the playback id, the input deadline and the queue deadline, so a new controller
 // process can resume any call exactly where it was.
 import type { Logger } from 'pino';
+
+import type { AcdService } from '../acd/service.js';
 import type { AriEvent } from '../asterisk/ari.js';
 import { divertPlayback, ivrPlayback, voicemailRecording } from '../asterisk/ids.js';
-import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
 import type { CallFlow, LostState } from '../calls/service.js';
 import type { CallbackTasks } from './callbacks.js';
-import type { SurveyAnswers } from './surveys.js';
 import type { PromptRef } from './flow-schema.js';
-import { advance, startFlow, type FlowRef, type IvrAction, type IvrContext, type IvrEvent, type IvrState, type Step } from './interpreter.js';
+import {
+  advance,
+  type FlowRef,
+  type IvrAction,
+  type IvrContext,
+  type IvrEvent,
+  type IvrState,
+  startFlow,
+  type Step,
+} from './interpreter.js';
 import { preparePrompt, type PromptCatalog, type PromptPaths } from './prompts.js';
 import type { FlowRegistry } from './registry.js';
 import { performHttp } from './simulator.js';
+import type { SurveyAnswers } from './surveys.js';
 
 /** What Asterisk tells of a finished recording (ARI LiveRecording); durations in seconds. */
 interface RecordingFacts {
@@ -55,15 +65,19 @@ export interface IvrRunnerDeps {
 export class PromptResolver {
   private readonly cache = new Map<string, Promise<string>>();
 
-  constructor(private readonly paths: PromptPaths, private readonly catalog: PromptCatalog) {}
+  constructor(
+    private readonly paths: PromptPaths,
+    private readonly catalog: PromptCatalog,
+  ) {}
 
   resolve(ref: PromptRef): Promise<string> {
     const key = typeof ref === 'string' ? `name:${ref}` : `text:${ref.text}`;
     let media = this.cache.get(key);
     if (!media) {
-      media = typeof ref === 'string'
-        ? preparePrompt(this.paths, ref, this.catalog[ref] ?? ref)
-        : preparePrompt(this.paths, undefined, ref.text);
+      media =
+        typeof ref === 'string'
+          ? preparePrompt(this.paths, ref, this.catalog[ref] ?? ref)
+          : preparePrompt(this.paths, undefined, ref.text);
       media.catch(() => this.cache.delete(key));
       this.cache.set(key, media);
     }
@@ -79,7 +93,11 @@ export class IvrRunner implements CallFlow {
       // The flow that brought the caller here is kept, for the record, before the next one starts.
       const ivr = this.saved(call).ivr;
       const before = (call.flow.previousFlows as unknown[] | undefined) ?? [];
-      await call.updateFlow({ previousFlows: ivr ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }] : before });
+      await call.updateFlow({
+        previousFlows: ivr
+          ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }]
+          : before,
+      });
       await call.note('after-call-flow', { flowId: ref.id, flowVersion: ref.version }, 'after-call flow started');
       await this.apply(call, startFlow(ref, this.context(call)));
       return true;
@@ -88,8 +106,14 @@ export class IvrRunner implements CallFlow {
       if (!this.saved(call).ivr) {
         // A caller put back in the queue after Redis lost its data: the flow that queued them
         // is not known, so there is no "next" in it. The dialplan fallback queues them natively.
-        call.log.warn({ result }, 'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback');
-        await call.ari.channels.continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did });
+        call.log.warn(
+          { result },
+          'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback',
+        );
+        await call.ari.channels.continueInDialplan(call.channelId, {
+          context: 'rexian-fallback',
+          extension: call.state.did,
+        });
         return;
       }
       await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
@@ -119,7 +143,10 @@ export class IvrRunner implements CallFlow {
       // No flow answers this number (all its versions broken or removed): never drop the
       // citizen; the dialplan fallback queues them to a general agent.
       call.log.error({ did: call.state.did }, 'no flow answers this number; sending the call to the dialplan fallback');
-      await call.ari.channels.continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did });
+      await call.ari.channels.continueInDialplan(call.channelId, {
+        context: 'rexian-fallback',
+        extension: call.state.did,
+      });
       return;
     }
     await call.answer();
@@ -140,11 +167,15 @@ export class IvrRunner implements CallFlow {
   private async startOutbound(call: Call): Promise<void> {
     const ref = this.deps.outboundFlow ? this.deps.registry.current(this.deps.outboundFlow) : undefined;
     if (!ref) {
-      call.log.error({ flowId: this.deps.outboundFlow }, 'the dialer\'s flow is not loaded; hanging up the callback');
+      call.log.error({ flowId: this.deps.outboundFlow }, "the dialer's flow is not loaded; hanging up the callback");
       await call.hangup();
       return;
     }
-    await call.note('flow', { flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask as string | undefined }, 'callback answered; flow started');
+    await call.note(
+      'flow',
+      { flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask as string | undefined },
+      'callback answered; flow started',
+    );
     await this.apply(call, startFlow(ref, this.context(call)));
   }
 
@@ -155,7 +186,10 @@ export class IvrRunner implements CallFlow {
     // it resumes in its queue; starting it would greet the citizen again.
     if (!saved.ivr) return call.flow.acd ? this.deps.acd.resume(call) : this.start(call);
     const ivr = saved.ivr;
-    call.log.info({ flowId: ivr.flowId, flowVersion: ivr.version, node: ivr.node, waiting: ivr.waiting }, 'flow resumed');
+    call.log.info(
+      { flowId: ivr.flowId, flowVersion: ivr.version, node: ivr.node, waiting: ivr.waiting },
+      'flow resumed',
+    );
     switch (ivr.waiting) {
       case 'prompt':
         if (saved.playbackId && (await call.isPlaying(saved.playbackId))) {
@@ -170,11 +204,15 @@ export class IvrRunner implements CallFlow {
       case 'http': {
         // The answer was lost with the old process; ask again (lookups are reads).
         const action = (await this.refFor(call)).flow.nodes[ivr.node];
-        if (action?.type === 'http') return this.apply(call, { state: ivr, actions: [] }, [{ type: 'http', url: action.url, method: action.method ?? 'GET', timeoutMs: action.timeout }]);
+        if (action?.type === 'http')
+          return this.apply(call, { state: ivr, actions: [] }, [
+            { type: 'http', url: action.url, method: action.method ?? 'GET', timeoutMs: action.timeout },
+          ]);
         return;
       }
       case 'recording':
-        if (saved.recording && !(await this.isRecording(call, saved.recording))) return this.finishRecording(call, saved.recording);
+        if (saved.recording && !(await this.isRecording(call, saved.recording)))
+          return this.finishRecording(call, saved.recording);
         return;
       case 'queue':
         return this.deps.acd.resume(call);
@@ -190,7 +228,10 @@ export class IvrRunner implements CallFlow {
     if (event.type === 'PlaybackFinished' && call.flow.divert && event.playback?.id === call.flow.divert) {
       await call.updateFlow({ divert: undefined });
       const ref = this.deps.registry.forNumber('12345');
-      if (!ref) { await call.hangup(); return; }
+      if (!ref) {
+        await call.hangup();
+        return;
+      }
       await call.note('flow', { flowId: ref.id, flowVersion: ref.version }, 'flow started');
       await this.apply(call, startFlow(ref, this.context(call)));
       return;
@@ -210,7 +251,8 @@ export class IvrRunner implements CallFlow {
       case 'RecordingFinished':
       case 'RecordingFailed': {
         const recording = event.recording as RecordingFacts | undefined;
-        if (recording?.name && recording.name === saved.recording) return this.finishRecording(call, recording.name, recording);
+        if (recording?.name && recording.name === saved.recording)
+          return this.finishRecording(call, recording.name, recording);
         return;
       }
       default:
@@ -224,12 +266,23 @@ export class IvrRunner implements CallFlow {
 
   async onEnd(call: Call): Promise<void> {
     const saved = this.saved(call);
-    for (const handler of this.deps.legHandlers ?? []) await handler.onEnd(call).catch((err: unknown) => call.log.error({ err }, 'cleanup failed'));
+    for (const handler of this.deps.legHandlers ?? [])
+      await handler.onEnd(call).catch((err: unknown) => call.log.error({ err }, 'cleanup failed'));
     try {
       await this.deps.acd.onEnd(call); // a failure goes on to the calls domain, which keeps the record anyway
     } finally {
       if (saved.ivr) {
-        call.log.info({ flowId: saved.ivr.flowId, flowVersion: saved.ivr.version, path: saved.ivr.path, outcome: saved.ivr.outcome ?? null, vars: saved.ivr.vars, previousFlows: call.flow.previousFlows }, 'flow ended');
+        call.log.info(
+          {
+            flowId: saved.ivr.flowId,
+            flowVersion: saved.ivr.version,
+            path: saved.ivr.path,
+            outcome: saved.ivr.outcome ?? null,
+            vars: saved.ivr.vars,
+            previousFlows: call.flow.previousFlows,
+          },
+          'flow ended',
+        );
       }
     }
   }
@@ -241,7 +294,10 @@ export class IvrRunner implements CallFlow {
     // The exact version is gone (never stored): continue on the current one rather than drop.
     const current = this.deps.registry.current(ivr.flowId);
     if (!current) throw new Error(`flow ${ivr.flowId} is no longer available`);
-    call.log.warn({ flowId: ivr.flowId, wanted: ivr.version, using: current.version }, 'flow version not found; continuing on the current one');
+    call.log.warn(
+      { flowId: ivr.flowId, wanted: ivr.version, using: current.version },
+      'flow version not found; continuing on the current one',
+    );
     return current;
   }
 
@@ -255,7 +311,8 @@ export class IvrRunner implements CallFlow {
   private async apply(call: Call, step: Step, extra: IvrAction[] = []): Promise<void> {
     const answerBefore = this.saved(call).ivr?.vars.survey;
     await call.updateFlow({ ivr: step.state });
-    if (step.state.vars.survey !== undefined && step.state.vars.survey !== answerBefore) await this.keepSurveyAnswer(call, step.state);
+    if (step.state.vars.survey !== undefined && step.state.vars.survey !== answerBefore)
+      await this.keepSurveyAnswer(call, step.state);
     try {
       for (const action of [...step.actions, ...extra]) await this.perform(call, step.state, action);
     } catch (err) {
@@ -268,10 +325,14 @@ export class IvrRunner implements CallFlow {
    * must not be left in silence: the dialplan fallback apologises and queues them natively.
    */
   private async rescue(call: Call, state: IvrState, err: unknown): Promise<void> {
-    call.log.error({ err, node: state.node, flowId: state.flowId }, 'flow action failed; sending the call to the dialplan fallback');
+    call.log.error(
+      { err, node: state.node, flowId: state.flowId },
+      'flow action failed; sending the call to the dialplan fallback',
+    );
     await this.deps.acd.onEnd(call).catch(() => undefined);
     await call.updateFlow({ ivr: { ...state, waiting: 'done' }, acd: undefined });
-    await call.ari.channels.continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did })
+    await call.ari.channels
+      .continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did })
       .catch((e: unknown) => call.log.error({ err: e }, 'fallback failed too; hanging up'));
   }
 
@@ -284,7 +345,10 @@ export class IvrRunner implements CallFlow {
         const playbackId = ivrPlayback(call.id, count);
         await call.updateFlow({ playbackId, playCount: count });
         await call.ari.channels.play(call.channelId, playbackId, media.map((m) => `sound:${m}`).join(','));
-        call.log.info({ node: state.node, playbackId, prompts: action.prompts.map((p) => (typeof p === 'string' ? p : p.text)) }, 'playing prompt');
+        call.log.info(
+          { node: state.node, playbackId, prompts: action.prompts.map((p) => (typeof p === 'string' ? p : p.text)) },
+          'playing prompt',
+        );
         return;
       }
       case 'stopPlayback': {
@@ -316,20 +380,34 @@ export class IvrRunner implements CallFlow {
         const name = voicemailRecording(call.id, Date.now());
         await call.updateFlow({ recording: name });
         await call.ari.channels.record(call.channelId, {
-          name, format: 'wav', maxDurationSeconds: action.maxSeconds, maxSilenceSeconds: 10, beep: true, terminateOn: '#', ifExists: 'overwrite',
+          name,
+          format: 'wav',
+          maxDurationSeconds: action.maxSeconds,
+          maxSilenceSeconds: 10,
+          beep: true,
+          terminateOn: '#',
+          ifExists: 'overwrite',
         });
         call.log.info({ recording: name, reason: action.reason }, 'recording voicemail');
         return;
       }
       case 'queue':
         await this.deps.acd.enqueue(call, {
-          queue: action.queue, skills: action.skills, priority: action.priority, maxWait: action.maxWait,
+          queue: action.queue,
+          skills: action.skills,
+          priority: action.priority,
+          maxWait: action.maxWait,
           context: { path: state.path, flowVersion: state.version },
           ivr: { flowId: state.flowId, path: state.path, vars: state.vars },
         });
         return;
       case 'transfer': {
-        const context = action.kind === 'emergency' ? 'rexian-emergency' : action.kind === 'internal' ? 'rexian-internal' : 'rexian-transfer';
+        const context =
+          action.kind === 'emergency'
+            ? 'rexian-emergency'
+            : action.kind === 'internal'
+              ? 'rexian-internal'
+              : 'rexian-transfer';
         const log = { kind: action.kind, number: action.number, path: state.path };
         if (action.kind === 'emergency') call.log.warn(log, 'emergency transfer');
         else call.log.info(log, 'transfer');
@@ -346,7 +424,14 @@ export class IvrRunner implements CallFlow {
   private async keepSurveyAnswer(call: Call, state: IvrState): Promise<void> {
     const acd = call.flow.acd as { agentId?: string; origin?: string; answeredAt?: number } | undefined;
     const answer = state.vars.survey!;
-    await this.deps.surveys.add({ callId: call.id, agentId: acd?.agentId, queue: acd?.origin, did: call.state.did, answer, flowId: state.flowId });
+    await this.deps.surveys.add({
+      callId: call.id,
+      agentId: acd?.agentId,
+      queue: acd?.origin,
+      did: call.state.did,
+      answer,
+      flowId: state.flowId,
+    });
     await call.note('survey', { agentId: acd?.agentId, queue: acd?.origin, answer }, 'survey answered');
   }
 
@@ -377,12 +462,22 @@ export class IvrRunner implements CallFlow {
     await call.updateFlow({ recording: undefined });
     const ivr = this.saved(call).ivr;
     if (typeof facts?.talking_duration === 'number' && facts.talking_duration < 1) {
-      await call.note('voicemail-silent', { recording: name, durationS: facts.duration ?? null, talkingS: facts.talking_duration },
-        'voicemail had no speech; no callback task (the recording is kept)');
+      await call.note(
+        'voicemail-silent',
+        { recording: name, durationS: facts.duration ?? null, talkingS: facts.talking_duration },
+        'voicemail had no speech; no callback task (the recording is kept)',
+      );
       await this.feed(call, { type: 'recordingFinished', recording: name });
       return;
     }
-    const id = await this.deps.callbacks.add({ callId: call.id, did: call.state.did, caller: call.state.caller, reason: 'voicemail', recording: name, flowId: ivr?.flowId });
+    const id = await this.deps.callbacks.add({
+      callId: call.id,
+      did: call.state.did,
+      caller: call.state.caller,
+      reason: 'voicemail',
+      recording: name,
+      flowId: ivr?.flowId,
+    });
     await call.note('voicemail', { recording: name, callbackTask: id }, 'voicemail recorded; callback task created');
     await this.feed(call, { type: 'recordingFinished', recording: name });
   }

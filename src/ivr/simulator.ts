@@ -2,7 +2,15 @@
 // waits for input (an empty list means the caller stays silent), HTTP lookups are made for
 // real (or fail, offline). Shows ops where a call would end before a citizen makes it.
 import type { Calendar } from './calendar.js';
-import { advance, startFlow, type FlowRef, type IvrAction, type IvrEvent, type IvrState, type Outcome } from './interpreter.js';
+import {
+  advance,
+  type FlowRef,
+  type IvrAction,
+  type IvrEvent,
+  type IvrState,
+  type Outcome,
+  startFlow,
+} from './interpreter.js';
 
 export interface SimulationInput {
   flow: FlowRef;
@@ -26,7 +34,13 @@ export interface SimulationResult {
 const MAX_EVENTS = 500;
 
 export async function simulate(input: SimulationInput): Promise<SimulationResult> {
-  const context = { did: input.did, caller: input.caller, now: () => input.at, calendar: input.calendar, flow: input.flows };
+  const context = {
+    did: input.did,
+    caller: input.caller,
+    now: () => input.at,
+    calendar: input.calendar,
+    flow: input.flows,
+  };
   let ref = input.flow;
   let step = startFlow(ref, context);
   const keys = [...input.dtmf];
@@ -38,14 +52,30 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     if (httpAction) pending.push(await httpReaction(httpAction, input.http ?? 'real'));
     state = step.state;
     if (state.waiting === 'done' || (state.waiting === 'queue' && pending.length === 0)) {
-      return { path: state.path, outcome: state.outcome ?? { type: 'hangup' }, vars: state.vars, flowVersion: input.flow.version };
+      return {
+        path: state.path,
+        outcome: state.outcome ?? { type: 'hangup' },
+        vars: state.vars,
+        flowVersion: input.flow.version,
+      };
     }
     const event = pending.shift();
-    if (!event) return { path: state.path, outcome: { type: 'stuck', reason: `waiting for ${state.waiting} at "${state.node}"` }, vars: state.vars, flowVersion: input.flow.version };
+    if (!event)
+      return {
+        path: state.path,
+        outcome: { type: 'stuck', reason: `waiting for ${state.waiting} at "${state.node}"` },
+        vars: state.vars,
+        flowVersion: input.flow.version,
+      };
     ref = input.flows(state.flowId) ?? ref;
     step = advance(ref, state, event, context);
   }
-  return { path: state.path, outcome: { type: 'stuck', reason: `more than ${MAX_EVENTS} steps` }, vars: state.vars, flowVersion: input.flow.version };
+  return {
+    path: state.path,
+    outcome: { type: 'stuck', reason: `more than ${MAX_EVENTS} steps` },
+    vars: state.vars,
+    flowVersion: input.flow.version,
+  };
 }
 
 function reaction(action: IvrAction, keys: string[]): IvrEvent[] {
@@ -70,7 +100,9 @@ async function httpReaction(action: Extract<IvrAction, { type: 'http' }>, mode: 
 }
 
 /** One lookup for an http node: never longer than its timeout, never throws. */
-export async function performHttp(action: Extract<IvrAction, { type: 'http' }>): Promise<Extract<IvrEvent, { type: 'httpResult' }>> {
+export async function performHttp(
+  action: Extract<IvrAction, { type: 'http' }>,
+): Promise<Extract<IvrEvent, { type: 'httpResult' }>> {
   try {
     const response = await fetch(action.url, {
       method: action.method,
@@ -81,10 +113,18 @@ export async function performHttp(action: Extract<IvrAction, { type: 'http' }>):
     if (!response.ok) return { type: 'httpResult', ok: false, error: `status ${response.status}` };
     const text = await response.text();
     let data: unknown = text;
-    try { data = JSON.parse(text); } catch { /* plain text answer */ }
+    try {
+      data = JSON.parse(text);
+    } catch {
+      /* plain text answer */
+    }
     return { type: 'httpResult', ok: true, data };
   } catch (err) {
     const e = err as Error;
-    return { type: 'httpResult', ok: false, error: e.name === 'TimeoutError' ? `timeout after ${action.timeoutMs} ms` : e.message };
+    return {
+      type: 'httpResult',
+      ok: false,
+      error: e.name === 'TimeoutError' ? `timeout after ${action.timeoutMs} ms` : e.message,
+    };
   }
 }

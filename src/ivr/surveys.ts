@@ -14,7 +14,10 @@ export interface SurveyAnswer {
 }
 
 export class SurveyAnswers {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
   get key(): string {
     return `${this.prefix}:surveys`;

@@ -3,9 +3,10 @@
 // as its caller id, and the trunk sends no identity headers (no PAI, no RPID, no Diversion).
 // Anyone else who dials X, or a binding that expired, hears why and goes on to 12345.
 import type { Logger } from 'pino';
+
+import { maskNumber } from '../acd/screen-pop.js';
 import type { AriEvent } from '../asterisk/ari.js';
 import { maskedLeg, maskedRecording, talkBridge } from '../asterisk/ids.js';
-import { maskNumber } from '../acd/screen-pop.js';
 import type { Call } from '../calls/call.js';
 import type { CallService } from '../calls/service.js';
 import type { PromptRef } from '../ivr/flow-schema.js';
@@ -62,11 +63,24 @@ export class MaskedCalls {
       return;
     }
     const { binding, to } = decision;
-    const state: MaskedState = { bindingId: binding.id, x, leg: maskedLeg(call.id), connected: false, bridgeId: talkBridge(call.id), record: binding.record };
+    const state: MaskedState = {
+      bindingId: binding.id,
+      x,
+      leg: maskedLeg(call.id),
+      connected: false,
+      bridgeId: talkBridge(call.id),
+      record: binding.record,
+    };
     await call.updateFlow({ masking: state, maskingBinding: binding.id });
     await this.deps.calls().attachLeg(call, state.leg, { role: 'far-party', party: maskNumber(to) });
     call.log.info({ binding: binding.id, x, leg: state.leg }, 'virtual number: ringing the other party');
-    await call.ari.originate({ channelId: state.leg, endpoint: `PJSIP/${to}@${this.deps.pstnEndpoint ?? 'pstn'}`, callerId: `"${x}" <${x}>`, timeout: 60, appArgs: `agent-leg,${call.id}` });
+    await call.ari.originate({
+      channelId: state.leg,
+      endpoint: `PJSIP/${to}@${this.deps.pstnEndpoint ?? 'pstn'}`,
+      callerId: `"${x}" <${x}>`,
+      timeout: 60,
+      appArgs: `agent-leg,${call.id}`,
+    });
   }
 
   /** Events of the far leg; true when handled. */
@@ -80,14 +94,28 @@ export class MaskedCalls {
       await call.updateFlow({ masking: { ...state, connected: true } });
       if (state.record) {
         const name = maskedRecording(call.id);
-        if (await this.deps.recordings.recordBridge(state.bridgeId, { name, callId: call.id, agentId: '', queue: '', did: state.x, kind: 'talk' })) await call.updateFlow({ recording: name });
+        if (
+          await this.deps.recordings.recordBridge(state.bridgeId, {
+            name,
+            callId: call.id,
+            agentId: '',
+            queue: '',
+            did: state.x,
+            kind: 'talk',
+          })
+        )
+          await call.updateFlow({ recording: name });
       }
       await call.note('far-party-answered', { binding: state.bindingId }, 'virtual number: connected');
       return true;
     }
     if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
       await this.deps.calls().detachLeg(call, state.leg);
-      await call.note('far-party-left', { binding: state.bindingId, connected: state.connected, cause: String(event.cause_txt ?? '') }, 'virtual number: the other party hung up or did not answer');
+      await call.note(
+        'far-party-left',
+        { binding: state.bindingId, connected: state.connected, cause: String(event.cause_txt ?? '') },
+        'virtual number: the other party hung up or did not answer',
+      );
       await call.hangup(state.connected ? 'normal' : Number(event.cause) === 17 ? 'busy' : 'normal');
     }
     return true;

@@ -3,10 +3,11 @@
 // from prom-client's default collectors). Values are read at scrape time, not kept twice.
 // Scrapers authenticate like any client (a bearer token of role ops).
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { requireRole, type Authenticator } from '../api/auth.js';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
 import type { AgentView } from '../acd/agents.js';
 import type { QueueFigures } from '../acd/figures.js';
+import { type Authenticator, requireRole } from '../api/auth.js';
 
 export interface MetricsSources {
   phases: () => string[];
@@ -22,24 +23,61 @@ export interface MetricsSources {
 export function registerMetricsRoute(app: FastifyInstance, sources: MetricsSources, authn: Authenticator): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rexian_' });
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void> | void): void => {
-    registry.registerMetric(new Gauge({ name, help, labelNames, async collect() { this.reset(); await collect(this); } }));
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    collect: (g: Gauge) => Promise<void> | void,
+  ): void => {
+    registry.registerMetric(
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        async collect() {
+          this.reset();
+          await collect(this);
+        },
+      }),
+    );
   };
-  gauge('rexian_calls', 'Live calls on this controller by phase (ivr, waiting, offering, connected, …)', ['phase'], (g) => {
-    const counts = new Map<string, number>();
-    for (const p of sources.phases()) counts.set(p, (counts.get(p) ?? 0) + 1);
-    for (const [phase, n] of counts) g.set({ phase }, n);
-  });
+  gauge(
+    'rexian_calls',
+    'Live calls on this controller by phase (ivr, waiting, offering, connected, …)',
+    ['phase'],
+    (g) => {
+      const counts = new Map<string, number>();
+      for (const p of sources.phases()) counts.set(p, (counts.get(p) ?? 0) + 1);
+      for (const [phase, n] of counts) g.set({ phase }, n);
+    },
+  );
   let figures: Promise<QueueFigures[]> | undefined;
-  const queueFigures = (): Promise<QueueFigures[]> => (figures ??= sources.figures().finally(() => { setTimeout(() => { figures = undefined; }, 200); }));
-  gauge('rexian_queue_waiting', 'Callers waiting now', ['queue'], async (g) => { for (const f of await queueFigures()) g.set({ queue: f.queue }, f.waitingNow); });
-  gauge('rexian_queue_longest_wait_seconds', 'Longest wait of a caller waiting now', ['queue'], async (g) => { for (const f of await queueFigures()) g.set({ queue: f.queue }, f.longestWaitNowSeconds); });
-  gauge('rexian_queue_service_level_ratio', 'Answered within the target today ÷ (answered + abandoned − short abandons)', ['queue', 'seconds'], async (g) => {
-    for (const f of await queueFigures()) for (const sl of f.serviceLevel) if (sl.percent !== null) g.set({ queue: f.queue, seconds: String(sl.seconds) }, sl.percent / 100);
+  const queueFigures = (): Promise<QueueFigures[]> =>
+    (figures ??= sources.figures().finally(() => {
+      setTimeout(() => {
+        figures = undefined;
+      }, 200);
+    }));
+  gauge('rexian_queue_waiting', 'Callers waiting now', ['queue'], async (g) => {
+    for (const f of await queueFigures()) g.set({ queue: f.queue }, f.waitingNow);
   });
+  gauge('rexian_queue_longest_wait_seconds', 'Longest wait of a caller waiting now', ['queue'], async (g) => {
+    for (const f of await queueFigures()) g.set({ queue: f.queue }, f.longestWaitNowSeconds);
+  });
+  gauge(
+    'rexian_queue_service_level_ratio',
+    'Answered within the target today ÷ (answered + abandoned − short abandons)',
+    ['queue', 'seconds'],
+    async (g) => {
+      for (const f of await queueFigures())
+        for (const sl of f.serviceLevel)
+          if (sl.percent !== null) g.set({ queue: f.queue, seconds: String(sl.seconds) }, sl.percent / 100);
+    },
+  );
   gauge('rexian_queue_calls_today', 'Calls today by outcome', ['queue', 'outcome'], async (g) => {
     for (const f of await queueFigures()) {
-      for (const outcome of ['offered', 'answered', 'abandoned', 'shortAbandoned', 'leftQueue'] as const) g.set({ queue: f.queue, outcome }, f[outcome]);
+      for (const outcome of ['offered', 'answered', 'abandoned', 'shortAbandoned', 'leftQueue'] as const)
+        g.set({ queue: f.queue, outcome }, f[outcome]);
     }
   });
   gauge('rexian_agents', 'Agents by state', ['state'], async (g) => {
@@ -51,11 +89,24 @@ export function registerMetricsRoute(app: FastifyInstance, sources: MetricsSourc
     g.set({ interface: 'ari' }, sources.ariConnected() ? 1 : 0);
     g.set({ interface: 'ami' }, sources.amiConnected() ? 1 : 0);
   });
-  gauge('rexian_records_outbox', 'Call records waiting to be written to PostgreSQL', [], async (g) => { g.set(await sources.outboxLength()); });
-  gauge('rexian_records_dead_letters', 'Call records PostgreSQL refused, waiting for ops to replay them', [], async (g) => { g.set(await sources.deadLetters()); });
+  gauge('rexian_records_outbox', 'Call records waiting to be written to PostgreSQL', [], async (g) => {
+    g.set(await sources.outboxLength());
+  });
+  gauge(
+    'rexian_records_dead_letters',
+    'Call records PostgreSQL refused, waiting for ops to replay them',
+    [],
+    async (g) => {
+      g.set(await sources.deadLetters());
+    },
+  );
 
-  app.get('/metrics', {
-    onRequest: requireRole(authn, 'ops'),
-    schema: { tags: ['metrics'], summary: 'Prometheus metrics (text exposition format)', security: [{ bearer: [] }] },
-  }, async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  app.get(
+    '/metrics',
+    {
+      onRequest: requireRole(authn, 'ops'),
+      schema: { tags: ['metrics'], summary: 'Prometheus metrics (text exposition format)', security: [{ bearer: [] }] },
+    },
+    async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
 }

@@ -6,6 +6,7 @@
 // were never built, each page answers 503 with the command that builds them.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -13,19 +14,26 @@ export const PAGES = ['agent', 'supervisor', 'ops'] as const;
 
 // Scripts and styles only from this controller; the event stream over ws/wss to it; no
 // framing by other sites. Element Plus sets inline style attributes, hence style 'unsafe-inline'.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-  + "font-src 'self' data:; connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "font-src 'self' data:; connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 export async function registerPages(app: FastifyInstance, distDir: string): Promise<void> {
   await app.register(fastifyStatic, { root: distDir, serve: false });
-  const notBuilt = (reply: FastifyReply) => reply.code(503).type('text/plain; charset=utf-8')
-    .send(`the web pages are not built: run \`npm run build:web\` (expected ${distDir})\n`);
+  const notBuilt = (reply: FastifyReply) =>
+    reply
+      .code(503)
+      .type('text/plain; charset=utf-8')
+      .send(`the web pages are not built: run \`npm run build:web\` (expected ${distDir})\n`);
 
   for (const page of PAGES) {
     const send = async (_req: unknown, reply: FastifyReply) => {
       if (!existsSync(join(distDir, page, 'index.html'))) return notBuilt(reply);
-      reply.header('cache-control', 'no-cache').header('content-security-policy', CSP)
-        .header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+      reply
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', CSP)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer');
       return reply.sendFile(join(page, 'index.html'), { cacheControl: false });
     };
     app.get(`/${page}`, { schema: { hide: true } }, send);

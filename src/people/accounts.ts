@@ -3,6 +3,7 @@
 // brought up to date before the first query, as the record writer does, because PostgreSQL
 // may be down when the controller starts.
 import type pg from 'pg';
+
 import type { Principal, Role } from '../api/auth.js';
 import { migrate } from '../records/migrate.js';
 
@@ -31,15 +32,25 @@ export interface AccountChange {
 }
 
 interface Row {
-  name: string; display_name: string | null; role: Role; agent_id: string | null; teams: string[];
-  password_hash: string; disabled: boolean; password_changed_at: Date;
+  name: string;
+  display_name: string | null;
+  role: Role;
+  agent_id: string | null;
+  teams: string[];
+  password_hash: string;
+  disabled: boolean;
+  password_changed_at: Date;
 }
 
 const COLUMNS = 'name, display_name, role, agent_id, teams, password_hash, disabled, password_changed_at';
 
 function fromRow(row: Row): Account {
   return {
-    name: row.name, role: row.role, teams: row.teams, passwordHash: row.password_hash, disabled: row.disabled,
+    name: row.name,
+    role: row.role,
+    teams: row.teams,
+    passwordHash: row.password_hash,
+    disabled: row.disabled,
     passwordChangedAt: row.password_changed_at.toISOString(),
     ...(row.display_name ? { displayName: row.display_name } : {}),
     ...(row.agent_id ? { agentId: row.agent_id } : {}),
@@ -54,7 +65,8 @@ export function publicAccount(account: Account): PublicAccount {
 /** What a session of this account may do: the same shape a static token gives (src/api/auth.ts). */
 export function principalOf(account: Account): Principal {
   return {
-    name: account.name, role: account.role,
+    name: account.name,
+    role: account.role,
     ...(account.role === 'agent' && account.agentId ? { agentId: account.agentId } : {}),
     ...(account.role === 'supervisor' ? { teams: account.teams } : {}),
   };
@@ -63,7 +75,10 @@ export function principalOf(account: Account): Principal {
 export class Accounts {
   private schema: Promise<unknown> | undefined;
 
-  constructor(private readonly pool: pg.Pool, private readonly migrationsDir: string) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly migrationsDir: string,
+  ) {}
 
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     this.schema ??= migrate(this.pool, this.migrationsDir).catch((err: unknown) => {
@@ -77,7 +92,9 @@ export class Accounts {
   /** The account a sign-in name finds: its name, or for agents their agent id. */
   async findForSignIn(name: string): Promise<Account | undefined> {
     const res = await this.query<Row>(
-      `SELECT ${COLUMNS} FROM people WHERE name = $1 OR (role = 'agent' AND agent_id = $1) ORDER BY (name = $1) DESC LIMIT 1`, [name]);
+      `SELECT ${COLUMNS} FROM people WHERE name = $1 OR (role = 'agent' AND agent_id = $1) ORDER BY (name = $1) DESC LIMIT 1`,
+      [name],
+    );
     return res.rows[0] ? fromRow(res.rows[0]) : undefined;
   }
 
@@ -101,13 +118,25 @@ export class Accounts {
          password_hash = CASE WHEN $8 THEN EXCLUDED.password_hash ELSE people.password_hash END,
          password_changed_at = CASE WHEN $8 THEN now() ELSE people.password_changed_at END
        RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-      [name, change.displayName ?? null, change.role, change.agentId ?? null, change.teams,
-        change.passwordHash ?? '', change.disabled, change.passwordHash !== undefined]);
+      [
+        name,
+        change.displayName ?? null,
+        change.role,
+        change.agentId ?? null,
+        change.teams,
+        change.passwordHash ?? '',
+        change.disabled,
+        change.passwordHash !== undefined,
+      ],
+    );
     const row = res.rows[0]!;
     return { account: fromRow(row), created: row.created };
   }
 
   async setPassword(name: string, passwordHash: string): Promise<void> {
-    await this.query('UPDATE people SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE name = $1', [name, passwordHash]);
+    await this.query(
+      'UPDATE people SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE name = $1',
+      [name, passwordHash],
+    );
   }
 }

@@ -21,11 +21,21 @@ export function locksOut(count: number, policy: LockoutPolicy): boolean {
 }
 
 export class Lockout {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly policy: () => LockoutPolicy) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly policy: () => LockoutPolicy,
+  ) {}
 
-  private pair(name: string, address: string): string { return `${address}:${name}`; }
-  private failuresKey(name: string, address: string): string { return `${this.prefix}:sign-in-failures:${this.pair(name, address)}`; }
-  private lockKey(name: string, address: string): string { return `${this.prefix}:sign-in-lock:${this.pair(name, address)}`; }
+  private pair(name: string, address: string): string {
+    return `${address}:${name}`;
+  }
+  private failuresKey(name: string, address: string): string {
+    return `${this.prefix}:sign-in-failures:${this.pair(name, address)}`;
+  }
+  private lockKey(name: string, address: string): string {
+    return `${this.prefix}:sign-in-lock:${this.pair(name, address)}`;
+  }
 
   /** Milliseconds left of a lockout, or 0 if the pair may try. */
   async lockedFor(name: string, address: string): Promise<number> {
@@ -37,7 +47,11 @@ export class Lockout {
   async fail(name: string, address: string): Promise<{ count: number; lockedMs: number }> {
     const policy = this.policy();
     const key = this.failuresKey(name, address);
-    const res = await this.redis.multi().incr(key).pexpire(key, policy.windowSeconds * 1000, 'NX').exec();
+    const res = await this.redis
+      .multi()
+      .incr(key)
+      .pexpire(key, policy.windowSeconds * 1000, 'NX')
+      .exec();
     const count = Number(res?.[0]?.[1] ?? 0);
     if (!locksOut(count, policy)) return { count, lockedMs: 0 };
     const lockedMs = policy.lockSeconds * 1000;

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+
 import type { Authenticator, Principal } from '../api/auth.js';
 import type { Config } from '../config/index.js';
 import type { Redis } from '../store/redis.js';
@@ -37,7 +38,9 @@ export interface PeopleModule {
 }
 
 /** What a session token (bearer or cookie) stands for: a principal, `expired`, or nothing. */
-export type SessionResolver = (headers: import('node:http').IncomingHttpHeaders) => Promise<Principal | 'expired' | undefined>;
+export type SessionResolver = (
+  headers: import('node:http').IncomingHttpHeaders,
+) => Promise<Principal | 'expired' | undefined>;
 
 export function createPeople(core: PeopleCore): PeopleModule {
   const { redis, config } = core;
@@ -60,8 +63,12 @@ export function createPeople(core: PeopleCore): PeopleModule {
   core.authn.useSessions(resolve);
   registerPeopleRoutes(core.app, service, core.authn);
   registerPhoneRoute(core.app, {
-    authn: core.authn, audit, logger,
-    sipSecret: () => config.acd.agentSipSecret, ariUrl: () => config.ari.url, webrtcUrl: () => config.acd.webrtcUrl,
+    authn: core.authn,
+    audit,
+    logger,
+    sipSecret: () => config.acd.agentSipSecret,
+    ariUrl: () => config.ari.url,
+    webrtcUrl: () => config.acd.webrtcUrl,
     agentDevice: core.agentDevice ?? (() => undefined),
   });
   return {

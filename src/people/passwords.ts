@@ -6,7 +6,7 @@
 // calls keep flowing while a password is checked. Verification compares in constant time.
 // A stored string that does not parse, or whose parameters are outside sane bounds (a
 // tampered row asking for a 64 GiB hash), verifies as false instead of hanging or throwing.
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt as scryptCallback, type ScryptOptions, timingSafeEqual } from 'node:crypto';
 
 export const SCRYPT = { N: 2 ** 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
 /** Shorter passwords are refused when set (the error says so). */
@@ -14,13 +14,21 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** Longer ones are refused too: scrypt would take them, but nobody types 1 kB. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-interface Params { N: number; r: number; p: number; salt: Buffer; hash: Buffer }
+interface Params {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
 
 function scrypt(password: string, salt: Buffer, keyBytes: number, options: ScryptOptions): Promise<Buffer> {
   // Node's default maxmem (32 MiB) is just below what N=2^15, r=8 needs; allow twice the need.
   const maxmem = 256 * options.N! * options.r! + 1024 * 1024;
   return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFC'), salt, keyBytes, { ...options, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCallback(password.normalize('NFC'), salt, keyBytes, { ...options, maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 

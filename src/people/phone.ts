@@ -5,8 +5,9 @@
 // is written to the sign-in audit stream and logged with the agentId (never the password).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+
 import { agentSipPassword } from '../acd/roster.js';
-import { requireRole, type Authenticator } from '../api/auth.js';
+import { type Authenticator, requireRole } from '../api/auth.js';
 import { RexianError } from '../errors/index.js';
 import type { SignInAudit } from './audit.js';
 
@@ -48,29 +49,47 @@ export function webSocketUrl(ariUrl: string): string {
 }
 
 export function registerPhoneRoute(app: FastifyInstance, deps: PhoneRouteDeps): void {
-  app.get('/api/session/phone', {
-    onRequest: requireRole(deps.authn, 'agent'),
-    schema: { tags: ['sign-in'], summary: 'The signed-in agent\'s own browser-phone credentials (WebSocket URL, SIP URI, password)', security: [{ bearer: [] }] },
-  }, async (req: FastifyRequest, reply) => {
-    const principal = req.principal!;
-    const agentId = principal.agentId;
-    if (!agentId) throw new RexianError('REXIAN_FORBIDDEN', { role: principal.role }, 'only an agent has a phone');
-    const device = deps.agentDevice(agentId);
-    if (!device) throw new RexianError('REXIAN_FORBIDDEN', { agentId }, `agent ${agentId} is not on the roster`);
-    if (device === 'sip') return reply.header('cache-control', 'no-store').send({ device } satisfies PhoneAnswer);
-    const secret = deps.sipSecret();
-    if (!secret) throw new RexianError('REXIAN_NOT_READY', {}, 'agents have no SIP passwords without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET)');
-    const wsUrl = deps.webrtcUrl?.() ?? webSocketUrl(deps.ariUrl());
-    const authUser = `agent-${agentId}`;
-    const body: PhoneCredentials = {
-      device, wsUrl, authUser,
-      sipUri: `sip:${authUser}@${new URL(wsUrl).hostname}`,
-      password: agentSipPassword(secret, agentId),
-      displayName: agentId,
-    };
-    const ua = req.headers['user-agent'];
-    await deps.audit.record({ event: 'phone-credentials', name: principal.name, agentId }, { address: req.ip, ...(ua ? { userAgent: ua } : {}) });
-    deps.logger.info({ agentId, device }, 'phone credentials handed to the agent');
-    return reply.header('cache-control', 'no-store').send(body);
-  });
+  app.get(
+    '/api/session/phone',
+    {
+      onRequest: requireRole(deps.authn, 'agent'),
+      schema: {
+        tags: ['sign-in'],
+        summary: "The signed-in agent's own browser-phone credentials (WebSocket URL, SIP URI, password)",
+        security: [{ bearer: [] }],
+      },
+    },
+    async (req: FastifyRequest, reply) => {
+      const principal = req.principal!;
+      const agentId = principal.agentId;
+      if (!agentId) throw new RexianError('REXIAN_FORBIDDEN', { role: principal.role }, 'only an agent has a phone');
+      const device = deps.agentDevice(agentId);
+      if (!device) throw new RexianError('REXIAN_FORBIDDEN', { agentId }, `agent ${agentId} is not on the roster`);
+      if (device === 'sip') return reply.header('cache-control', 'no-store').send({ device } satisfies PhoneAnswer);
+      const secret = deps.sipSecret();
+      if (!secret)
+        throw new RexianError(
+          'REXIAN_NOT_READY',
+          {},
+          'agents have no SIP passwords without acd.agentSipSecret (REXIAN_AGENT_SIP_SECRET)',
+        );
+      const wsUrl = deps.webrtcUrl?.() ?? webSocketUrl(deps.ariUrl());
+      const authUser = `agent-${agentId}`;
+      const body: PhoneCredentials = {
+        device,
+        wsUrl,
+        authUser,
+        sipUri: `sip:${authUser}@${new URL(wsUrl).hostname}`,
+        password: agentSipPassword(secret, agentId),
+        displayName: agentId,
+      };
+      const ua = req.headers['user-agent'];
+      await deps.audit.record(
+        { event: 'phone-credentials', name: principal.name, agentId },
+        { address: req.ip, ...(ua ? { userAgent: ua } : {}) },
+      );
+      deps.logger.info({ agentId, device }, 'phone credentials handed to the agent');
+      return reply.header('cache-control', 'no-store').send(body);
+    },
+  );
 }

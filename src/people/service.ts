@@ -9,12 +9,21 @@
 //   disabling it) ends its sessions, so no session outlives the rights it was issued with;
 // - everything lands in the sign-in audit stream.
 import type { Logger } from 'pino';
+
 import type { Principal, Role } from '../api/auth.js';
 import { RexianError } from '../errors/index.js';
-import { principalOf, publicAccount, type Accounts, type PublicAccount } from './accounts.js';
+import { type Accounts, principalOf, type PublicAccount, publicAccount } from './accounts.js';
 import type { Client, SignInAudit } from './audit.js';
-import { retryAfterSeconds, type Lockout } from './lockout.js';
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem, verifyNobody, verifyPassword, warmUp } from './passwords.js';
+import { type Lockout, retryAfterSeconds } from './lockout.js';
+import {
+  hashPassword,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  passwordProblem,
+  verifyNobody,
+  verifyPassword,
+  warmUp,
+} from './passwords.js';
 import type { Session, SessionLookup, SessionStore } from './sessions.js';
 
 export const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
@@ -72,7 +81,10 @@ export class PeopleService {
       this.deps.logger.info({ name: typed, address: client.address, reason, count }, 'sign-in refused');
       if (locks > 0) {
         await audit.record({ event: 'lockout', name: typed, seconds: retryAfterSeconds(locks) }, client);
-        this.deps.logger.warn({ name: typed, address: client.address, count }, 'sign-in locked out after repeated failures');
+        this.deps.logger.warn(
+          { name: typed, address: client.address, count },
+          'sign-in locked out after repeated failures',
+        );
         throw this.locked(locks);
       }
       throw new RexianError('REXIAN_SIGN_IN_FAILED', {});
@@ -80,7 +92,10 @@ export class PeopleService {
     await lockout.succeed(typed, client.address);
     const made = await sessions.create(principalOf(account), account.displayName);
     await audit.record({ event: 'sign-in', name: account.name, role: account.role, agentId: account.agentId }, client);
-    this.deps.logger.info({ name: account.name, role: account.role, agentId: account.agentId, address: client.address }, 'signed in');
+    this.deps.logger.info(
+      { name: account.name, role: account.role, agentId: account.agentId, address: client.address },
+      'signed in',
+    );
     return made;
   }
 
@@ -100,14 +115,23 @@ export class PeopleService {
   }
 
   /** A person changes their own password: the old one must be right (and counts toward lockout). */
-  async changePassword(name: string, sessionHash: string, oldPassword: unknown, newPassword: unknown, client: Client): Promise<void> {
+  async changePassword(
+    name: string,
+    sessionHash: string,
+    oldPassword: unknown,
+    newPassword: unknown,
+    client: Client,
+  ): Promise<void> {
     const { accounts, lockout, audit, sessions } = this.deps;
     const problem = passwordProblem(newPassword);
     if (problem) throw new RexianError('REXIAN_PASSWORD_TOO_SHORT', { minLength: MIN_PASSWORD_LENGTH }, problem);
     const lockedMs = await lockout.lockedFor(name, client.address);
     if (lockedMs > 0) throw this.locked(lockedMs);
     const account = await accounts.get(name);
-    const right = account && typeof oldPassword === 'string' && await verifyPassword(oldPassword.slice(0, MAX_PASSWORD_LENGTH), account.passwordHash);
+    const right =
+      account &&
+      typeof oldPassword === 'string' &&
+      (await verifyPassword(oldPassword.slice(0, MAX_PASSWORD_LENGTH), account.passwordHash));
     if (!account || !right) {
       const { lockedMs: locks } = await lockout.fail(name, client.address);
       await audit.record({ event: 'failure', name, reason: 'wrong-old-password' }, client);
@@ -125,23 +149,32 @@ export class PeopleService {
   }
 
   /** Creates or updates an account. Admins may touch anyone; ops only agents. */
-  async put(by: Principal, name: string, input: PersonInput, client: Client): Promise<{ person: PublicAccount; created: boolean }> {
+  async put(
+    by: Principal,
+    name: string,
+    input: PersonInput,
+    client: Client,
+  ): Promise<{ person: PublicAccount; created: boolean }> {
     if (!NAME_PATTERN.test(name)) throw badRequest('a name is 1 to 64 letters, digits, ".", "_" or "-"', { name });
     const existing = await this.deps.accounts.get(name);
     const role = input.role ?? existing?.role;
-    if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw badRequest(`role must be one of ${ROLES.join(', ')}`, { role });
+    if (typeof role !== 'string' || !ROLES.includes(role as Role))
+      throw badRequest(`role must be one of ${ROLES.join(', ')}`, { role });
     if (by.role !== 'admin' && (role !== 'agent' || (existing && existing.role !== 'agent'))) {
       throw new RexianError('REXIAN_FORBIDDEN', { role: by.role }, `role ${by.role} may manage agents' accounts only`);
     }
-    const agentId = role === 'agent' ? input.agent ?? existing?.agentId ?? name : undefined;
+    const agentId = role === 'agent' ? (input.agent ?? existing?.agentId ?? name) : undefined;
     if (agentId !== undefined) {
-      if (typeof agentId !== 'string' || !AGENT_PATTERN.test(agentId)) throw badRequest('agent must be an agent id', { agent: agentId });
+      if (typeof agentId !== 'string' || !AGENT_PATTERN.test(agentId))
+        throw badRequest('agent must be an agent id', { agent: agentId });
       if (!this.deps.isAgent(agentId)) throw new RexianError('REXIAN_UNKNOWN_AGENT', { agentId });
     }
-    const teams = role === 'supervisor' ? input.teams ?? existing?.teams ?? [] : [];
-    if (!Array.isArray(teams) || !teams.every((t) => typeof t === 'string' && TEAM_PATTERN.test(t))) throw badRequest('teams must be a list of team ids', { teams });
+    const teams = role === 'supervisor' ? (input.teams ?? existing?.teams ?? []) : [];
+    if (!Array.isArray(teams) || !teams.every((t) => typeof t === 'string' && TEAM_PATTERN.test(t)))
+      throw badRequest('teams must be a list of team ids', { teams });
     const displayName = input.displayName ?? existing?.displayName;
-    if (displayName !== undefined && (typeof displayName !== 'string' || displayName.length > 64)) throw badRequest('displayName must be text of at most 64 characters');
+    if (displayName !== undefined && (typeof displayName !== 'string' || displayName.length > 64))
+      throw badRequest('displayName must be text of at most 64 characters');
     const disabled = input.disabled ?? existing?.disabled ?? false;
     if (typeof disabled !== 'boolean') throw badRequest('disabled must be true or false');
     if (!existing && input.password === undefined) throw badRequest('a new account needs a password', { name });
@@ -152,17 +185,35 @@ export class PeopleService {
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password as string);
     let stored;
     try {
-      stored = await this.deps.accounts.put(name, { role: role as Role, agentId, teams: teams as string[], displayName, disabled, passwordHash });
+      stored = await this.deps.accounts.put(name, {
+        role: role as Role,
+        agentId,
+        teams: teams as string[],
+        displayName,
+        disabled,
+        passwordHash,
+      });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new RexianError('REXIAN_ACCOUNT_EXISTS', { agentId });
       throw err;
     }
     const { account, created } = stored;
-    const changed = !existing || passwordHash !== undefined || disabled !== existing.disabled || role !== existing.role
-      || agentId !== existing.agentId || teams.join(',') !== existing.teams.join(',');
+    const changed =
+      !existing ||
+      passwordHash !== undefined ||
+      disabled !== existing.disabled ||
+      role !== existing.role ||
+      agentId !== existing.agentId ||
+      teams.join(',') !== existing.teams.join(',');
     const ended = existing && changed ? await this.deps.sessions.endAll(name) : 0;
-    await this.deps.audit.record({ event: 'account-put', name, by: by.name, role: account.role, disabled, created, endedSessions: ended }, client);
-    this.deps.logger.info({ name, by: by.name, role: account.role, agentId: account.agentId, created, endedSessions: ended }, 'account saved');
+    await this.deps.audit.record(
+      { event: 'account-put', name, by: by.name, role: account.role, disabled, created, endedSessions: ended },
+      client,
+    );
+    this.deps.logger.info(
+      { name, by: by.name, role: account.role, agentId: account.agentId, created, endedSessions: ended },
+      'account saved',
+    );
     return { person: publicAccount(account), created };
   }
 

@@ -9,6 +9,7 @@
 //   <prefix>:person-sessions:<name>    the hashes of a person's sessions, to end them all at once
 // Signing out and revoking delete both keys: such a token is simply unknown afterwards.
 import { createHash, randomBytes } from 'node:crypto';
+
 import type { Principal } from '../api/auth.js';
 import type { SessionConfig } from '../config/schema.js';
 import type { Redis } from '../store/redis.js';
@@ -37,11 +38,21 @@ export function renewalMs(now: number, endsAtMs: number, idleMs: number): number
 }
 
 export class SessionStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly config: () => SessionConfig) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly config: () => SessionConfig,
+  ) {}
 
-  private key(hash: string): string { return `${this.prefix}:session:${hash}`; }
-  private issuedKey(hash: string): string { return `${this.prefix}:session-issued:${hash}`; }
-  private personKey(name: string): string { return `${this.prefix}:person-sessions:${name}`; }
+  private key(hash: string): string {
+    return `${this.prefix}:session:${hash}`;
+  }
+  private issuedKey(hash: string): string {
+    return `${this.prefix}:session-issued:${hash}`;
+  }
+  private personKey(name: string): string {
+    return `${this.prefix}:person-sessions:${name}`;
+  }
 
   async create(principal: Principal, displayName?: string): Promise<{ token: string; session: Session }> {
     const token = randomBytes(32).toString('base64url');
@@ -51,11 +62,19 @@ export class SessionStore {
     const endsAt = now + maxSeconds * 1000;
     const ttl = renewalMs(now, endsAt, idleSeconds * 1000);
     const markerMs = maxSeconds * 1000 + MARKER_GRACE_MS;
-    const stored = { principal: JSON.stringify(principal), displayName: displayName ?? '', issuedAt: String(now), endsAt: String(endsAt) };
-    await this.redis.multi()
-      .hset(this.key(hash), stored).pexpire(this.key(hash), ttl)
+    const stored = {
+      principal: JSON.stringify(principal),
+      displayName: displayName ?? '',
+      issuedAt: String(now),
+      endsAt: String(endsAt),
+    };
+    await this.redis
+      .multi()
+      .hset(this.key(hash), stored)
+      .pexpire(this.key(hash), ttl)
       .set(this.issuedKey(hash), principal.name, 'PX', markerMs)
-      .sadd(this.personKey(principal.name), hash).pexpire(this.personKey(principal.name), markerMs)
+      .sadd(this.personKey(principal.name), hash)
+      .pexpire(this.personKey(principal.name), markerMs)
       .exec();
     return { token, session: this.shape(stored, now + ttl) };
   }
@@ -77,7 +96,9 @@ export class SessionStore {
   async end(token: string): Promise<string | undefined> {
     const hash = tokenHash(token);
     const stored = await this.redis.hgetall(this.key(hash));
-    const name = stored.principal ? (JSON.parse(stored.principal) as Principal).name : await this.redis.get(this.issuedKey(hash)) ?? undefined;
+    const name = stored.principal
+      ? (JSON.parse(stored.principal) as Principal).name
+      : ((await this.redis.get(this.issuedKey(hash))) ?? undefined);
     const multi = this.redis.multi().del(this.key(hash), this.issuedKey(hash));
     if (name) multi.srem(this.personKey(name), hash);
     await multi.exec();
@@ -88,7 +109,8 @@ export class SessionStore {
   async endAll(name: string, keep?: string): Promise<number> {
     const hashes = (await this.redis.smembers(this.personKey(name))).filter((h) => h !== keep);
     if (hashes.length === 0) return 0;
-    const res = await this.redis.multi()
+    const res = await this.redis
+      .multi()
       .del(...hashes.map((h) => this.key(h)))
       .del(...hashes.map((h) => this.issuedKey(h)))
       .srem(this.personKey(name), ...hashes)

@@ -3,6 +3,7 @@
 // recording is indexed by call so inspectors can list and download it. Asterisk keeps the
 // files; Redis keeps the index; a sweep removes both once the retention period is over.
 import type { Logger } from 'pino';
+
 import type { AriClient } from '../asterisk/ari.js';
 import { isNotFound } from '../asterisk/ari.js';
 import { RexianError } from '../errors/index.js';
@@ -62,7 +63,10 @@ export class RecordingService {
     try {
       await this.ari.bridges.record(bridgeId, { name: info.name, format: 'wav', ifExists: 'overwrite' });
     } catch (err) {
-      this.log.error({ callId: info.callId, err: (err as Error).message, recording: info.name }, 'could not start recording');
+      this.log.error(
+        { callId: info.callId, err: (err as Error).message, recording: info.name },
+        'could not start recording',
+      );
       return false;
     }
     await this.index(info);
@@ -73,8 +77,15 @@ export class RecordingService {
   /** Adds a recording made elsewhere (the emergency hand-off) to the index. */
   async index(info: NewRecording): Promise<void> {
     const now = Date.now();
-    await this.redis.multi()
-      .hset(this.key(info.name), { ...info, startedAt: new Date(now).toISOString(), pauses: '0', scope: this.scope, controller: this.controllerId })
+    await this.redis
+      .multi()
+      .hset(this.key(info.name), {
+        ...info,
+        startedAt: new Date(now).toISOString(),
+        pauses: '0',
+        scope: this.scope,
+        controller: this.controllerId,
+      })
       .zadd(this.byTime, now, info.name)
       .sadd(`${this.prefix}:call-recordings:${info.callId}`, info.name)
       .exec();
@@ -85,7 +96,8 @@ export class RecordingService {
     try {
       await (paused ? this.ari.recordings.pause(name) : this.ari.recordings.unpause(name));
     } catch (err) {
-      if (isNotFound(err)) throw new RexianError('REXIAN_CALL_STATE', { recording: name }, `recording ${name} is not running`);
+      if (isNotFound(err))
+        throw new RexianError('REXIAN_CALL_STATE', { recording: name }, `recording ${name} is not running`);
       throw err;
     }
     if (paused) await this.redis.hincrby(this.key(name), 'pauses', 1);
@@ -101,7 +113,9 @@ export class RecordingService {
   async ofCall(callId: string): Promise<RecordingInfo[]> {
     const names = await this.redis.smembers(`${this.prefix}:call-recordings:${callId}`);
     const all = await Promise.all(names.map((n) => this.get(n)));
-    return all.filter((r): r is RecordingInfo => r !== undefined).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    return all
+      .filter((r): r is RecordingInfo => r !== undefined)
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   }
 
   /** The file, streamed from Asterisk. 404 when it was never made or is gone. */
@@ -109,13 +123,24 @@ export class RecordingService {
     try {
       return await this.ari.download(`/recordings/stored/${encodeURIComponent(name)}/file`);
     } catch (err) {
-      if (isNotFound(err)) throw new RexianError('REXIAN_NOT_FOUND', { recording: name }, `recording ${name} has no file (still running, or removed)`);
+      if (isNotFound(err))
+        throw new RexianError(
+          'REXIAN_NOT_FOUND',
+          { recording: name },
+          `recording ${name} has no file (still running, or removed)`,
+        );
       throw err;
     }
   }
 
   start(): void {
-    this.sweepTimer = setInterval(() => void this.sweep().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'recording sweep failed')), this.options.sweepSeconds * 1000);
+    this.sweepTimer = setInterval(
+      () =>
+        void this.sweep().catch((err: unknown) =>
+          this.log.warn({ err: (err as Error).message }, 'recording sweep failed'),
+        ),
+      this.options.sweepSeconds * 1000,
+    );
     this.sweepTimer.unref();
   }
 
@@ -138,7 +163,10 @@ export class RecordingService {
       const multi = this.redis.multi().del(this.key(name)).zrem(this.byTime, name);
       if (info) multi.srem(`${this.prefix}:call-recordings:${info.callId}`, name);
       await multi.exec();
-      this.log.info({ recording: name, callId: info?.callId, startedAt: info?.startedAt }, 'recording removed: retention period over');
+      this.log.info(
+        { recording: name, callId: info?.callId, startedAt: info?.startedAt },
+        'recording removed: retention period over',
+      );
     }
     return names.length;
   }

@@ -11,7 +11,9 @@
 // (item 6). Entries are deleted only after what they gave is in the outbox; a crash in
 // between replays them, and the call id (Asterisk's uniqueid) makes the replay a no-op.
 import { randomBytes } from 'node:crypto';
+
 import type { Logger } from 'pino';
+
 import type { AmiClient } from '../asterisk/ami.js';
 
 export interface EndFacts {
@@ -59,7 +61,12 @@ export function parseEndFacts(value: string): EndFacts | undefined {
   if (version !== '1' || !endedAt) return undefined;
   const source = fromBase64(source64);
   const numeric = Number(cause);
-  return { endedAt, cause: cause && Number.isInteger(numeric) ? numeric : null, side: hangupSide(source, fromBase64(self64)), source };
+  return {
+    endedAt,
+    cause: cause && Number.isInteger(numeric) ? numeric : null,
+    side: hangupSide(source, fromBase64(self64)),
+    source,
+  };
 }
 
 /** Parses an `rexian/fallback` value: the end facts, then `did|caller64|started|queued|answered|agent`. */
@@ -71,7 +78,13 @@ export function parseFallbackFacts(callId: string, value: string): FallbackFacts
   if (!end || !did || !startedAt) return undefined;
   const answeredAt = epoch(answered);
   return {
-    ...end, callId, did, caller: fromBase64(caller64), startedAt, queuedAt: epoch(queued), answeredAt,
+    ...end,
+    callId,
+    did,
+    caller: fromBase64(caller64),
+    startedAt,
+    queuedAt: epoch(queued),
+    answeredAt,
     agentId: answeredAt && endpoint ? endpoint.replace(/^agent-/, '') : null,
   };
 }
@@ -88,8 +101,14 @@ export class AsteriskDb {
   async ready(timeoutMs: number): Promise<boolean> {
     if (this.ami.connected) return true;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.ami.off('connected', up); resolve(this.ami.connected); }, timeoutMs);
-      const up = (): void => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => {
+        this.ami.off('connected', up);
+        resolve(this.ami.connected);
+      }, timeoutMs);
+      const up = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
       this.ami.once('connected', up);
     });
   }
@@ -108,21 +127,31 @@ export class AsteriskDb {
     const found = new Map<string, string>();
     const prefix = `/${family}/`;
     let finish: (() => void) | undefined;
-    const done = new Promise<void>((resolve) => { finish = resolve; });
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const onEvent = (e: Record<string, string>): void => {
       if (e.actionid !== actionId) return;
-      if (e.event === 'DBGetTreeResponse' && e.key?.startsWith(prefix)) found.set(e.key.slice(prefix.length), e.val ?? '');
+      if (e.event === 'DBGetTreeResponse' && e.key?.startsWith(prefix))
+        found.set(e.key.slice(prefix.length), e.val ?? '');
       else if (e.event === 'DBGetTreeComplete') finish?.();
     };
     this.ami.on('event', onEvent);
     try {
-      const res = await this.ami.action({ action: 'DBGetTree', family, ...(key ? { key } : {}), actionid: actionId }).catch((err: unknown) => {
-        // An empty family is an error to Asterisk ("Database entry not found"), not to us.
-        if (/not found/i.test(JSON.stringify(err) + String((err as Error).message))) return { response: 'Empty' };
-        throw err;
-      });
+      const res = await this.ami
+        .action({ action: 'DBGetTree', family, ...(key ? { key } : {}), actionid: actionId })
+        .catch((err: unknown) => {
+          // An empty family is an error to Asterisk ("Database entry not found"), not to us.
+          if (/not found/i.test(JSON.stringify(err) + String((err as Error).message))) return { response: 'Empty' };
+          throw err;
+        });
       if (res.response === 'Empty') return found;
-      await Promise.race([done, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`AMI DBGetTree ${family} unfinished after 5 s`)), 5_000).unref())]);
+      await Promise.race([
+        done,
+        new Promise<void>((_, reject) =>
+          setTimeout(() => reject(new Error(`AMI DBGetTree ${family} unfinished after 5 s`)), 5_000).unref(),
+        ),
+      ]);
       return found;
     } finally {
       this.ami.off('event', onEvent);
@@ -145,26 +174,36 @@ export class AsteriskDb {
 export class EndFactsReader {
   private gaveUpAt = 0;
 
-  constructor(private readonly db: AsteriskDb, private readonly logger: Logger) {}
+  constructor(
+    private readonly db: AsteriskDb,
+    private readonly logger: Logger,
+  ) {}
 
   async read(channelId: string): Promise<EndFacts | undefined> {
     const wait = Date.now() - this.gaveUpAt > 30_000 ? 5_000 : 0;
     if (!(await this.db.ready(wait))) {
       this.gaveUpAt = Date.now();
-      this.logger.warn({ channelId }, 'AMI not connected: a call that ended while no controller ran gets the time we noticed');
+      this.logger.warn(
+        { channelId },
+        'AMI not connected: a call that ended while no controller ran gets the time we noticed',
+      );
       return undefined;
     }
     try {
       const value = await this.db.get(ENDED_FAMILY, channelId);
       return value === undefined ? undefined : parseEndFacts(value);
     } catch (err) {
-      this.logger.warn({ channelId, err: (err as Error).message }, 'cannot read what Asterisk kept about a call\'s end');
+      this.logger.warn({ channelId, err: (err as Error).message }, "cannot read what Asterisk kept about a call's end");
       return undefined;
     }
   }
 
   /** After the record is in the outbox. */
   async forget(channelId: string): Promise<void> {
-    await this.db.del(ENDED_FAMILY, channelId).catch((err: unknown) => this.logger.debug({ channelId, err: (err as Error).message }, 'end facts not deleted; the sweep will'));
+    await this.db
+      .del(ENDED_FAMILY, channelId)
+      .catch((err: unknown) =>
+        this.logger.debug({ channelId, err: (err as Error).message }, 'end facts not deleted; the sweep will'),
+      );
   }
 }

@@ -13,8 +13,8 @@
 //   so is not in the record: the live figures and the staffing report add the queue's).
 // A masked call (src/calls/privacy.ts) keeps only the masked form of the number.
 import { holdSoFar } from '../acd/call-actions.js';
-import type { AcdCallState } from '../acd/service.js';
 import { lineName } from '../acd/screen-pop.js';
+import type { AcdCallState } from '../acd/service.js';
 import type { CallEvent, CallRecordState, LegRole } from '../calls/call.js';
 import { isMasked, maskNumber, type PrivacyPolicy } from '../calls/privacy.js';
 import type { IvrState } from '../ivr/interpreter.js';
@@ -68,7 +68,11 @@ export interface CallLeg {
   cause: string | null;
 }
 
-interface FlowSummary { flowId: string; version: string; path: string[] }
+interface FlowSummary {
+  flowId: string;
+  version: string;
+  path: string[];
+}
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -84,7 +88,12 @@ function flowHungUp(ivr: IvrState | undefined): boolean {
   return ivr?.waiting === 'done' && ivr.outcome?.type === 'hangup';
 }
 
-export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason: string, privacy?: PrivacyPolicy): CallRecord {
+export function buildCallRecord(
+  state: CallRecordState,
+  endedAt: Date,
+  endReason: string,
+  privacy?: PrivacyPolicy,
+): CallRecord {
   const acd = state.flow.acd as AcdCallState | undefined;
   const ivr = state.flow.ivr as IvrState | undefined;
   // The flow that brought the caller in; an after-call flow (the survey) comes later.
@@ -99,9 +108,9 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
   const ended = endedAt.toISOString();
   // Turned away by the last queue the flow chose (full, nobody to answer): that is why it ended.
   const reason = acd?.refused !== undefined && endReason === 'hangup' ? acd.refused : endReason;
-  const holdMs = acd && answered ? holdSoFar(acd, holdEnd(state, acd, endedAt)) : acd?.holdMs ?? null;
+  const holdMs = acd && answered ? holdSoFar(acd, holdEnd(state, acd, endedAt)) : (acd?.holdMs ?? null);
   // acd.talkMs is the agents' connected time, their holds included.
-  const connectedMs = answered ? acd?.talkMs ?? endedAt.getTime() - answeredAt! : null;
+  const connectedMs = answered ? (acd?.talkMs ?? endedAt.getTime() - answeredAt!) : null;
   const record: CallRecord = {
     callId: state.callId,
     direction: state.kind === 'callback' || state.kind === 'outbound' ? 'outbound' : 'inbound',
@@ -132,20 +141,47 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
     windowId: acd?.windowId ?? null,
     emergency: acd?.emergencyNumber ?? null,
     survey: ivr?.vars.survey ?? null,
-    recordings: [acd?.recording ?? (state.flow.recording as string | undefined), acd?.emergencyNumber ? `${state.callId}-emergency` : undefined].filter((r): r is string => Boolean(r)),
+    recordings: [
+      acd?.recording ?? (state.flow.recording as string | undefined),
+      acd?.emergencyNumber ? `${state.callId}-emergency` : undefined,
+    ].filter((r): r is string => Boolean(r)),
     maskingBinding,
     // Ended while no controller ran: who hung up as Asterisk saw it (records/fallback.ts).
-    hangupSide: acd?.hangupSide ?? (state.flow.asteriskEnd as { side?: string } | undefined)?.side ?? (endReason === 'hangup' && !flowHungUp(ivr) ? 'citizen' : 'system'),
+    hangupSide:
+      acd?.hangupSide ??
+      (state.flow.asteriskEnd as { side?: string } | undefined)?.side ??
+      (endReason === 'hangup' && !flowHungUp(ivr) ? 'citizen' : 'system'),
     legs: [
       // The first channel: the citizen's (answered by our app as it arrived, or answering the
       // dialer), or for a queue callback the agent's, rung before the citizen.
       state.kind === 'callback'
-        ? { channelId: state.channelId, role: 'agent', party: acd?.agentId ?? '', dialledAt: state.startedAt, answeredAt: iso(acd?.answeredAt), endedAt: ended, cause: endReason }
-        : { channelId: state.channelId, role: 'citizen', party: caller, dialledAt: state.startedAt, answeredAt: state.startedAt, endedAt: ended, cause: endReason },
+        ? {
+            channelId: state.channelId,
+            role: 'agent',
+            party: acd?.agentId ?? '',
+            dialledAt: state.startedAt,
+            answeredAt: iso(acd?.answeredAt),
+            endedAt: ended,
+            cause: endReason,
+          }
+        : {
+            channelId: state.channelId,
+            role: 'citizen',
+            party: caller,
+            dialledAt: state.startedAt,
+            answeredAt: state.startedAt,
+            endedAt: ended,
+            cause: endReason,
+          },
       ...Object.entries(state.legInfo ?? {}).map(([channelId, leg]): CallLeg => ({
-        channelId, role: leg.role, party: leg.party, dialledAt: leg.dialledAt, answeredAt: leg.answeredAt ?? null,
+        channelId,
+        role: leg.role,
+        party: leg.party,
+        dialledAt: leg.dialledAt,
+        answeredAt: leg.answeredAt ?? null,
         // A leg still up when the citizen left ended with the call.
-        endedAt: leg.endedAt ?? ended, cause: leg.cause ?? (leg.endedAt ? null : 'call ended'),
+        endedAt: leg.endedAt ?? ended,
+        cause: leg.cause ?? (leg.endedAt ? null : 'call ended'),
       })),
     ],
     events: [...(state.events ?? []), { at: ended, type: 'ended', reason }],
@@ -157,20 +193,72 @@ export function buildCallRecord(state: CallRecordState, endedAt: Date, endReason
 function withoutNumber(record: CallRecord, number: string): CallRecord {
   const bare = number.replace(/^\+86/, '');
   if (bare.length < 3) return record;
-  const hide = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k,
-    typeof v === 'string' && v.replace(/^\+86/, '') === bare ? maskNumber(v) : v])) as T;
+  const hide = <T extends object>(o: T): T =>
+    Object.fromEntries(
+      Object.entries(o).map(([k, v]) => [
+        k,
+        typeof v === 'string' && v.replace(/^\+86/, '') === bare ? maskNumber(v) : v,
+      ]),
+    ) as T;
   return { ...record, legs: record.legs.map(hide), events: record.events.map(hide) };
 }
 
 /** An outbound call nobody answered (busy, no answer, wrong number …): counted in the reports. */
-export function outboundAttemptRecord(a: { callId: string; did: string; number: string; startedAt: number; endedAt: number; disposition: string }): CallRecord {
+export function outboundAttemptRecord(a: {
+  callId: string;
+  did: string;
+  number: string;
+  startedAt: number;
+  endedAt: number;
+  disposition: string;
+}): CallRecord {
   return {
-    callId: a.callId, direction: 'outbound', did: a.did, line: lineName(a.did), caller: a.number, callerMasked: false,
-    startedAt: new Date(a.startedAt).toISOString(), endedAt: new Date(a.endedAt).toISOString(), endReason: a.disposition,
-    flowId: null, flowVersion: null, ivrPath: [], digits: {}, queue: null, originQueue: null, enteredQueueAt: null, waitMs: null,
-    answered: false, answeredAt: null, abandoned: false, shortAbandon: false, agentId: null, agents: [], talkMs: null, holdMs: null,
-    transfers: 0, windowId: null, emergency: null, survey: null, recordings: [], maskingBinding: null, hangupSide: null,
-    legs: [{ channelId: a.callId, role: 'citizen', party: a.number, dialledAt: new Date(a.startedAt).toISOString(), answeredAt: null, endedAt: new Date(a.endedAt).toISOString(), cause: a.disposition }],
-    events: [{ at: new Date(a.startedAt).toISOString(), type: 'dialled', number: a.number }, { at: new Date(a.endedAt).toISOString(), type: 'ended', reason: a.disposition }],
+    callId: a.callId,
+    direction: 'outbound',
+    did: a.did,
+    line: lineName(a.did),
+    caller: a.number,
+    callerMasked: false,
+    startedAt: new Date(a.startedAt).toISOString(),
+    endedAt: new Date(a.endedAt).toISOString(),
+    endReason: a.disposition,
+    flowId: null,
+    flowVersion: null,
+    ivrPath: [],
+    digits: {},
+    queue: null,
+    originQueue: null,
+    enteredQueueAt: null,
+    waitMs: null,
+    answered: false,
+    answeredAt: null,
+    abandoned: false,
+    shortAbandon: false,
+    agentId: null,
+    agents: [],
+    talkMs: null,
+    holdMs: null,
+    transfers: 0,
+    windowId: null,
+    emergency: null,
+    survey: null,
+    recordings: [],
+    maskingBinding: null,
+    hangupSide: null,
+    legs: [
+      {
+        channelId: a.callId,
+        role: 'citizen',
+        party: a.number,
+        dialledAt: new Date(a.startedAt).toISOString(),
+        answeredAt: null,
+        endedAt: new Date(a.endedAt).toISOString(),
+        cause: a.disposition,
+      },
+    ],
+    events: [
+      { at: new Date(a.startedAt).toISOString(), type: 'dialled', number: a.number },
+      { at: new Date(a.endedAt).toISOString(), type: 'ended', reason: a.disposition },
+    ],
   };
 }

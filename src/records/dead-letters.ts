@@ -4,6 +4,7 @@
 // once and removes it from the dead letters only when its row is in; a record already in
 // the table (replayed twice) counts as done.
 import type pg from 'pg';
+
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 import { insertRecords, isDataError, pgError, type RecordOutbox, type StoredRecord } from './outbox.js';
@@ -25,15 +26,28 @@ function entry(id: string, fields: string[]): DeadLetter {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   let record: StoredRecord | string = f.record ?? '';
-  try { record = JSON.parse(record) as StoredRecord; } catch { /* kept as text */ }
+  try {
+    record = JSON.parse(record) as StoredRecord;
+  } catch {
+    /* kept as text */
+  }
   return {
-    id, callId: typeof record === 'object' && record !== null ? String(record.callId ?? '') || null : null,
-    failedAt: f.failedAt ?? '', code: f.code ?? '', error: f.error ?? '', outboxId: f.outboxId ?? '', record,
+    id,
+    callId: typeof record === 'object' && record !== null ? String(record.callId ?? '') || null : null,
+    failedAt: f.failedAt ?? '',
+    code: f.code ?? '',
+    error: f.error ?? '',
+    outboxId: f.outboxId ?? '',
+    record,
   };
 }
 
 export class DeadLetters {
-  constructor(private readonly redis: Redis, private readonly outbox: RecordOutbox, private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly outbox: RecordOutbox,
+    private readonly pool: pg.Pool,
+  ) {}
 
   count(): Promise<number> {
     return this.redis.xlen(this.outbox.deadKey);
@@ -56,7 +70,11 @@ export class DeadLetters {
     if (!letter) throw new RexianError('REXIAN_NOT_FOUND', { id }, `no dead letter ${id}`);
     const original = correction ?? letter.record;
     if (typeof original !== 'object' || original === null || typeof original.callId !== 'string') {
-      throw new RexianError('REXIAN_BAD_REQUEST', { id, field: 'record' }, 'this dead letter is not a readable record: replay it with a corrected record in the body');
+      throw new RexianError(
+        'REXIAN_BAD_REQUEST',
+        { id, field: 'record' },
+        'this dead letter is not a readable record: replay it with a corrected record in the body',
+      );
     }
     const record = sanitizeRecord(original).value;
     let fresh: number;
@@ -64,9 +82,17 @@ export class DeadLetters {
       fresh = await insertRecords(this.pool, [record]);
     } catch (err) {
       if (isDataError(err)) {
-        throw new RexianError('REXIAN_RECORD_REFUSED', { id, sqlstate: pgError(err as Error).code }, pgError(err as Error).message);
+        throw new RexianError(
+          'REXIAN_RECORD_REFUSED',
+          { id, sqlstate: pgError(err as Error).code },
+          pgError(err as Error).message,
+        );
       }
-      throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', { id }, `cannot write the record: ${(err as Error).message}`);
+      throw new RexianError(
+        'REXIAN_DATABASE_UNAVAILABLE',
+        { id },
+        `cannot write the record: ${(err as Error).message}`,
+      );
     }
     await this.redis.xdel(this.outbox.deadKey, id);
     return { written: fresh === 1, record };

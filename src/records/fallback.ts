@@ -10,11 +10,19 @@
 // intervalMs while connected; several controllers reading at once write one row (the call
 // id is the table's key).
 import type { Logger } from 'pino';
+
 import { lineName } from '../acd/screen-pop.js';
 import type { CallRecordState } from '../calls/call.js';
 import { maskNumber } from '../calls/privacy.js';
+import {
+  type AsteriskDb,
+  ENDED_FAMILY,
+  type EndFacts,
+  FALLBACK_FAMILY,
+  type FallbackFacts,
+  parseFallbackFacts,
+} from './asterisk-facts.js';
 import type { CallRecord } from './call-record.js';
-import { ENDED_FAMILY, FALLBACK_FAMILY, parseFallbackFacts, type AsteriskDb, type EndFacts, type FallbackFacts } from './asterisk-facts.js';
 import type { RecordOutbox, StoredRecord } from './outbox.js';
 
 /** The name of the native queue in sip-config/queues.conf. */
@@ -31,16 +39,48 @@ export function fallbackRecord(f: FallbackFacts, shortAbandonMs: number, masked 
   const abandoned = queued && !answered && f.side === 'citizen';
   const ended = f.endedAt.toISOString();
   return {
-    callId: f.callId, direction: 'inbound', did: f.did, line: lineName(f.did), caller, callerMasked: masked,
-    startedAt: f.startedAt.toISOString(), endedAt: ended, endReason: 'hangup',
-    flowId: null, flowVersion: null, ivrPath: [], digits: {},
-    queue: queued ? FALLBACK_QUEUE : null, originQueue: queued ? FALLBACK_QUEUE : null, enteredQueueAt: iso(f.queuedAt), waitMs,
-    answered, answeredAt: iso(f.answeredAt), abandoned, shortAbandon: abandoned && waitMs !== null && waitMs < shortAbandonMs,
-    agentId: f.agentId, agents: f.agentId ? [f.agentId] : [],
-    talkMs: answered ? Math.max(0, f.endedAt.getTime() - f.answeredAt!.getTime()) : null, holdMs: answered ? 0 : null,
-    transfers: 0, windowId: null, emergency: null, survey: null, recordings: [], maskingBinding: null, hangupSide: f.side,
+    callId: f.callId,
+    direction: 'inbound',
+    did: f.did,
+    line: lineName(f.did),
+    caller,
+    callerMasked: masked,
+    startedAt: f.startedAt.toISOString(),
+    endedAt: ended,
+    endReason: 'hangup',
+    flowId: null,
+    flowVersion: null,
+    ivrPath: [],
+    digits: {},
+    queue: queued ? FALLBACK_QUEUE : null,
+    originQueue: queued ? FALLBACK_QUEUE : null,
+    enteredQueueAt: iso(f.queuedAt),
+    waitMs,
+    answered,
+    answeredAt: iso(f.answeredAt),
+    abandoned,
+    shortAbandon: abandoned && waitMs !== null && waitMs < shortAbandonMs,
+    agentId: f.agentId,
+    agents: f.agentId ? [f.agentId] : [],
+    talkMs: answered ? Math.max(0, f.endedAt.getTime() - f.answeredAt!.getTime()) : null,
+    holdMs: answered ? 0 : null,
+    transfers: 0,
+    windowId: null,
+    emergency: null,
+    survey: null,
+    recordings: [],
+    maskingBinding: null,
+    hangupSide: f.side,
     legs: [
-      { channelId: f.callId, role: 'citizen', party: caller, dialledAt: f.startedAt.toISOString(), answeredAt: f.startedAt.toISOString(), endedAt: ended, cause: f.cause === null ? null : String(f.cause) },
+      {
+        channelId: f.callId,
+        role: 'citizen',
+        party: caller,
+        dialledAt: f.startedAt.toISOString(),
+        answeredAt: f.startedAt.toISOString(),
+        endedAt: ended,
+        cause: f.cause === null ? null : String(f.cause),
+      },
     ],
     events: [
       { at: f.startedAt.toISOString(), type: 'entered', did: f.did },
@@ -67,7 +107,11 @@ export function asteriskEndOf(state: CallRecordState): AsteriskEnd | undefined {
 
 export function toAsteriskEnd(facts: EndFacts): AsteriskEnd {
   // Never later than now (one machine's clock, but a skewed one must not end a call in the future).
-  return { endedAt: new Date(Math.min(Date.now(), facts.endedAt.getTime())).toISOString(), cause: facts.cause, side: facts.side };
+  return {
+    endedAt: new Date(Math.min(Date.now(), facts.endedAt.getTime())).toISOString(),
+    cause: facts.cause,
+    side: facts.side,
+  };
 }
 
 export type BuildRecord = (state: CallRecordState, endedAt: Date, reason: string) => CallRecord;
@@ -118,7 +162,9 @@ export class FallbackCollector {
 
   /** One pass (never two at once); resolves when done. */
   collect(): Promise<void> {
-    this.running ??= this.pass().finally(() => { this.running = undefined; });
+    this.running ??= this.pass().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -130,7 +176,10 @@ export class FallbackCollector {
         const facts = parseFallbackFacts(callId, value);
         if (facts) {
           await this.o.outbox.add(fallbackRecord(facts, this.o.shortAbandonMs(), this.o.masked(facts.did)));
-          log.info({ callId, did: facts.did, answered: facts.answeredAt !== null, agentId: facts.agentId, side: facts.side }, 'call served by the dialplan fallback recorded');
+          log.info(
+            { callId, did: facts.did, answered: facts.answeredAt !== null, agentId: facts.agentId, side: facts.side },
+            'call served by the dialplan fallback recorded',
+          );
         } else {
           log.error({ callId, value }, 'unreadable fallback call facts in AstDB; dropped');
         }

@@ -3,6 +3,7 @@
 // applying the same file twice.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import type pg from 'pg';
 
 const LOCK = 0x7265_7869; // "rexi"
@@ -12,9 +13,15 @@ export async function migrate(pool: pg.Pool, dir: string): Promise<string[]> {
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-    for (const file of readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()) {
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set(
+      (await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+    );
+    for (const file of readdirSync(dir)
+      .filter((f) => /^\d+_.*\.sql$/.test(f))
+      .sort()) {
       if (done.has(file)) continue;
       await client.query('BEGIN');
       try {
@@ -23,7 +30,7 @@ export async function migrate(pool: pg.Pool, dir: string): Promise<string[]> {
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${file} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${file} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(file);
     }

@@ -1,15 +1,23 @@
 // The records domain's parts beyond the writer: how a call's record is kept as it ends (with
 // Asterisk's own end facts when the controller was away), the collector of calls the dialplan
 // fallback served, and the dead letters ops can replay (their routes are in routes.ts).
-import type { Logger } from 'pino';
 import type pg from 'pg';
+import type { Logger } from 'pino';
+
 import type { AmiClient } from '../asterisk/ami.js';
 import type { CallRecordState } from '../calls/call.js';
 import { isMasked, type PrivacyPolicy } from '../calls/privacy.js';
 import type { Redis } from '../store/redis.js';
 import { AsteriskDb, EndFactsReader } from './asterisk-facts.js';
 import { DeadLetters } from './dead-letters.js';
-import { asteriskEndOf, FallbackCollector, recordAtEnd, toAsteriskEnd, type AsteriskEnd, type BuildRecord } from './fallback.js';
+import {
+  type AsteriskEnd,
+  asteriskEndOf,
+  type BuildRecord,
+  FallbackCollector,
+  recordAtEnd,
+  toAsteriskEnd,
+} from './fallback.js';
 import type { RecordOutbox } from './outbox.js';
 
 export interface RecordsDeps {
@@ -43,7 +51,12 @@ export function recordsDomain(deps: RecordsDeps): RecordsDomain {
   const db = new AsteriskDb(deps.ami);
   const endFacts = new EndFactsReader(db, deps.logger);
   const collector = new FallbackCollector({
-    db, outbox: deps.outbox, logger: deps.logger, isLive: deps.isLive, shortAbandonMs: deps.shortAbandonMs, intervalMs: deps.collectEveryMs,
+    db,
+    outbox: deps.outbox,
+    logger: deps.logger,
+    isLive: deps.isLive,
+    shortAbandonMs: deps.shortAbandonMs,
+    intervalMs: deps.collectEveryMs,
     masked: (did) => isMasked({ did, flow: {} }, deps.privacy),
   });
   return {
@@ -52,7 +65,16 @@ export function recordsDomain(deps: RecordsDeps): RecordsDomain {
       await deps.outbox.add(record);
       const end = reason === 'hangup' ? undefined : asteriskEndOf(state);
       if (end) {
-        deps.logger.info({ callId: state.callId, channelId: state.channelId, endedAt: record.endedAt, hangupSide: record.hangupSide, cause: end.cause }, 'call that ended while no controller ran: end taken from Asterisk');
+        deps.logger.info(
+          {
+            callId: state.callId,
+            channelId: state.channelId,
+            endedAt: record.endedAt,
+            hangupSide: record.hangupSide,
+            cause: end.cause,
+          },
+          'call that ended while no controller ran: end taken from Asterisk',
+        );
         await endFacts.forget(state.channelId);
       }
     },

@@ -14,7 +14,12 @@ export interface Sanitized<T> {
 
 function cleanString(s: string): string {
   // A high surrogate not followed by a low one, or a low one not preceded by a high one.
-  return s.replace(/\u0000/g, '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL refuses in text
+      .replace(/\u0000/g, '')
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+  );
 }
 
 function clean(value: unknown, path: string, repaired: string[]): unknown {

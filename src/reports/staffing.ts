@@ -3,9 +3,10 @@
 // needed at that arrival rate and handle time, and the agents who were logged in (sampled
 // each minute by the ACD). Where "needed" is above "logged in", the target was out of reach.
 import type pg from 'pg';
-import type { QueueDefinition } from '../acd/queue-config.js';
+
 import { agentsNeeded } from '../acd/erlang-c.js';
 import { staffingKey } from '../acd/figures.js';
+import type { QueueDefinition } from '../acd/queue-config.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 import { shanghaiMidnight } from './report.js';
@@ -40,10 +41,18 @@ export interface StaffingReport {
 /** Handle time assumed for a half hour without answered calls (and no day figure either). */
 const DEFAULT_HANDLE_S = 180;
 
-export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string, q: QueueDefinition, date: string): Promise<StaffingReport> {
+export async function buildStaffing(
+  pool: pg.Pool,
+  redis: Redis,
+  prefix: string,
+  q: QueueDefinition,
+  date: string,
+): Promise<StaffingReport> {
   const start = shanghaiMidnight(date, 'date');
   const target = q.targets[0]!;
-  const res = await pool.query(`
+  const res = await pool
+    .query(
+      `
     SELECT floor(extract(epoch FROM started_at - $2::timestamptz) / 1800)::int AS slot,
       count(*) FILTER (WHERE queue IS NOT NULL AND end_reason NOT IN ('queue-full', 'no-agents')) AS offered,
       count(*) FILTER (WHERE answered) AS answered,
@@ -53,10 +62,12 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
       sum(coalesce(talk_ms, 0) + coalesce(hold_ms, 0)) FILTER (WHERE answered) AS handle_ms
     FROM call_records
     WHERE origin_queue = $1 AND direction = 'inbound' AND started_at >= $2 AND started_at < $3
-    GROUP BY 1`, [q.id, start, new Date(start.getTime() + 86_400_000), target.seconds * 1000],
-  ).catch((err: Error) => {
-    throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', {}, `cannot read the call records: ${err.message}`);
-  });
+    GROUP BY 1`,
+      [q.id, start, new Date(start.getTime() + 86_400_000), target.seconds * 1000],
+    )
+    .catch((err: Error) => {
+      throw new RexianError('REXIAN_DATABASE_UNAVAILABLE', {}, `cannot read the call records: ${err.message}`);
+    });
   const bySlot = new Map((res.rows as Array<Record<string, string | number | null>>).map((r) => [Number(r.slot), r]));
   const samples = await redis.hgetall(staffingKey(prefix, q.id, date));
   const dayAnswered = [...bySlot.values()].reduce((n, r) => n + Number(r.answered), 0);
@@ -75,17 +86,24 @@ export async function buildStaffing(pool: pg.Pool, redis: Redis, prefix: string,
     const n = Number(samples[`${slot}:n`] ?? 0);
     rows.push({
       from: `${String(Math.floor(slot / 2)).padStart(2, '0')}:${slot % 2 ? '30' : '00'}`,
-      offered, answered, abandoned, answeredWithinTarget: within,
+      offered,
+      answered,
+      abandoned,
+      answeredWithinTarget: within,
       serviceLevelPercent: base > 0 ? Math.round((1000 * within) / base) / 10 : null,
       arrivalRatePerHour: offered * 2,
       handleTimeSeconds: handleS === null ? null : Math.round(handleS * 10) / 10,
-      agentsNeeded: offered > 0 ? agentsNeeded(offered / 1800, handleS ?? dayHandleS, target.seconds, target.percent / 100) : 0,
+      agentsNeeded:
+        offered > 0 ? agentsNeeded(offered / 1800, handleS ?? dayHandleS, target.seconds, target.percent / 100) : 0,
       loggedInAverage: n > 0 ? Math.round((10 * Number(samples[`${slot}:sum`])) / n) / 10 : null,
     });
   }
   return {
-    queue: q.id, date, target: { seconds: target.seconds, percent: target.percent },
-    formula: 'agentsNeeded = the fewest agents for which Erlang C (M/M/N) predicts the first target at the half hour\'s arrival rate and handle time (talk + hold + the queue\'s wrap-up; the day\'s where the half hour has none)',
+    queue: q.id,
+    date,
+    target: { seconds: target.seconds, percent: target.percent },
+    formula:
+      "agentsNeeded = the fewest agents for which Erlang C (M/M/N) predicts the first target at the half hour's arrival rate and handle time (talk + hold + the queue's wrap-up; the day's where the half hour has none)",
     rows,
   };
 }

@@ -13,9 +13,14 @@ export function connectRedis(url: string, logger: Logger): Redis {
     enableOfflineQueue: true,
   });
   let wasReady = false;
-  redis.on('ready', () => { wasReady = true; logger.info({ redis: redact(url) }, 'Redis connected'); });
+  redis.on('ready', () => {
+    wasReady = true;
+    logger.info({ redis: redact(url) }, 'Redis connected');
+  });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'Redis error'));
-  redis.on('end', () => { if (wasReady) logger.warn('Redis connection ended'); });
+  redis.on('end', () => {
+    if (wasReady) logger.warn('Redis connection ended');
+  });
   return redis;
 }
 

@@ -3,7 +3,12 @@
 // become strings; the stream is trimmed near maxLength so it never grows without bound.
 import type { Redis } from './redis.js';
 
-export async function appendToStream(redis: Redis, key: string, record: Record<string, unknown>, maxLength = 1_000_000): Promise<string> {
+export async function appendToStream(
+  redis: Redis,
+  key: string,
+  record: Record<string, unknown>,
+  maxLength = 1_000_000,
+): Promise<string> {
   const fields = Object.entries(record).flatMap(([k, v]) => (v === undefined || v === null ? [] : [k, String(v)]));
   return (await redis.xadd(key, 'MAXLEN', '~', maxLength, '*', ...fields)) ?? '';
 }

@@ -11,17 +11,18 @@
 // The live-calls list shows each call's number as src/calls/privacy.ts decides: a masked call
 // (AXB, a masked queue, a caller who asked for privacy) only masked, unless the token may
 // reveal numbers (`revealNumbers`); every number so revealed is audited with who and the call.
-import { appendToStream } from '../store/streams.js';
 import type { Logger } from 'pino';
+
+import type { AcdService } from '../acd/service.js';
 import { mayActForAgent, type Principal } from '../api/auth.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import { agentEndpoint, snoopLeg, supervisionBridge, supervisorLeg } from '../asterisk/ids.js';
-import type { AcdService } from '../acd/service.js';
 import type { Call } from '../calls/call.js';
-import { isMasked, visibleNumber, type PrivacyPolicy } from '../calls/privacy.js';
+import { isMasked, type PrivacyPolicy, visibleNumber } from '../calls/privacy.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
+import { appendToStream } from '../store/streams.js';
 
 export type SupervisionMode = 'monitor' | 'whisper' | 'barge';
 
@@ -73,25 +74,44 @@ export class SupervisionService {
   async liveCalls(p: Principal, teamOf: (agentId: string) => string | undefined): Promise<LiveCallView[]> {
     const reveal = p.revealNumbers === true;
     const hidden = new Set<string>();
-    const list = (await this.deps.calls.store.allLive()).map((state): LiveCallView => {
-      const acd = state.flow.acd as { queue?: string; phase?: string; agentId?: string } | undefined;
-      const masked = isMasked(state, this.deps.privacy);
-      if (masked) hidden.add(state.callId);
-      return {
-        callId: state.callId, did: state.did, caller: visibleNumber(state.caller, masked, reveal), callerMasked: masked && !reveal, startedAt: state.startedAt,
-        queue: acd?.queue ?? null, phase: acd?.phase ?? 'ivr', agentId: acd?.agentId ?? null,
-        team: acd?.agentId ? teamOf(acd.agentId) ?? null : null,
-        supervised: Boolean(state.flow.supervision), controller: state.owner ?? null,
-      };
-    }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-    const visible = p.role === 'supervisor' ? list.filter((c) => c.agentId && mayActForAgent(p, c.agentId, c.team ?? undefined)) : list;
-    if (reveal) for (const c of visible) if (hidden.has(c.callId)) await this.auditReveal(p.name, c.callId, 'GET /api/calls');
+    const list = (await this.deps.calls.store.allLive())
+      .map((state): LiveCallView => {
+        const acd = state.flow.acd as { queue?: string; phase?: string; agentId?: string } | undefined;
+        const masked = isMasked(state, this.deps.privacy);
+        if (masked) hidden.add(state.callId);
+        return {
+          callId: state.callId,
+          did: state.did,
+          caller: visibleNumber(state.caller, masked, reveal),
+          callerMasked: masked && !reveal,
+          startedAt: state.startedAt,
+          queue: acd?.queue ?? null,
+          phase: acd?.phase ?? 'ivr',
+          agentId: acd?.agentId ?? null,
+          team: acd?.agentId ? (teamOf(acd.agentId) ?? null) : null,
+          supervised: Boolean(state.flow.supervision),
+          controller: state.owner ?? null,
+        };
+      })
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const visible =
+      p.role === 'supervisor'
+        ? list.filter((c) => c.agentId && mayActForAgent(p, c.agentId, c.team ?? undefined))
+        : list;
+    if (reveal)
+      for (const c of visible) if (hidden.has(c.callId)) await this.auditReveal(p.name, c.callId, 'GET /api/calls');
     return visible;
   }
 
   /** A masked number was shown to someone allowed to see it: who, which call, where. */
   async auditReveal(who: string, callId: string, surface: string): Promise<void> {
-    await appendToStream(this.deps.redis, `${this.deps.prefix}:audit`, { who, action: 'reveal-number', callId, surface, at: new Date().toISOString() });
+    await appendToStream(this.deps.redis, `${this.deps.prefix}:audit`, {
+      who,
+      action: 'reveal-number',
+      callId,
+      surface,
+      at: new Date().toISOString(),
+    });
     this.deps.logger.warn({ who, callId, surface }, 'masked number revealed');
   }
 
@@ -103,9 +123,16 @@ export class SupervisionService {
     await call.updateFlow({ supervision: patch === undefined ? undefined : { ...this.state(call), ...patch } });
   }
 
-  private async audit(who: string, action: string, call: Call, details: Record<string, string | undefined>): Promise<void> {
+  private async audit(
+    who: string,
+    action: string,
+    call: Call,
+    details: Record<string, string | undefined>,
+  ): Promise<void> {
     const at = new Date().toISOString();
-    const record = Object.fromEntries(Object.entries({ who, action, callId: call.id, at, ...details }).map(([k, v]) => [k, v ?? '']));
+    const record = Object.fromEntries(
+      Object.entries({ who, action, callId: call.id, at, ...details }).map(([k, v]) => [k, v ?? '']),
+    );
     await appendToStream(this.deps.redis, `${this.deps.prefix}:audit`, record);
     await call.note('supervision', { supervisor: who, action, ...details }, 'supervision', 'warn');
   }
@@ -115,12 +142,31 @@ export class SupervisionService {
     return this.deps.calls.within(callId, async (call) => {
       const talk = this.deps.acd.talkOf(call);
       if (!talk) throw new RexianError('REXIAN_AGENT_STATE', { callId }, `call ${callId} is not connected to an agent`);
-      if (this.state(call)) throw new RexianError('REXIAN_CALL_STATE', { callId }, `call ${callId} is already supervised by ${this.state(call)!.supervisor}`);
+      if (this.state(call))
+        throw new RexianError(
+          'REXIAN_CALL_STATE',
+          { callId },
+          `call ${callId} is already supervised by ${this.state(call)!.supervisor}`,
+        );
       const leg = supervisorLeg(callId);
-      await this.save(call, { supervisor, phone, leg, mode, bridge: supervisionBridge(callId), joined: false, count: 1 });
+      await this.save(call, {
+        supervisor,
+        phone,
+        leg,
+        mode,
+        bridge: supervisionBridge(callId),
+        joined: false,
+        count: 1,
+      });
       await this.deps.calls.attachLeg(call, leg, { role: 'supervisor', party: supervisor });
       await this.audit(supervisor, 'start', call, { mode, agentId: talk.agentId, phone });
-      await this.deps.ari.originate({ channelId: leg, endpoint: `PJSIP/${agentEndpoint(phone)}`, callerId: `"监听" <${call.state.did}>`, timeout: 30, appArgs: `agent-leg,${callId}` });
+      await this.deps.ari.originate({
+        channelId: leg,
+        endpoint: `PJSIP/${agentEndpoint(phone)}`,
+        callerId: `"监听" <${call.state.did}>`,
+        timeout: 30,
+        appArgs: `agent-leg,${callId}`,
+      });
       return { callId, supervisorChannel: leg, mode };
     });
   }
@@ -161,7 +207,12 @@ export class SupervisionService {
   private mine(call: Call, supervisor: string): SupervisionState {
     const s = this.state(call);
     if (!s) throw new RexianError('REXIAN_NOT_FOUND', { callId: call.id }, `call ${call.id} is not being supervised`);
-    if (s.supervisor !== supervisor) throw new RexianError('REXIAN_FORBIDDEN', { callId: call.id }, `call ${call.id} is supervised by ${s.supervisor}`);
+    if (s.supervisor !== supervisor)
+      throw new RexianError(
+        'REXIAN_FORBIDDEN',
+        { callId: call.id },
+        `call ${call.id} is supervised by ${s.supervisor}`,
+      );
     return s;
   }
 
@@ -187,7 +238,11 @@ export class SupervisionService {
     await this.deps.calls.attachLeg(call, snoop);
     // spy both: the supervisor hears citizen and agent. whisper out: what the supervisor
     // says is mixed into what the agent hears, and only that.
-    await ari.channels.snoop(talk.agentLeg, snoop, { appArgs: `agent-leg,${call.id}`, spy: 'both', whisper: s.mode === 'whisper' ? 'out' : 'none' });
+    await ari.channels.snoop(talk.agentLeg, snoop, {
+      appArgs: `agent-leg,${call.id}`,
+      spy: 'both',
+      whisper: s.mode === 'whisper' ? 'out' : 'none',
+    });
     await ari.bridges.add(s.bridge, s.leg);
   }
 
@@ -218,7 +273,11 @@ export class SupervisionService {
       await this.place(call, { ...s, joined: true });
     } else if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
       await this.teardown(call, s);
-      await call.note('supervisor-left', { supervisor: s.supervisor, takenOver: s.takenOver ?? false }, 'supervisor left');
+      await call.note(
+        'supervisor-left',
+        { supervisor: s.supervisor, takenOver: s.takenOver ?? false },
+        'supervisor left',
+      );
       // After a take-over the supervisor was the citizen's last party.
       if (s.takenOver) await call.hangup();
     }

@@ -7,6 +7,12 @@ declare module 'asterisk-manager' {
     disconnect(callback?: () => void): void;
     isConnected(): boolean;
   }
-  function AsteriskManager(port?: number, host?: string, username?: string, password?: string, events?: boolean): Manager;
+  function AsteriskManager(
+    port?: number,
+    host?: string,
+    username?: string,
+    password?: string,
+    events?: boolean,
+  ): Manager;
   export default AsteriskManager;
 }

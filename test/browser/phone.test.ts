@@ -17,13 +17,15 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import t from 'tap';
-import { acdQueuesWith, citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
-import { listen, testApp, tonePcap, type ProbeApp } from '../helpers/audio.js';
+
+import { type AcdLab, acdQueuesWith, citizen, startAcdLab } from '../helpers/acd-lab.js';
+import { listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
 import { ensurePagesBuilt, launchBrowser, resultsDir, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { streamEntries, until } from '../helpers/lab.js';
-import { createNetns, INNER_ADDRESS, ROOT_ADDRESS, type Netns } from '../helpers/netns.js';
+import { createNetns, INNER_ADDRESS, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const CITIZEN_HZ = 600;
@@ -48,17 +50,40 @@ t.before(async () => {
   });
   const { lab } = acdLab;
   // Asterisk's ICE may offer the veth's root side only (last matching rule wins).
-  appendFileSync(join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`);
+  appendFileSync(
+    join(lab.asterisk.hostDir, 'etc/rtp.conf'),
+    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
+  );
   await lab.asterisk.command('module reload res_rtp_asterisk.so');
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
-  const put = await controller.api('PUT', '/api/people/w1', { role: 'agent', displayName: '李娜', password: 'desk-password-1' });
+  const put = await controller.api('PUT', '/api/people/w1', {
+    role: 'agent',
+    displayName: '李娜',
+    password: 'desk-password-1',
+  });
   if (put.status !== 201) throw new Error(`PUT /api/people/w1: ${put.status} ${JSON.stringify(put.body)}`);
   probe = await testApp(lab);
   // The fake microphone: a long uncompressed WAV so it still plays when the call comes.
   const wav = join(scratchDir('phone-mic'), `mic-${AGENT_HZ}.wav`);
-  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav, 'synth', '90', 'sine', String(AGENT_HZ), 'vol', '0.5']);
+  execFileSync('sox', [
+    '-n',
+    '-r',
+    '48000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    '-e',
+    'signed-integer',
+    wav,
+    'synth',
+    '90',
+    'sine',
+    String(AGENT_HZ),
+    'vol',
+    '0.5',
+  ]);
   await netns.forwardLoopback([lab.ports.controller, lab.ports.ari]);
   browser = await launchBrowser({ fakeMedia: { audioFile: wav }, executablePath: netns.wrapper('/usr/bin/chromium') });
 });
@@ -73,41 +98,44 @@ t.teardown(async () => {
 
 /** Share of 50 ms analyser frames of the page's remote stream in which `hz` dominates. */
 async function remoteTone(hz: number, ms: number): Promise<number> {
-  return browser.page.evaluate(async ({ hz, ms }) => {
-    const audio = document.querySelector<HTMLAudioElement>('[data-test=phone-remote-audio]');
-    const stream = audio?.srcObject;
-    if (!(stream instanceof MediaStream)) return -1;
-    const ctx = new AudioContext();
-    const analyser = ctx.createAnalyser();
-    analyser.fftSize = 2048;
-    ctx.createMediaStreamSource(stream).connect(analyser);
-    const frame = new Float32Array(analyser.fftSize);
-    const coeff = 2 * Math.cos((2 * Math.PI * hz) / ctx.sampleRate);
-    let hits = 0;
-    let frames = 0;
-    const deadline = performance.now() + ms;
-    while (performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      analyser.getFloatTimeDomainData(frame);
-      let s1 = 0;
-      let s2 = 0;
-      let energy = 0;
-      for (const x of frame) {
-        energy += x * x;
-        const s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
+  return browser.page.evaluate(
+    async ({ hz, ms }) => {
+      const audio = document.querySelector<HTMLAudioElement>('[data-test=phone-remote-audio]');
+      const stream = audio?.srcObject;
+      if (!(stream instanceof MediaStream)) return -1;
+      const ctx = new AudioContext();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 2048;
+      ctx.createMediaStreamSource(stream).connect(analyser);
+      const frame = new Float32Array(analyser.fftSize);
+      const coeff = 2 * Math.cos((2 * Math.PI * hz) / ctx.sampleRate);
+      let hits = 0;
+      let frames = 0;
+      const deadline = performance.now() + ms;
+      while (performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        analyser.getFloatTimeDomainData(frame);
+        let s1 = 0;
+        let s2 = 0;
+        let energy = 0;
+        for (const x of frame) {
+          energy += x * x;
+          const s0 = x + coeff * s1 - s2;
+          s2 = s1;
+          s1 = s0;
+        }
+        frames++;
+        const power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((frame.length / 2) * Math.max(energy, 1e-12));
+        if (energy / frame.length > 1e-5 && power > 0.25) hits++;
       }
-      frames++;
-      const power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((frame.length / 2) * Math.max(energy, 1e-12));
-      if (energy / frame.length > 1e-5 && power > 0.25) hits++;
-    }
-    await ctx.close();
-    return frames ? hits / frames : 0;
-  }, { hz, ms });
+      await ctx.close();
+      return frames ? hits / frames : 0;
+    },
+    { hz, ms },
+  );
 }
 
-t.test('the page\'s phone registers, answers a queued citizen, and audio flows both ways', async (t) => {
+t.test("the page's phone registers, answers a queued citizen, and audio flows both ways", async (t) => {
   const { page } = browser;
   const { lab } = acdLab;
   await page.goto(`${controller.url}/agent/`);
@@ -115,15 +143,28 @@ t.test('the page\'s phone registers, answers a queued citizen, and audio flows b
   await page.getByLabel('密码', { exact: true }).fill('desk-password-1');
   await page.getByRole('button', { name: '登录' }).click();
   const status = page.locator('[data-test=phone-status]');
-  await until('the page says the phone is registered', async () => (await status.textContent()) === '电话：已注册', 15_000, 200)
-    .catch(async (err: Error) => { throw new Error(`${err.message}; page shows "${await status.textContent()}"`); });
+  await until(
+    'the page says the phone is registered',
+    async () => (await status.textContent()) === '电话：已注册',
+    15_000,
+    200,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}; page shows "${await status.textContent()}"`);
+  });
   t.pass('the page says 电话：已注册');
   const endpoint = await lab.ari<{ state: string }>('GET', '/endpoints/PJSIP/agent-w1');
   t.equal(endpoint.body.state, 'online', 'Asterisk agrees: agent-w1 is online');
-  t.match(await lab.asterisk.command('pjsip show contacts'), /agent-w1\/sip:/, 'a contact of agent-w1 over the WebSocket');
+  t.match(
+    await lab.asterisk.command('pjsip show contacts'),
+    /agent-w1\/sip:/,
+    'a contact of agent-w1 over the WebSocket',
+  );
 
   const audit = await streamEntries(lab.redis, `${lab.prefix}:audit:sign-in`);
-  t.ok(audit.some((e) => e.event === 'phone-credentials' && e.agentId === 'w1'), 'the hand-out of the phone\'s credentials is audited');
+  t.ok(
+    audit.some((e) => e.event === 'phone-credentials' && e.agentId === 'w1'),
+    "the hand-out of the phone's credentials is audited",
+  );
   const asAdmin = await controller.api('GET', '/api/session/phone');
   t.equal(asAdmin.status, 403, 'a token that is no agent gets no phone credentials');
   const anonymous = await fetch(`${controller.url}/api/session/phone`);
@@ -137,29 +178,55 @@ t.test('the page\'s phone registers, answers a queued citizen, and audio flows b
   const c = citizen(lab, controller, { did: '7001', caller, steps: [{ pcap: tonePcap(CITIZEN_HZ, 60) }] });
   await c.entered;
   const call = page.locator('[data-test=phone-call]');
-  await until('the page shows the incoming call', async () => /^来电：/.test((await call.textContent()) ?? ''), 20_000, 100);
+  await until(
+    'the page shows the incoming call',
+    async () => /^来电：/.test((await call.textContent()) ?? ''),
+    20_000,
+    100,
+  );
   t.match(await call.textContent(), /^来电：/, `the page shows the call (${await call.textContent()})`);
   await page.getByRole('button', { name: '接听' }).click();
   await until('the page is talking', async () => /^通话中：/.test((await call.textContent()) ?? ''), 10_000, 100);
   await c.log('call connected to agent', 15_000);
   t.pass('the controller connected the citizen to w1');
 
-  const citizenChannel = await until('the citizen\'s channel', async () => {
-    const { body } = await lab.ari<Array<{ id: string; name: string }>>('GET', '/channels');
-    return body.find((ch) => ch.name.startsWith('PJSIP/pstn'))?.id;
-  }, 5_000);
-  const agentChannel = await until('the agent\'s channel', async () => {
-    const { body } = await lab.ari<Array<{ id: string; name: string }>>('GET', '/channels');
-    return body.find((ch) => ch.name.startsWith('PJSIP/agent-w1'))?.id;
-  }, 5_000);
-  const rtpDest = await lab.ari<{ value: string }>('GET', `/channels/${agentChannel}/variable?variable=${encodeURIComponent('CHANNEL(rtp,dest)')}`);
-  t.match(rtpDest.body.value, new RegExp(`^${INNER_ADDRESS.replaceAll('.', '\\.')}:\\d+$`), `the agent's media goes over the veth (${rtpDest.body.value})`);
+  const citizenChannel = await until(
+    "the citizen's channel",
+    async () => {
+      const { body } = await lab.ari<Array<{ id: string; name: string }>>('GET', '/channels');
+      return body.find((ch) => ch.name.startsWith('PJSIP/pstn'))?.id;
+    },
+    5_000,
+  );
+  const agentChannel = await until(
+    "the agent's channel",
+    async () => {
+      const { body } = await lab.ari<Array<{ id: string; name: string }>>('GET', '/channels');
+      return body.find((ch) => ch.name.startsWith('PJSIP/agent-w1'))?.id;
+    },
+    5_000,
+  );
+  const rtpDest = await lab.ari<{ value: string }>(
+    'GET',
+    `/channels/${agentChannel}/variable?variable=${encodeURIComponent('CHANNEL(rtp,dest)')}`,
+  );
+  t.match(
+    rtpDest.body.value,
+    new RegExp(`^${INNER_ADDRESS.replaceAll('.', '\\.')}:\\d+$`),
+    `the agent's media goes over the veth (${rtpDest.body.value})`,
+  );
   const inPage = await remoteTone(CITIZEN_HZ, 2_000);
-  t.ok(inPage >= 0.5, `the citizen's ${CITIZEN_HZ} Hz tone is heard in the page (${(inPage * 100).toFixed(0)} % of frames)`);
+  t.ok(
+    inPage >= 0.5,
+    `the citizen's ${CITIZEN_HZ} Hz tone is heard in the page (${(inPage * 100).toFixed(0)} % of frames)`,
+  );
   const otherInPage = await remoteTone(AGENT_HZ, 1_000);
   t.ok(otherInPage < 0.2, `and not the agent's own tone (${(otherInPage * 100).toFixed(0)} %)`);
   const heard = await listen(lab, probe, citizenChannel, 'citizen-hears-page', 2_000, AGENT_HZ);
-  t.ok(heard.toneWindows >= 0.5, `the page's microphone (${AGENT_HZ} Hz) reaches the citizen (${(heard.toneWindows * 100).toFixed(0)} % of windows, rms ${heard.rms.toFixed(0)})`);
+  t.ok(
+    heard.toneWindows >= 0.5,
+    `the page's microphone (${AGENT_HZ} Hz) reaches the citizen (${(heard.toneWindows * 100).toFixed(0)} % of windows, rms ${heard.rms.toFixed(0)})`,
+  );
   await browser.screenshot('agent-phone-in-call');
   t.pass(`screenshot in ${resultsDir}`);
 
@@ -171,30 +238,49 @@ t.test('the page\'s phone registers, answers a queued citizen, and audio flows b
   await unmute.waitFor();
   t.equal(await unmute.getAttribute('aria-pressed'), 'true', 'the button says it is pressed');
   const muted = await listen(lab, probe, citizenChannel, 'citizen-hears-muted', 1_500, AGENT_HZ);
-  t.ok(muted.toneWindows < 0.2, `muted, the citizen no longer hears the page (${(muted.toneWindows * 100).toFixed(0)} % of windows)`);
+  t.ok(
+    muted.toneWindows < 0.2,
+    `muted, the citizen no longer hears the page (${(muted.toneWindows * 100).toFixed(0)} % of windows)`,
+  );
   await page.keyboard.press('Enter');
   await mute.waitFor();
 
   await page.getByRole('button', { name: '挂断' }).click();
   await until('the page is idle again', async () => (await call.textContent()) === '空闲，等待来电', 10_000, 100);
-  await until('the citizen\'s channel is gone', async () => {
-    const { body } = await lab.ari<Array<{ id: string }>>('GET', '/channels');
-    return !body.some((ch) => ch.id === citizenChannel);
-  }, 10_000);
+  await until(
+    "the citizen's channel is gone",
+    async () => {
+      const { body } = await lab.ari<Array<{ id: string }>>('GET', '/channels');
+      return !body.some((ch) => ch.id === citizenChannel);
+    },
+    10_000,
+  );
   t.pass('Hang up in the page ends the call');
   await c.sipp.done.catch(() => undefined);
   t.same(browser.errors, [], 'no console errors');
 });
 
-t.test('when the phone\'s connection drops, the page says it is reconnecting and registers again by itself', async (t) => {
-  const { lab } = acdLab;
-  const status = browser.page.locator('[data-test=phone-status]');
-  t.equal(await status.textContent(), '电话：已注册', 'registered before the drop');
-  await lab.asterisk.stop(); // the WebSocket closes under the page
-  await until('the page says it is reconnecting', async () => (await status.textContent()) === '电话：网络中断，正在重新注册', 10_000, 100);
-  t.pass('the page says 电话：网络中断，正在重新注册');
-  await lab.asterisk.start();
-  await until('the page registers again', async () => (await status.textContent()) === '电话：已注册', 30_000, 200);
-  t.equal((await lab.ari<{ state: string }>('GET', '/endpoints/PJSIP/agent-w1')).body.state, 'online', 'Asterisk has the contact again');
-  await browser.screenshot('agent-phone-registered-again');
-});
+t.test(
+  "when the phone's connection drops, the page says it is reconnecting and registers again by itself",
+  async (t) => {
+    const { lab } = acdLab;
+    const status = browser.page.locator('[data-test=phone-status]');
+    t.equal(await status.textContent(), '电话：已注册', 'registered before the drop');
+    await lab.asterisk.stop(); // the WebSocket closes under the page
+    await until(
+      'the page says it is reconnecting',
+      async () => (await status.textContent()) === '电话：网络中断，正在重新注册',
+      10_000,
+      100,
+    );
+    t.pass('the page says 电话：网络中断，正在重新注册');
+    await lab.asterisk.start();
+    await until('the page registers again', async () => (await status.textContent()) === '电话：已注册', 30_000, 200);
+    t.equal(
+      (await lab.ari<{ state: string }>('GET', '/endpoints/PJSIP/agent-w1')).body.state,
+      'online',
+      'Asterisk has the contact again',
+    );
+    await browser.screenshot('agent-phone-registered-again');
+  },
+);

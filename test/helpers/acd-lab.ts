@@ -3,18 +3,20 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { agentSipPassword } from '../../src/acd/roster.js';
 import { hotlineNumbers, repoRoot } from '../../src/asterisk/instance.js';
 import { maskNumber } from '../../src/calls/privacy.js';
 import type { ControllerProcess, LogLine } from './controller.js';
-import { startLab, type Lab } from './lab.js';
-import { citizenScenario, runSipp, type CitizenStep, type RunningSipp } from './sipp.js';
+import { type Lab, startLab } from './lab.js';
+import { citizenScenario, type CitizenStep, type RunningSipp, runSipp } from './sipp.js';
 
 export interface LabAgent {
   id: string;
   skills: Record<string, number>;
   /** SIPp scenario run as this agent's phone; none: the test runs the phone itself. */
-  scenario: 'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml' | 'none' | (string & {});
+  scenario:
+    'agent-answers.xml' | 'agent-answers-then-hangs-up.xml' | 'agent-never-answers.xml' | 'none' | (string & {});
   device?: 'sip' | 'webrtc';
   autoAnswer?: boolean;
   team?: string;
@@ -91,7 +93,12 @@ export function agentPort(lab: Lab, index: number): number {
   return lab.ports.sipp + index;
 }
 
-export async function startAcdLab(name: string, slot: number, agents: LabAgent[], options: { prefix?: string; sipSecret?: string; phonesOfSlot?: number; extraDialplan?: string; queues?: string } = {}): Promise<AcdLab> {
+export async function startAcdLab(
+  name: string,
+  slot: number,
+  agents: LabAgent[],
+  options: { prefix?: string; sipSecret?: string; phonesOfSlot?: number; extraDialplan?: string; queues?: string } = {},
+): Promise<AcdLab> {
   const dir = mkdtempSync(join(tmpdir(), `rexian-acd-${name}-`));
   const flowsDir = join(dir, 'flows');
   mkdirSync(flowsDir);
@@ -100,29 +107,50 @@ export async function startAcdLab(name: string, slot: number, agents: LabAgent[]
   cpSync(join(repoRoot, 'ivr-flows/survey.yaml'), join(flowsDir, 'survey.yaml'));
   cpSync(join(repoRoot, 'ivr-flows/outbound-callback.yaml'), join(flowsDir, 'outbound-callback.yaml'));
   writeFileSync(join(dir, 'queues.yaml'), options.queues ?? acdQueues);
-  writeFileSync(join(dir, 'agents.yaml'), `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)}, device: ${a.device ?? 'sip'}, autoAnswer: ${a.autoAnswer ?? false}${a.team ? `, team: ${a.team}` : ''} }`).join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'agents.yaml'),
+    `agents:\n${agents.map((a) => `  ${a.id}: { name: 测试${a.id}, skills: ${JSON.stringify(a.skills)}, device: ${a.device ?? 'sip'}, autoAnswer: ${a.autoAnswer ?? false}${a.team ? `, team: ${a.team}` : ''} }`).join('\n')}\n`,
+  );
   const sipSecret = options.sipSecret ?? 'lab-agent-master-secret';
   // SIPp agents do not register: each endpoint gets a fixed contact at its phone's port.
   // Another lab's phones may serve this one too (two Asterisks, one set of agents).
   const ports = { sipp: 20_000 + (options.phonesOfSlot ?? slot) * 100 + 70 };
   const lab = await startLab(name, slot, {
-    flowsDir, queuesFile: join(dir, 'queues.yaml'), agentsFile: join(dir, 'agents.yaml'), prefix: options.prefix,
+    flowsDir,
+    queuesFile: join(dir, 'queues.yaml'),
+    agentsFile: join(dir, 'agents.yaml'),
+    prefix: options.prefix,
     pstnContact: `sip:127.0.0.1:${ports.sipp + 9}`,
     numbers: [...hotlineNumbers, '7001', '7002', '7003', '7004', '7005', '7006', '7007', '7008'],
     extraDialplan: options.extraDialplan,
-    agents: agents.map((a, i) => ({ id: a.id, secret: agentSipPassword(sipSecret, a.id), webrtc: a.device === 'webrtc', ...(a.device === 'webrtc' ? {} : { contact: `sip:agent-${a.id}@127.0.0.1:${ports.sipp + i}` }) })),
+    agents: agents.map((a, i) => ({
+      id: a.id,
+      secret: agentSipPassword(sipSecret, a.id),
+      webrtc: a.device === 'webrtc',
+      ...(a.device === 'webrtc' ? {} : { contact: `sip:agent-${a.id}@127.0.0.1:${ports.sipp + i}` }),
+    })),
   });
   lab.env.REXIAN_AGENT_SIP_SECRET = sipSecret;
   const phones = new Map<string, RunningSipp>();
-  if (options.phonesOfSlot === undefined) agents.forEach((a, i) => {
-    if (a.scenario === 'none') return;
-    phones.set(a.id, runSipp({
-      scenario: a.scenario, localPort: agentPort(lab, i), mediaPort: lab.ports.sippMedia + 40 + 4 * i, calls: 1000, timeoutSec: 900,
-      extraArgs: [...(a.talkMs ? ['-d', String(a.talkMs)] : []), ...(a.extraArgs ?? [])],
-    }));
-  });
+  if (options.phonesOfSlot === undefined)
+    agents.forEach((a, i) => {
+      if (a.scenario === 'none') return;
+      phones.set(
+        a.id,
+        runSipp({
+          scenario: a.scenario,
+          localPort: agentPort(lab, i),
+          mediaPort: lab.ports.sippMedia + 40 + 4 * i,
+          calls: 1000,
+          timeoutSec: 900,
+          extraArgs: [...(a.talkMs ? ['-d', String(a.talkMs)] : []), ...(a.extraArgs ?? [])],
+        }),
+      );
+    });
   return {
-    lab, dir, phones,
+    lab,
+    dir,
+    phones,
     async close() {
       for (const p of phones.values()) p.kill();
       await lab.close();
@@ -138,25 +166,50 @@ const busyPorts = new Set<number>();
  * A citizen dialling a test number; the returned helpers find their call in the logs. Each
  * citizen takes a free one of the lab's 28 citizen ports until its call ends.
  */
-export function citizen(lab: Lab, controller: ControllerProcess, options: { did: string; caller: string; steps?: CitizenStep[]; hangUpAfterMs?: number; expectController?: boolean }) {
+export function citizen(
+  lab: Lab,
+  controller: ControllerProcess,
+  options: { did: string; caller: string; steps?: CitizenStep[]; hangUpAfterMs?: number; expectController?: boolean },
+) {
   let k = citizenSeq++ % 28;
   for (let tries = 0; busyPorts.has(lab.ports.controller - 30 + k) && tries < 28; tries++) k = (k + 1) % 28;
   const from = controller.logs.length;
   const sipp = runSipp({
-    scenario: citizenScenario(options.steps ?? [], options.hangUpAfterMs !== undefined ? { hangUpAfterMs: options.hangUpAfterMs } : 'wait-for-bye'),
-    remote: `127.0.0.1:${lab.ports.sip}`, service: options.did,
+    scenario: citizenScenario(
+      options.steps ?? [],
+      options.hangUpAfterMs !== undefined ? { hangUpAfterMs: options.hangUpAfterMs } : 'wait-for-bye',
+    ),
+    remote: `127.0.0.1:${lab.ports.sip}`,
+    service: options.did,
     localPort: lab.ports.controller - 30 + k, // the lab's block of 100 ports, below the controller's
     mediaPort: 50_000 + (lab.ports.sippMedia - 30_000) + 4 * k,
-    keys: { caller: options.caller }, timeoutSec: 300,
+    keys: { caller: options.caller },
+    timeoutSec: 300,
   });
   const port = lab.ports.controller - 30 + k;
   busyPorts.add(port);
   void sipp.done.finally(() => busyPorts.delete(port));
-  if (options.expectController === false) return { sipp, entered: new Promise<LogLine>(() => {}), log: () => new Promise<LogLine>(() => {}) };
-  const entered = controller.waitForLog(`call from ${options.caller} entered`, (l) => l.msg === 'call entered' && l.caller === maskNumber(options.caller), 30_000, from);
-  const log = async (msg: string, timeoutMs = 30_000, extra: (l: LogLine) => boolean = () => true, c: ControllerProcess = controller): Promise<LogLine> => {
+  if (options.expectController === false)
+    return { sipp, entered: new Promise<LogLine>(() => {}), log: () => new Promise<LogLine>(() => {}) };
+  const entered = controller.waitForLog(
+    `call from ${options.caller} entered`,
+    (l) => l.msg === 'call entered' && l.caller === maskNumber(options.caller),
+    30_000,
+    from,
+  );
+  const log = async (
+    msg: string,
+    timeoutMs = 30_000,
+    extra: (l: LogLine) => boolean = () => true,
+    c: ControllerProcess = controller,
+  ): Promise<LogLine> => {
     const { callId } = await entered;
-    return c.waitForLog(`${msg} (${options.caller})`, (l) => l.msg === msg && l.callId === callId && extra(l), timeoutMs, 0);
+    return c.waitForLog(
+      `${msg} (${options.caller})`,
+      (l) => l.msg === msg && l.callId === callId && extra(l),
+      timeoutMs,
+      0,
+    );
   };
   return { sipp, entered, log };
 }

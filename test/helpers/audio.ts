@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { WebSocket } from 'ws';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import type { Lab } from './lab.js';
 import { sleep, until } from './lab.js';
@@ -18,7 +20,8 @@ export function readWav(file: string): Int16Array {
   while (offset < buf.length - 8) {
     const id = buf.toString('ascii', offset, offset + 4);
     const size = buf.readUInt32LE(offset + 4);
-    if (id === 'data') return new Int16Array(buf.buffer.slice(buf.byteOffset + offset + 8, buf.byteOffset + offset + 8 + (size & ~1)));
+    if (id === 'data')
+      return new Int16Array(buf.buffer.slice(buf.byteOffset + offset + 8, buf.byteOffset + offset + 8 + (size & ~1)));
     offset += 8 + size + (size & 1);
   }
   throw new Error(`${file}: no data chunk`);
@@ -56,7 +59,11 @@ export function toneReport(samples: Int16Array, frequency: number, rate = 8000):
     const power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((n / 2) * Math.max(energy, 1));
     if (energy > n * 100 * 100 && power > 0.25) toneWindows++;
   }
-  return { toneWindows: windows ? toneWindows / windows : 0, rms: Math.sqrt(total / Math.max(1, samples.length)), windows };
+  return {
+    toneWindows: windows ? toneWindows / windows : 0,
+    rms: Math.sqrt(total / Math.max(1, samples.length)),
+    windows,
+  };
 }
 
 export interface ProbeApp {
@@ -75,7 +82,10 @@ export async function testApp(lab: Lab, app = 'rexian-probe'): Promise<ProbeApp>
     const event = JSON.parse(String(data)) as { type: string; channel?: { id: string } };
     if (event.type === 'StasisStart' && event.channel) started.add(event.channel.id);
   });
-  await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+  await new Promise((resolve, reject) => {
+    ws.on('open', resolve);
+    ws.on('error', reject);
+  });
   return { app, started, close: () => ws.close() };
 }
 
@@ -83,7 +93,14 @@ export async function testApp(lab: Lab, app = 'rexian-probe'): Promise<ProbeApp>
  * Records for `ms` what the channel hears, while `during` may inject sound; returns the
  * recording's tone report for `frequency`.
  */
-export async function listen(lab: Lab, probe: ProbeApp, channelId: string, name: string, ms: number, frequency: number): Promise<ToneReport> {
+export async function listen(
+  lab: Lab,
+  probe: ProbeApp,
+  channelId: string,
+  name: string,
+  ms: number,
+  frequency: number,
+): Promise<ToneReport> {
   const snoopId = `${name}-ear`;
   await lab.ariPost(`/channels/${channelId}/snoop/${snoopId}?app=${probe.app}&spy=out`);
   // Media operations need the channel in the app first.
@@ -93,26 +110,51 @@ export async function listen(lab: Lab, probe: ProbeApp, channelId: string, name:
   await lab.ariPost(`/recordings/live/${name}/stop`);
   await lab.ari('DELETE', `/channels/${snoopId}`);
   const file = join(lab.asterisk.hostDir, 'spool/recording', `${name}.wav`);
-  await until(`recording ${name} written`, () => existsSync(file), 5_000);
-  return toneReport(readWav(file), frequency);
+  // The file appears before Asterisk has finished its header: wait until it reads whole.
+  const samples = await until(`recording ${name} written`, () => (existsSync(file) ? readWav(file) : undefined), 5_000);
+  return toneReport(samples, frequency);
 }
 
 /** A minute of a sine tone, made with sox where Asterisk can play it. */
 function toneFile(lab: Lab, frequency: number): string {
   const name = `test-tone-${frequency}`;
   const file = join(lab.asterisk.prompts.dir, `${name}.wav`);
-  if (!existsSync(file)) execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', file, 'synth', '60', 'sine', String(frequency), 'vol', '0.5']);
+  if (!existsSync(file))
+    execFileSync('sox', [
+      '-n',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      '-b',
+      '16',
+      file,
+      'synth',
+      '60',
+      'sine',
+      String(frequency),
+      'vol',
+      '0.5',
+    ]);
   return `${lab.asterisk.prompts.asteriskDir}/${name}`;
 }
 
 /** Makes a channel "say" a steady tone into the call (as if its party spoke). Returns a stop. */
-export async function speakTone(lab: Lab, probe: ProbeApp, channelId: string, name: string, frequency: number): Promise<() => Promise<void>> {
+export async function speakTone(
+  lab: Lab,
+  probe: ProbeApp,
+  channelId: string,
+  name: string,
+  frequency: number,
+): Promise<() => Promise<void>> {
   const snoopId = `${name}-mouth`;
   const media = toneFile(lab, frequency);
   await lab.ariPost(`/channels/${channelId}/snoop/${snoopId}?app=${probe.app}&whisper=in`);
   await until(`${snoopId} in the probe app`, () => probe.started.has(snoopId), 5_000, 20);
   await lab.ariPost(`/channels/${snoopId}/play/${name}-tone?media=sound:${media}`);
-  return async () => { await lab.ari('DELETE', `/channels/${snoopId}`); };
+  return async () => {
+    await lab.ari('DELETE', `/channels/${snoopId}`);
+  };
 }
 
 /** G.711 A-law encoding of one 16-bit sample. */
@@ -184,7 +226,10 @@ export function tonePcap(frequency: number, seconds: number): string {
 export function agentSpeakingScenario(frequency: number): string {
   const base = readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8');
   const pcap = tonePcap(frequency, 60);
-  const scenario = base.replace('  <label id="in-call"/>', `  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>\n  <label id="in-call"/>`);
+  const scenario = base.replace(
+    '  <label id="in-call"/>',
+    `  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>\n  <label id="in-call"/>`,
+  );
   const file = join(scratchDir('scenario'), `agent-speaking-${frequency}.xml`);
   writeFileSync(file, scenario);
   return file;
@@ -195,7 +240,7 @@ function alawToLinear(byte: number): number {
   const a = byte ^ 0x55;
   const exponent = (a & 0x70) >> 4;
   let value = (a & 0x0f) << 4;
-  value = exponent === 0 ? value + 8 : ((value + 0x108) << (exponent - 1));
+  value = exponent === 0 ? value + 8 : (value + 0x108) << (exponent - 1);
   return a & 0x80 ? value : -value;
 }
 
@@ -205,7 +250,9 @@ function alawToLinear(byte: number): number {
  * before whispers are mixed in). The phone's SDP must point here and the phone must send
  * no RTP of its own (symmetric RTP would otherwise follow its source address).
  */
-export async function rtpEar(port: number): Promise<{ hear(ms: number, frequency: number): Promise<ToneReport>; close(): void }> {
+export async function rtpEar(
+  port: number,
+): Promise<{ hear(ms: number, frequency: number): Promise<ToneReport>; close(): void }> {
   const socket = createSocket('udp4');
   let collecting: number[] | undefined;
   socket.on('message', (packet) => {
@@ -229,7 +276,9 @@ export async function rtpEar(port: number): Promise<{ hear(ms: number, frequency
 /** An agent's phone that answers, sends nothing, and has Asterisk send its audio to `earPort`. */
 export function agentListeningScenario(earPort: number): string {
   const base = readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8');
-  const scenario = base.replaceAll('m=audio [media_port] RTP/AVP 8 101', `m=audio ${earPort} RTP/AVP 8 101`).replaceAll('c=IN IP[media_ip_type] [media_ip]', 'c=IN IP4 127.0.0.1');
+  const scenario = base
+    .replaceAll('m=audio [media_port] RTP/AVP 8 101', `m=audio ${earPort} RTP/AVP 8 101`)
+    .replaceAll('c=IN IP[media_ip_type] [media_ip]', 'c=IN IP4 127.0.0.1');
   const file = join(scratchDir('scenario'), 'agent-listening.xml');
   writeFileSync(file, scenario);
   return file;

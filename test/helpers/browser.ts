@@ -5,7 +5,9 @@
 // give the page a microphone that plays a WAV file and to grant the permission prompt.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { scratchDir } from './scratch.js';
 
@@ -35,17 +37,26 @@ export interface TestBrowser {
 
 export function chromiumArgs(options: BrowserOptions = {}): string[] {
   return [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync',
-    ...(options.fakeMedia ? [
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${options.fakeMedia.audioFile}%noloop`,
-    ] : []),
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    ...(options.fakeMedia
+      ? [
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-audio-capture=${options.fakeMedia.audioFile}%noloop`,
+        ]
+      : []),
   ];
 }
 
 export async function launchBrowser(options: BrowserOptions = {}): Promise<TestBrowser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run scripts/install-deps.sh (apt chromium) or set REXIAN_CHROMIUM`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/install-deps.sh (apt chromium) or set REXIAN_CHROMIUM`);
   const context = await chromium.launchPersistentContext(scratchDir('chromium-profile'), {
     executablePath: options.executablePath ?? CHROMIUM,
     headless: true,
@@ -54,7 +65,7 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
     locale: options.locale ?? 'zh-CN',
     timeout: 30_000,
   });
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   context.on('weberror', (e) => errors.push(`page error: ${e.error().message}`));
   // An API refusal (401 before sign-in, say) is logged by Chromium as "Failed to load resource":
@@ -63,7 +74,9 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
   });
   return {
-    context, page, errors,
+    context,
+    page,
+    errors,
     async screenshot(name) {
       mkdirSync(resultsDir, { recursive: true });
       const file = join(resultsDir, `${name}.png`);

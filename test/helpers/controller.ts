@@ -1,9 +1,10 @@
 // Runs the real controller as a child process (so SIGKILL is a real crash) and collects
 // its pino JSON log lines for assertions.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { until } from './lab.js';
 
@@ -22,7 +23,10 @@ export class ControllerProcess {
   private child: ChildProcess | undefined;
   private exitCode: number | null | undefined;
 
-  constructor(private readonly env: Record<string, string>, private readonly port: number) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly port: number,
+  ) {}
 
   start(extraEnv: Record<string, string> = {}): this {
     this.exitCode = undefined;
@@ -33,21 +37,36 @@ export class ControllerProcess {
     });
     this.child = child;
     // REXIAN_TEST_LOGS=dir keeps every controller's log for a look after a failure.
-    const keep = process.env.REXIAN_TEST_LOGS ? join(process.env.REXIAN_TEST_LOGS, `controller-${this.port}.log`) : undefined;
+    const keep = process.env.REXIAN_TEST_LOGS
+      ? join(process.env.REXIAN_TEST_LOGS, `controller-${this.port}.log`)
+      : undefined;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (keep) appendFileSync(keep, `${line}\n`);
-      try { this.logs.push(JSON.parse(line) as LogLine); } catch { this.stderr.push(line); }
+      try {
+        this.logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.stderr.push(line);
+      }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
-    child.on('exit', (code) => { this.exitCode = code; });
+    child.on('exit', (code) => {
+      this.exitCode = code;
+    });
     return this;
   }
 
   /** A call to the controller's API as the admin. */
-  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.env.REXIAN_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.env.REXIAN_ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(5_000),
     });
@@ -69,10 +88,15 @@ export class ControllerProcess {
   }
 
   async waitReady(timeoutMs = 20_000): Promise<void> {
-    await until('controller /readyz = 200', async () => {
-      if (this.exitCode !== undefined) throw new Error(`controller exited with ${this.exitCode}: ${this.stderr.join('\n')}`);
-      return (await this.readyz()).status === 200;
-    }, timeoutMs);
+    await until(
+      'controller /readyz = 200',
+      async () => {
+        if (this.exitCode !== undefined)
+          throw new Error(`controller exited with ${this.exitCode}: ${this.stderr.join('\n')}`);
+        return (await this.readyz()).status === 200;
+      },
+      timeoutMs,
+    );
   }
 
   waitForLog(label: string, predicate: (line: LogLine) => boolean, timeoutMs = 15_000, from = 0): Promise<LogLine> {

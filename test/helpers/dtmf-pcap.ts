@@ -4,6 +4,7 @@
 // call so sequence numbers and timestamps only ever go up.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { scratchDir } from './scratch.js';
 
 const dir = scratchDir('dtmf');
@@ -11,7 +12,8 @@ const dir = scratchDir('dtmf');
 export function dtmfPcap(key: string, pressIndex: number): string {
   const name = key === '*' ? 'star' : key === '#' ? 'pound' : key;
   const pcap = Buffer.from(readFileSync(`/usr/share/sip-tester/dtmf_2833_${name}.pcap`));
-  if (pcap.readUInt32LE(0) !== 0xa1b2c3d4 || pcap.readUInt32LE(20) !== 1) throw new Error('expected a little-endian Ethernet pcap');
+  if (pcap.readUInt32LE(0) !== 0xa1b2c3d4 || pcap.readUInt32LE(20) !== 1)
+    throw new Error('expected a little-endian Ethernet pcap');
   let offset = 24;
   let firstSeq: number | undefined;
   let firstTs: number | undefined;

@@ -1,14 +1,17 @@
 // Builds flows from YAML text for unit tests, with a lint context of known queues/prompts.
 import { Calendar } from '../../src/ivr/calendar.js';
 import type { FlowRef, IvrContext } from '../../src/ivr/interpreter.js';
-import { lintFlows, type LintContext } from '../../src/ivr/lint.js';
-import { parseFlow, type FlowIssue, type LoadedFlow } from '../../src/ivr/loader.js';
+import { type LintContext, lintFlows } from '../../src/ivr/lint.js';
+import { type FlowIssue, type LoadedFlow, parseFlow } from '../../src/ivr/loader.js';
 
 export const testCalendar = new Calendar({
   timezone: 'Asia/Shanghai',
   holidays: [{ name: '国庆节', from: '2026-10-01', to: '2026-10-07' }],
   workdays: ['2026-10-10'],
-  schedules: { office: { days: 'working', open: ['08:30-12:00', '13:30-17:30'] }, night: { days: 'all', open: ['22:00-06:00'] } },
+  schedules: {
+    office: { days: 'working', open: ['08:30-12:00', '13:30-17:30'] },
+    night: { days: 'all', open: ['22:00-06:00'] },
+  },
 } as never);
 
 export const lintContext: LintContext = {
@@ -36,5 +39,12 @@ export function refOf(yaml: string): FlowRef {
 
 export function contextFor(refs: FlowRef[], over: Partial<IvrContext> = {}): IvrContext {
   const byId = new Map(refs.map((r) => [r.id, r]));
-  return { did: '12345', caller: '13800138000', now: () => new Date('2026-11-23T10:00:00+08:00'), calendar: testCalendar, flow: (id) => byId.get(id), ...over };
+  return {
+    did: '12345',
+    caller: '13800138000',
+    now: () => new Date('2026-11-23T10:00:00+08:00'),
+    calendar: testCalendar,
+    flow: (id) => byId.get(id),
+    ...over,
+  };
 }

@@ -1,11 +1,13 @@
 // A lab per test file: its own Asterisk instance (own ports and directories in the shared
 // chroot), a private Redis key prefix, and the env that points a controller at them.
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { Redis } from 'ioredis';
-import { AsteriskInstance, ensureChroot, repoRoot, type AgentEndpoint } from '../../src/asterisk/instance.js';
+import pg from 'pg';
+
+import { type AgentEndpoint, AsteriskInstance, ensureChroot, repoRoot } from '../../src/asterisk/instance.js';
 
 export interface LabPorts {
   sip: number;
@@ -36,10 +38,30 @@ export const greetingFlows = join(repoRoot, 'test/fixtures/flows-greeting');
 
 export function labPorts(slot: number): LabPorts {
   const base = 20_000 + slot * 100;
-  return { sip: base + 60, ari: base + 88, ami: base + 38, controller: base + 30, sipp: base + 70, sippMedia: 30_000 + slot * 100 };
+  return {
+    sip: base + 60,
+    ari: base + 88,
+    ami: base + 38,
+    controller: base + 30,
+    sipp: base + 70,
+    sippMedia: 30_000 + slot * 100,
+  };
 }
 
-export async function startLab(name: string, slot: number, options: { agents?: AgentEndpoint[]; flowsDir?: string; pstnContact?: string; agentsFile?: string; queuesFile?: string; prefix?: string; numbers?: string[]; extraDialplan?: string } = {}): Promise<Lab> {
+export async function startLab(
+  name: string,
+  slot: number,
+  options: {
+    agents?: AgentEndpoint[];
+    flowsDir?: string;
+    pstnContact?: string;
+    agentsFile?: string;
+    queuesFile?: string;
+    prefix?: string;
+    numbers?: string[];
+    extraDialplan?: string;
+  } = {},
+): Promise<Lab> {
   const chroot = ensureChroot();
   const ports = labPorts(slot);
   const secret = (): string => randomBytes(12).toString('hex');
@@ -97,7 +119,12 @@ export async function startLab(name: string, slot: number, options: { agents?: A
     REXIAN_DIALER_ENABLED: 'false',
   };
   return {
-    name, asterisk, ports, prefix, redis, env,
+    name,
+    asterisk,
+    ports,
+    prefix,
+    redis,
+    env,
     async ari<T>(method: string, path: string) {
       const res = await fetch(`${asterisk.ariUrl}/ari${path}`, {
         method,
@@ -129,7 +156,11 @@ export async function startLab(name: string, slot: number, options: { agents?: A
 async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   await client.connect();
-  try { await client.query(sql); } finally { await client.end(); }
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function recreateDatabase(name: string): Promise<void> {
@@ -145,7 +176,11 @@ export async function dropDatabase(name: string): Promise<void> {
 export async function dbRows<T>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  try { return (await client.query(sql, params)).rows as T[]; } finally { await client.end(); }
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -169,7 +204,11 @@ export function killStaleController(port: number): void {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (!cmdline.includes('src/main.ts')) continue;
       const holds = readdirSync(`/proc/${pid}/fd`).some((fd) => {
-        try { return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''); } catch { return false; }
+        try {
+          return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+        } catch {
+          return false;
+        }
       });
       if (holds) process.kill(Number(pid), 'SIGKILL');
     } catch {
@@ -180,7 +219,9 @@ export function killStaleController(port: number): void {
 
 /** A Redis stream's entries as objects (agent events, audit, emergency events). */
 export async function streamEntries(redis: Redis, key: string): Promise<Array<Record<string, string>>> {
-  return (await redis.xrange(key, '-', '+')).map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i]!, f[2 * i + 1]!])));
+  return (await redis.xrange(key, '-', '+')).map(([, f]) =>
+    Object.fromEntries(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i]!, f[2 * i + 1]!])),
+  );
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
@@ -197,7 +238,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until the predicate holds or the time runs out (then throws with the label). */
-export async function until<T>(label: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  label: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -209,5 +255,7 @@ export async function until<T>(label: string, probe: () => Promise<T | undefined
     }
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${label}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+  );
 }

@@ -4,10 +4,11 @@
 // WebRTC call needs a non-loopback address it may offer: the root side of the pair is it.
 // Names carry the test process's pid, so several runs never share one, and a start removes
 // what an aborted run (its pid gone) left behind. Deleting the namespace deletes the pair.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+
 import { scratchDir } from './scratch.js';
 
 export const ROOT_ADDRESS = '198.18.0.1';
@@ -37,7 +38,12 @@ function ip(args: string[]): string {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Namespaces and root-side links of this helper whose test process has gone. */
@@ -62,8 +68,16 @@ export function createNetns(): Netns {
   const close = (): void => {
     if (closed) return;
     closed = true;
-    try { ip(['netns', 'del', name]); } catch { /* never made */ }
-    try { ip(['link', 'del', rootLink]); } catch { /* gone with the namespace */ }
+    try {
+      ip(['netns', 'del', name]);
+    } catch {
+      /* never made */
+    }
+    try {
+      ip(['link', 'del', rootLink]);
+    } catch {
+      /* gone with the namespace */
+    }
   };
   try {
     ip(['netns', 'add', name]);
@@ -88,7 +102,9 @@ export function createNetns(): Netns {
   };
   process.once('exit', closeWithForwarders);
   return {
-    name, rootLink, close: closeWithForwarders,
+    name,
+    rootLink,
+    close: closeWithForwarders,
     wrapper(program) {
       const file = join(scratchDir('netns'), `in-${name}.sh`);
       writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${name} ${program} "$@"\n`, { mode: 0o755 });
@@ -98,11 +114,18 @@ export function createNetns(): Netns {
       for (const port of ports) {
         // Root side: ROOT_ADDRESS:PORT → 127.0.0.1:PORT (the test process itself relays).
         const srv = createServer((inbound) => pipe(inbound, createConnection({ host: '127.0.0.1', port })));
-        await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(port, ROOT_ADDRESS, resolve); });
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(port, ROOT_ADDRESS, resolve);
+        });
         servers.push(srv);
       }
       // Inside: 127.0.0.1:PORT → ROOT_ADDRESS:PORT, a node of its own in the namespace.
-      const child = spawn('ip', ['netns', 'exec', name, process.execPath, '-e', INNER_RELAY, ROOT_ADDRESS, ...ports.map(String)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(
+        'ip',
+        ['netns', 'exec', name, process.execPath, '-e', INNER_RELAY, ROOT_ADDRESS, ...ports.map(String)],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
       children.push(child);
       await new Promise<void>((resolve, reject) => {
         child.once('exit', (code) => reject(new Error(`the namespace's relay exited (${code})`)));

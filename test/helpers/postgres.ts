@@ -6,7 +6,14 @@ import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const bin = (): string => join('/usr/lib/postgresql', readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
+const bin = (): string =>
+  join(
+    '/usr/lib/postgresql',
+    readdirSync('/usr/lib/postgresql')
+      .sort((a, b) => Number(a) - Number(b))
+      .at(-1)!,
+    'bin',
+  );
 
 export interface PrivatePostgres {
   url(database: string): string;
@@ -22,16 +29,32 @@ export function startPrivatePostgres(port: number): PrivatePostgres {
   chownSync(dir, uid, gid);
   chmodSync(dir, 0o700);
   const asPostgres = (cmd: string, args: string[]): void => {
-    execFileSync('runuser', ['-u', 'postgres', '--', join(bin(), cmd), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('runuser', ['-u', 'postgres', '--', join(bin(), cmd), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   };
   const data = join(dir, 'data');
   asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const pg = {
     url: (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`,
-    start: () => asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']),
+    start: () =>
+      asPostgres('pg_ctl', [
+        '-D',
+        data,
+        '-l',
+        join(dir, 'log'),
+        '-w',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        'start',
+      ]),
     stop: () => asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     destroy: () => {
-      try { pg.stop(); } catch { /* not running */ }
+      try {
+        pg.stop();
+      } catch {
+        /* not running */
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { dtmfPcap } from './dtmf-pcap.js';
 import { scratchDir } from './scratch.js';
@@ -39,26 +40,50 @@ export function runSipp(options: SippOptions): RunningSipp {
   const dir = mkdtempSync(join(tmpdir(), 'rexian-sipp-'));
   const args = [
     ...(options.remote ? [options.remote] : []),
-    '-sf', isAbsolute(options.scenario) ? options.scenario : join(repoRoot, 'test/sipp', options.scenario),
-    '-i', '127.0.0.1', '-p', String(options.localPort),
-    '-mi', '127.0.0.1', '-mp', String(options.mediaPort),
-    '-m', String(options.calls ?? 1),
-    '-nostdin', '-timeout', `${options.timeoutSec ?? 60}s`, '-timeout_error',
-    '-trace_msg', '-message_file', join(dir, 'messages.log'),
-    '-trace_stat', '-stf', join(dir, 'stats.csv'),
-    '-trace_err', '-error_file', join(dir, 'errors.log'),
+    '-sf',
+    isAbsolute(options.scenario) ? options.scenario : join(repoRoot, 'test/sipp', options.scenario),
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(options.localPort),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(options.mediaPort),
+    '-m',
+    String(options.calls ?? 1),
+    '-nostdin',
+    '-timeout',
+    `${options.timeoutSec ?? 60}s`,
+    '-timeout_error',
+    '-trace_msg',
+    '-message_file',
+    join(dir, 'messages.log'),
+    '-trace_stat',
+    '-stf',
+    join(dir, 'stats.csv'),
+    '-trace_err',
+    '-error_file',
+    join(dir, 'errors.log'),
     ...(options.service ? ['-s', options.service] : []),
     ...Object.entries(options.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
     ...(options.extraArgs ?? []),
   ];
   const child = spawn('sipp', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = new Promise<SippResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
       try {
-        resolve({ exitCode: code, ...readStats(join(dir, 'stats.csv')), messages: readMessages(join(dir, 'messages.log')), errors: readIf(join(dir, 'errors.log')) + stderr });
+        resolve({
+          exitCode: code,
+          ...readStats(join(dir, 'stats.csv')),
+          messages: readMessages(join(dir, 'messages.log')),
+          errors: readIf(join(dir, 'errors.log')) + stderr,
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -83,7 +108,9 @@ function readStats(file: string): { successful: number; failed: number } {
 function readMessages(file: string): SippResult['messages'] {
   // Blocks start with "----- <date time>" then "UDP message sent|received ...".
   const out: SippResult['messages'] = [];
-  const blocks = readIf(file).split(/^-{10,}\s*/m).filter((b) => b.trim());
+  const blocks = readIf(file)
+    .split(/^-{10,}\s*/m)
+    .filter((b) => b.trim());
   for (const block of blocks) {
     const m = /^(\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(block);
     const direction = /message sent/.test(block) ? 'sent' : /message received/.test(block) ? 'received' : undefined;
@@ -110,12 +137,19 @@ export function citizenScenario(steps: CitizenStep[], end: { hangUpAfterMs: numb
   const head = base.slice(0, base.indexOf('  <recv request="BYE"/>'));
   const tail = base.slice(base.indexOf('  <recv request="BYE"/>'));
   let presses = 0;
-  const body = steps.map((s) => ('key' in s
-    ? `  <nop><action><exec play_pcap_audio="${dtmfPcap(s.key, presses++)}"/></action></nop>\n  <pause milliseconds="300"/>\n`
-    : 'pcap' in s
-      ? `  <nop><action><exec play_pcap_audio="${s.pcap}"/></action></nop>\n` // plays on while the call goes on
-      : `  <pause milliseconds="${s.pauseMs}"/>\n`)).join('');
-  const finish = end === 'wait-for-bye' ? tail : `  <pause milliseconds="${end.hangUpAfterMs}"/>
+  const body = steps
+    .map((s) =>
+      'key' in s
+        ? `  <nop><action><exec play_pcap_audio="${dtmfPcap(s.key, presses++)}"/></action></nop>\n  <pause milliseconds="300"/>\n`
+        : 'pcap' in s
+          ? `  <nop><action><exec play_pcap_audio="${s.pcap}"/></action></nop>\n` // plays on while the call goes on
+          : `  <pause milliseconds="${s.pauseMs}"/>\n`,
+    )
+    .join('');
+  const finish =
+    end === 'wait-for-bye'
+      ? tail
+      : `  <pause milliseconds="${end.hangUpAfterMs}"/>
   <send retrans="500">
     <![CDATA[
       BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
@@ -138,7 +172,10 @@ export function citizenScenario(steps: CitizenStep[], end: { hangUpAfterMs: numb
 }
 
 /** A SIPp citizen dialling a lab's Asterisk from the lab's first SIPp port. */
-export function dialCitizen(lab: { ports: { sip: number; sipp: number; sippMedia: number } }, options: { scenario: string; caller: string; service?: string; timeoutSec?: number }): RunningSipp {
+export function dialCitizen(
+  lab: { ports: { sip: number; sipp: number; sippMedia: number } },
+  options: { scenario: string; caller: string; service?: string; timeoutSec?: number },
+): RunningSipp {
   return runSipp({
     scenario: options.scenario,
     remote: `127.0.0.1:${lab.ports.sip}`,

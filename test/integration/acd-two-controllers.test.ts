@@ -1,10 +1,12 @@
 // Two Asterisks, each with its own controller, one Redis and one set of agents: the way a
 // province puts several cities' switches on one platform. No call is offered to two agents,
 // no agent gets two calls, and callers are offered in order of arrival across both.
-import t from 'tap';
 import { randomBytes } from 'node:crypto';
+
+import t from 'tap';
+
+import { type AcdLab, citizen, type LabAgent, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
-import { citizen, startAcdLab, type AcdLab, type LabAgent } from '../helpers/acd-lab.js';
 import { sleep, streamEntries, until } from '../helpers/lab.js';
 
 const agents: LabAgent[] = [
@@ -49,15 +51,26 @@ t.test('two controllers on one Redis never double-offer and keep arrival order a
   t.equal((await ctlA.api('POST', '/api/agents/x1/ready')).status, 200);
   t.equal((await ctlB.api('POST', '/api/agents/x2/ready')).status, 200);
 
-  const offers = (): LogLine[] => [...ctlA.logs, ...ctlB.logs].filter((l) => l.msg === 'call offered to agent').sort((a, b) => a.time - b.time);
+  const offers = (): LogLine[] =>
+    [...ctlA.logs, ...ctlB.logs].filter((l) => l.msg === 'call offered to agent').sort((a, b) => a.time - b.time);
   await until('six calls offered', () => offers().length >= 6, 60_000);
   for (const c of calls) t.equal((await c.sipp.done).exitCode, 0, 'every citizen was answered and hung up on normally');
 
   const offered = offers();
-  t.same(offered.map((l) => l.callId), arrival, 'offered in order of arrival, whichever switch the caller came in on');
+  t.same(
+    offered.map((l) => l.callId),
+    arrival,
+    'offered in order of arrival, whichever switch the caller came in on',
+  );
   t.equal(new Set(offered.map((l) => l.callId)).size, 6, 'no call offered twice');
-  const byController = (ctl: ControllerProcess, lab: AcdLab) => ctl.logs.filter((l) => l.msg === 'call offered to agent').every((l) => String(l.callId).startsWith(`test-${lab.lab.name}-`));
-  t.ok(byController(ctlA, labA) && byController(ctlB, labB), 'each controller offered only the calls on its own switch');
+  const byController = (ctl: ControllerProcess, lab: AcdLab) =>
+    ctl.logs
+      .filter((l) => l.msg === 'call offered to agent')
+      .every((l) => String(l.callId).startsWith(`test-${lab.lab.name}-`));
+  t.ok(
+    byController(ctlA, labA) && byController(ctlB, labB),
+    'each controller offered only the calls on its own switch',
+  );
 
   // The kept state log: between two offers to the same agent, the agent was free again.
   const events = await streamEntries(labA.lab.redis, `${labA.lab.prefix}:agent-events`);
@@ -66,7 +79,10 @@ t.test('two controllers on one Redis never double-offer and keep arrival order a
     let busy = false;
     let double = false;
     for (const s of states) {
-      if (s === 'reserved') { if (busy) double = true; busy = true; }
+      if (s === 'reserved') {
+        if (busy) double = true;
+        busy = true;
+      }
       if (s === 'ready' || s === 'not-ready' || s === 'logged-out') busy = false;
     }
     t.notOk(double, `${id} was never offered a call while busy (${states.join(' → ')})`);
@@ -74,31 +90,56 @@ t.test('two controllers on one Redis never double-offer and keep arrival order a
   }
 });
 
-t.test('any controller acts on any call: actions are forwarded to the one that holds it; a restart of one leaves the other\'s calls alone', async (t) => {
-  t.equal((await ctlA.api('POST', '/api/agents/x3/login', { ready: true })).status, 200);
-  // The citizen comes in on switch B; the agent's desktop talks to controller A.
-  const c = citizen(labB.lab, ctlB, { did: '7003', caller: '13700000031' });
-  const { callId } = await c.log('call connected to agent', 30_000, (l) => l.agentId === 'x3');
-  const listed = await ctlA.api<{ calls: Array<{ callId: string; agentId: string | null; controller: string | null }> }>('GET', '/api/calls');
-  t.match(listed.body.calls.find((x) => x.callId === callId), { agentId: 'x3' }, 'controller A lists the call switch B carries');
+t.test(
+  "any controller acts on any call: actions are forwarded to the one that holds it; a restart of one leaves the other's calls alone",
+  async (t) => {
+    t.equal((await ctlA.api('POST', '/api/agents/x3/login', { ready: true })).status, 200);
+    // The citizen comes in on switch B; the agent's desktop talks to controller A.
+    const c = citizen(labB.lab, ctlB, { did: '7003', caller: '13700000031' });
+    const { callId } = await c.log('call connected to agent', 30_000, (l) => l.agentId === 'x3');
+    const listed = await ctlA.api<{
+      calls: Array<{ callId: string; agentId: string | null; controller: string | null }>;
+    }>('GET', '/api/calls');
+    t.match(
+      listed.body.calls.find((x) => x.callId === callId),
+      { agentId: 'x3' },
+      'controller A lists the call switch B carries',
+    );
 
-  const hold = await ctlA.api('POST', '/api/agents/x3/call/hold');
-  t.equal(hold.status, 200, 'hold through controller A');
-  t.match(hold.body, { callId, held: true });
-  await c.log('citizen on hold', 5_000);
-  // The log line travels on A's stdout, which the test may read after the HTTP answer: wait for it.
-  const forwarded = await ctlA.waitForLog('forwarded', (l) => l.msg === 'request forwarded to the controller that holds it' && l.status === 200, 5_000).catch(() => null);
-  t.ok(forwarded, 'A forwarded it to B');
+    const hold = await ctlA.api('POST', '/api/agents/x3/call/hold');
+    t.equal(hold.status, 200, 'hold through controller A');
+    t.match(hold.body, { callId, held: true });
+    await c.log('citizen on hold', 5_000);
+    // The log line travels on A's stdout, which the test may read after the HTTP answer: wait for it.
+    const forwarded = await ctlA
+      .waitForLog(
+        'forwarded',
+        (l) => l.msg === 'request forwarded to the controller that holds it' && l.status === 200,
+        5_000,
+      )
+      .catch(() => null);
+    t.ok(forwarded, 'A forwarded it to B');
 
-  // Controller A restarts: it reconciles with switch A only, and B's call is untouched.
-  await ctlA.kill('SIGKILL');
-  ctlA = new ControllerProcess(labA.lab.env, labA.lab.ports.controller).start();
-  await ctlA.waitReady();
-  await sleep(500);
-  t.notOk(ctlA.logs.some((l) => l.msg === 'call closed out at reconcile' && l.callId === callId), 'A does not close out B\'s call');
-  t.notOk(ctlA.logs.some((l) => l.msg === 'Asterisk restarted: calls it carried are lost'), 'nor think B\'s switch is its own, restarted');
-  t.equal((await ctlA.api('POST', '/api/agents/x3/call/resume')).status, 200, 'the restarted A still reaches the call through B');
-  await c.log('citizen back from hold', 5_000);
-  t.equal((await ctlA.api('POST', '/api/agents/x3/call/hangup')).status, 200);
-  t.equal((await c.sipp.done).exitCode, 0, 'the call ends normally');
-});
+    // Controller A restarts: it reconciles with switch A only, and B's call is untouched.
+    await ctlA.kill('SIGKILL');
+    ctlA = new ControllerProcess(labA.lab.env, labA.lab.ports.controller).start();
+    await ctlA.waitReady();
+    await sleep(500);
+    t.notOk(
+      ctlA.logs.some((l) => l.msg === 'call closed out at reconcile' && l.callId === callId),
+      "A does not close out B's call",
+    );
+    t.notOk(
+      ctlA.logs.some((l) => l.msg === 'Asterisk restarted: calls it carried are lost'),
+      "nor think B's switch is its own, restarted",
+    );
+    t.equal(
+      (await ctlA.api('POST', '/api/agents/x3/call/resume')).status,
+      200,
+      'the restarted A still reaches the call through B',
+    );
+    await c.log('citizen back from hold', 5_000);
+    t.equal((await ctlA.api('POST', '/api/agents/x3/call/hangup')).status, 200);
+    t.equal((await c.sipp.done).exitCode, 0, 'the call ends normally');
+  },
+);

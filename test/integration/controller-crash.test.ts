@@ -1,8 +1,9 @@
 // A controller crash drops no call: the citizen stays connected while no controller runs,
 // and the next controller process picks up the very same channel and carries on.
 import t, { type Test } from 'tap';
+
 import { ControllerProcess } from '../helpers/controller.js';
-import { greetingFlows, sleep, startLab, type Lab } from '../helpers/lab.js';
+import { greetingFlows, type Lab, sleep, startLab } from '../helpers/lab.js';
 import { dialCitizen, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
@@ -24,7 +25,10 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
   const sipp = dialCitizen(lab, { scenario: 'citizen-waits-for-bye.xml', caller: '13900139000', timeoutSec: 60 });
-  const playing = await controller.waitForLog('welcome prompt started', (l) => l.msg === 'playing prompt' && l.node === 'greeting');
+  const playing = await controller.waitForLog(
+    'welcome prompt started',
+    (l) => l.msg === 'playing prompt' && l.node === 'greeting',
+  );
   await sleep(1_000); // well inside the 7 s welcome prompt
   const killedAt = Date.now();
   t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
@@ -47,17 +51,31 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
   t.ok(bye, 'the hangup came from the hotline side');
   const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === playing.callId);
   t.equal(ended.reason, 'hangup');
-  t.ok(ended.time >= restartedAt && restartedAt > killedAt, 'the call ended only after the new controller took it over');
-  const goodbye = controller.logs.find((l) => l.msg === 'playing prompt' && l.node === 'bye' && l.callId === playing.callId);
+  t.ok(
+    ended.time >= restartedAt && restartedAt > killedAt,
+    'the call ended only after the new controller took it over',
+  );
+  const goodbye = controller.logs.find(
+    (l) => l.msg === 'playing prompt' && l.node === 'bye' && l.callId === playing.callId,
+  );
   t.ok(goodbye, 'the new controller continued the flow (goodbye prompt)');
 }
 
 t.test('SIGKILL mid-prompt: the new process waits for the same prompt to end, then continues', async (t) => {
   await crashDuringWelcome(t, 500);
-  t.ok(controller.logs.some((l) => l.msg === 'prompt still playing; waiting for its end'), 'it found the welcome still playing');
+  t.ok(
+    controller.logs.some((l) => l.msg === 'prompt still playing; waiting for its end'),
+    'it found the welcome still playing',
+  );
 });
 
-t.test('SIGKILL mid-prompt and down until the prompt ended: the lost PlaybackFinished does not strand the call', async (t) => {
-  await crashDuringWelcome(t, 8_000);
-  t.notOk(controller.logs.some((l) => l.msg === 'prompt still playing; waiting for its end'), 'the welcome had ended while no controller ran');
-});
+t.test(
+  'SIGKILL mid-prompt and down until the prompt ended: the lost PlaybackFinished does not strand the call',
+  async (t) => {
+    await crashDuringWelcome(t, 8_000);
+    t.notOk(
+      controller.logs.some((l) => l.msg === 'prompt still playing; waiting for its end'),
+      'the welcome had ended while no controller ran',
+    );
+  },
+);

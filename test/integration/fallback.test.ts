@@ -1,9 +1,10 @@
 // When the controller is not connected, citizens are still served: the dialplan apologises
 // and queues them natively (app_queue) to the general agents.
 import t from 'tap';
+
 import { observeAmi } from '../helpers/ami-observer.js';
 import { ControllerProcess } from '../helpers/controller.js';
-import { startLab, type Lab } from '../helpers/lab.js';
+import { type Lab, startLab } from '../helpers/lab.js';
 import { dialCitizen, runSipp, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
@@ -25,11 +26,27 @@ t.test('after a clean controller stop, the next caller hears the apology and rea
 
   const ami = await observeAmi(lab);
   t.teardown(() => ami.close());
-  const agent = runSipp({ scenario: 'agent-answers.xml', localPort: lab.ports.sipp + 2, mediaPort: lab.ports.sippMedia + 20, timeoutSec: 40 });
-  const citizen = dialCitizen(lab, { scenario: 'citizen-hangs-up-after-12s.xml', caller: '13700137000', timeoutSec: 40 });
+  const agent = runSipp({
+    scenario: 'agent-answers.xml',
+    localPort: lab.ports.sipp + 2,
+    mediaPort: lab.ports.sippMedia + 20,
+    timeoutSec: 40,
+  });
+  const citizen = dialCitizen(lab, {
+    scenario: 'citizen-hangs-up-after-12s.xml',
+    caller: '13700137000',
+    timeoutSec: 40,
+  });
 
-  const apology = await ami.waitFor('apology playback', (e) => e.event === 'Newexten' && e.context === 'rexian-fallback' && e.application === 'Playback');
-  t.match(apology.appdata, /^\/var\/lib\/rexian\/prompts\/tts-[0-9a-f]{16}$/, 'the synthesized apology prompt is played');
+  const apology = await ami.waitFor(
+    'apology playback',
+    (e) => e.event === 'Newexten' && e.context === 'rexian-fallback' && e.application === 'Playback',
+  );
+  t.match(
+    apology.appdata,
+    /^\/var\/lib\/rexian\/prompts\/tts-[0-9a-f]{16}$/,
+    'the synthesized apology prompt is played',
+  );
   const joined = await ami.waitFor('caller joins the native queue', (e) => e.event === 'QueueCallerJoin');
   t.equal(joined.queue, 'rexian-fallback');
   t.equal(joined.calleridnum, '13700137000');
@@ -39,5 +56,8 @@ t.test('after a clean controller stop, the next caller hears the apology and rea
   const [c, a] = await Promise.all([citizen.done, agent.done]);
   t.equal(c.exitCode, 0, `the citizen's call went through ${c.errors}`);
   t.equal(a.exitCode, 0, `the agent's phone answered and was hung up normally ${a.errors}`);
-  t.ok(a.messages.some((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE')), 'the agent phone rang');
+  t.ok(
+    a.messages.some((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE')),
+    'the agent phone rang',
+  );
 });

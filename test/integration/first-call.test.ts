@@ -1,7 +1,8 @@
 // The first call end to end: real Asterisk, real SIPp citizen, the real controller.
 import t from 'tap';
+
 import { ControllerProcess } from '../helpers/controller.js';
-import { greetingFlows, startLab, type Lab } from '../helpers/lab.js';
+import { greetingFlows, type Lab, startLab } from '../helpers/lab.js';
 import { dialCitizen, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
@@ -26,15 +27,32 @@ t.test('a citizen who dials 12345 is answered, hears the welcome to its end, the
   t.equal(result.successful, 1, 'SIPp statistics count one successful call');
   t.equal(result.failed, 0, 'and no failed call');
   const received = result.messages.filter((m) => m.direction === 'received').map((m) => startLine(m.text));
-  t.ok(received.some((l) => l.startsWith('SIP/2.0 200')), 'the INVITE was answered with 200 OK');
-  t.ok(received.some((l) => l.startsWith('BYE')), 'the hotline hung up (BYE from Asterisk)');
+  t.ok(
+    received.some((l) => l.startsWith('SIP/2.0 200')),
+    'the INVITE was answered with 200 OK',
+  );
+  t.ok(
+    received.some((l) => l.startsWith('BYE')),
+    'the hotline hung up (BYE from Asterisk)',
+  );
 
   const entered = await controller.waitForLog('call entered', (l) => l.msg === 'call entered', 5_000, from);
   t.equal(entered.did, '12345', 'the controller saw the dialled number');
   t.equal(entered.caller, '138****8000', 'and the caller number, masked (logs carry no subscriber number)');
-  const finished = controller.logs.slice(from).filter((l) => l.msg === 'prompt finished' && l.callId === entered.callId);
-  t.same(finished.map((l) => l.node), ['greeting', 'bye'], 'PlaybackFinished was observed for the welcome, then the goodbye');
-  const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === entered.callId, 5_000, from);
+  const finished = controller.logs
+    .slice(from)
+    .filter((l) => l.msg === 'prompt finished' && l.callId === entered.callId);
+  t.same(
+    finished.map((l) => l.node),
+    ['greeting', 'bye'],
+    'PlaybackFinished was observed for the welcome, then the goodbye',
+  );
+  const ended = await controller.waitForLog(
+    'call ended',
+    (l) => l.msg === 'call ended' && l.callId === entered.callId,
+    5_000,
+    from,
+  );
   t.equal(ended.reason, 'hangup');
   t.equal(ended.channelId, entered.channelId, 'logs carry the channel id');
 });

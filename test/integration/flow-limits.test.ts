@@ -5,10 +5,12 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import t from 'tap';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { ControllerProcess } from '../helpers/controller.js';
-import { startLab, type Lab } from '../helpers/lab.js';
+import { type Lab, startLab } from '../helpers/lab.js';
 import { citizenScenario, runSipp } from '../helpers/sipp.js';
 
 let lab: Lab;
@@ -24,11 +26,21 @@ function gotoChainYaml(n: number, id: string, number: string): string {
 
 function aliasBombYaml(): string {
   const lines = ['id: bomb', 'start: a', 'lol0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 10; i++) lines.push(`lol${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(',')}]`);
+  for (let i = 1; i < 10; i++)
+    lines.push(
+      `lol${i}: &l${i} [${Array(10)
+        .fill(`*l${i - 1}`)
+        .join(',')}]`,
+    );
   return `${[...lines, 'nodes:', '  a: { type: hangup }'].join('\n')}\n`;
 }
 
-interface FlowStatus { file: string; flowId: string | null; version: string | null; errors: string[] }
+interface FlowStatus {
+  file: string;
+  flowId: string | null;
+  version: string | null;
+  errors: string[];
+}
 
 async function flowStatus(): Promise<Map<string, FlowStatus>> {
   const res = await controller.api<{ flows: FlowStatus[] }>('GET', '/api/flows');
@@ -41,7 +53,10 @@ t.before(async () => {
   cpSync(join(repoRoot, 'ivr-flows'), flowsDir, { recursive: true });
   writeFileSync(join(flowsDir, 'deep.yaml'), gotoChainYaml(5000, 'deep', '12399'));
   writeFileSync(join(flowsDir, 'huge.yaml'), gotoChainYaml(50_000, 'huge', '12398'));
-  writeFileSync(join(flowsDir, 'nested.yaml'), `id: nested\nstart: a\ndescription: ${'['.repeat(100_000)}${']'.repeat(100_000)}\nnodes:\n  a: { type: hangup }\n`);
+  writeFileSync(
+    join(flowsDir, 'nested.yaml'),
+    `id: nested\nstart: a\ndescription: ${'['.repeat(100_000)}${']'.repeat(100_000)}\nnodes:\n  a: { type: hangup }\n`,
+  );
   writeFileSync(join(flowsDir, 'bomb.yaml'), aliasBombYaml());
   lab = await startLab('flow-limits', 37, { flowsDir });
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
@@ -54,11 +69,15 @@ t.teardown(async () => {
   rmSync(flowsDir, { recursive: true, force: true });
 });
 
-t.test('a controller started with pathological flow files is ready and names each one\'s error', async (t) => {
+t.test("a controller started with pathological flow files is ready and names each one's error", async (t) => {
   const status = await flowStatus();
   for (const file of ['deep.yaml', 'huge.yaml', 'nested.yaml', 'bomb.yaml']) {
     t.equal(status.get(file)?.version, null, `${file} does not serve`);
-    t.match(status.get(file)?.errors.join('\n'), new RegExp(`^\\S*/${file}:\\d+:\\d+: REXIAN_FLOW_TOO_LARGE: `), `${file} is refused with the limit it breaks`);
+    t.match(
+      status.get(file)?.errors.join('\n'),
+      new RegExp(`^\\S*/${file}:\\d+:\\d+: REXIAN_FLOW_TOO_LARGE: `),
+      `${file} is refused with the limit it breaks`,
+    );
   }
   t.equal(status.get('main-12345.yaml')?.flowId, 'main-12345');
   t.ok(status.get('main-12345.yaml')?.version, 'the shipped 12345 flow serves');
@@ -68,11 +87,26 @@ t.test('a controller started with pathological flow files is ready and names eac
 t.test('a citizen calling 12345 meanwhile hears the shipped greeting', async (t) => {
   const from = controller.logs.length;
   const sipp = runSipp({
-    scenario: citizenScenario([], { hangUpAfterMs: 3000 }), remote: `127.0.0.1:${lab.ports.sip}`, service: '12345',
-    localPort: lab.ports.sipp, mediaPort: lab.ports.sippMedia, keys: { caller: '13800138000' }, timeoutSec: 60,
+    scenario: citizenScenario([], { hangUpAfterMs: 3000 }),
+    remote: `127.0.0.1:${lab.ports.sip}`,
+    service: '12345',
+    localPort: lab.ports.sipp,
+    mediaPort: lab.ports.sippMedia,
+    keys: { caller: '13800138000' },
+    timeoutSec: 60,
   });
-  const entered = await controller.waitForLog('call entered', (l) => l.msg === 'call entered' && l.did === '12345', 15_000, from);
-  const greeting = await controller.waitForLog('greeting', (l) => l.msg === 'playing prompt' && l.callId === entered.callId && l.node === 'greeting', 15_000, from);
+  const entered = await controller.waitForLog(
+    'call entered',
+    (l) => l.msg === 'call entered' && l.did === '12345',
+    15_000,
+    from,
+  );
+  const greeting = await controller.waitForLog(
+    'greeting',
+    (l) => l.msg === 'playing prompt' && l.callId === entered.callId && l.node === 'greeting',
+    15_000,
+    from,
+  );
   t.same(greeting.prompts, ['welcome'], 'the main flow answers');
   t.equal((await sipp.done).exitCode, 0, 'the call went normally');
 });
@@ -80,12 +114,23 @@ t.test('a citizen calling 12345 meanwhile hears the shipped greeting', async (t)
 t.test('a pathological file written while the controller runs is refused, and the controller stays up', async (t) => {
   const from = controller.logs.length;
   writeFileSync(join(flowsDir, 'deep-edit.yaml'), gotoChainYaml(5000, 'deep-edit', '12397'));
-  writeFileSync(join(flowsDir, 'nested-edit.yaml'), `id: nested-edit\nstart: a\nx: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\nnodes:\n  a: { type: hangup }\n`);
-  await controller.waitForLog('flow rejected', (l) => l.msg === 'flow rejected' && String(l.file).endsWith('nested-edit.yaml'), 15_000, from);
+  writeFileSync(
+    join(flowsDir, 'nested-edit.yaml'),
+    `id: nested-edit\nstart: a\nx: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\nnodes:\n  a: { type: hangup }\n`,
+  );
+  await controller.waitForLog(
+    'flow rejected',
+    (l) => l.msg === 'flow rejected' && String(l.file).endsWith('nested-edit.yaml'),
+    15_000,
+    from,
+  );
   t.ok(controller.running, 'the controller is still running');
   t.equal((await controller.readyz()).status, 200, 'and ready');
   const status = await flowStatus();
-  t.match(status.get('deep-edit.yaml')?.errors.join('\n'), /REXIAN_FLOW_TOO_LARGE: the flow has 5000 nodes; a flow may have at most 2000/);
+  t.match(
+    status.get('deep-edit.yaml')?.errors.join('\n'),
+    /REXIAN_FLOW_TOO_LARGE: the flow has 5000 nodes; a flow may have at most 2000/,
+  );
   t.match(status.get('nested-edit.yaml')?.errors.join('\n'), /REXIAN_FLOW_TOO_LARGE/);
   t.ok(status.get('main-12345.yaml')?.version, 'the 12345 flow still serves');
 });

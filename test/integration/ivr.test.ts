@@ -4,12 +4,14 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import t, { type Test } from 'tap';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { tonePcap } from '../helpers/audio.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
-import { startLab, until, type Lab } from '../helpers/lab.js';
-import { citizenScenario, runSipp, startLine, type CitizenStep } from '../helpers/sipp.js';
+import { type Lab, startLab, until } from '../helpers/lab.js';
+import { citizenScenario, type CitizenStep, runSipp, startLine } from '../helpers/sipp.js';
 
 let lab: Lab;
 let controller: ControllerProcess;
@@ -23,21 +25,27 @@ t.before(async () => {
   flowsDir = mkdtempSync(join(tmpdir(), 'rexian-ivr-flows-'));
   cpSync(join(repoRoot, 'ivr-flows'), flowsDir, { recursive: true });
   rmSync(join(flowsDir, 'legacy-lines.yaml'));
-  writeFileSync(join(flowsDir, 'lookup.yaml'), `id: lookup
+  writeFileSync(
+    join(flowsDir, 'lookup.yaml'),
+    `id: lookup
 numbers: ["12348"]
 start: look
 nodes:
   look: { type: http, url: "http://127.0.0.1:${hangingPort}/citizen?n=\${caller}", timeout: 1500, next: known, onError: general }
   known: { type: queue, queue: enterprise }
   general: { type: queue, queue: general }
-`);
-  writeFileSync(join(flowsDir, 'voicemail.yaml'), `id: voicemail
+`,
+  );
+  writeFileSync(
+    join(flowsDir, 'voicemail.yaml'),
+    `id: voicemail
 numbers: ["12366"]
 start: vm
 nodes:
   vm: { type: voicemail, prompt: { text: 请留言，按井号键结束。 }, maxSeconds: 30, reason: after-hours, next: bye }
   bye: { type: hangup, prompt: message-recorded }
-`);
+`,
+  );
   // Accepts connections and never answers: the worst kind of external system.
   hangingServer = createServer(() => {}).listen(hangingPort, '127.0.0.1');
   lab = await startLab('ivr', 6, { flowsDir });
@@ -63,11 +71,25 @@ function call(steps: CitizenStep[], hangUpAfterMs: number | 'wait-for-bye', serv
   const from = controller.logs.length;
   const localPort = lab.ports.sipp + (sippPort++ % 4);
   const sipp = runSipp({
-    scenario: citizenScenario(steps, hangUpAfterMs === 'wait-for-bye' ? hangUpAfterMs : { hangUpAfterMs }), remote: `127.0.0.1:${lab.ports.sip}`, service,
-    localPort, mediaPort: lab.ports.sippMedia + 2 * (localPort - lab.ports.sipp) * 4, keys: { caller }, timeoutSec: 120,
+    scenario: citizenScenario(steps, hangUpAfterMs === 'wait-for-bye' ? hangUpAfterMs : { hangUpAfterMs }),
+    remote: `127.0.0.1:${lab.ports.sip}`,
+    service,
+    localPort,
+    mediaPort: lab.ports.sippMedia + 2 * (localPort - lab.ports.sipp) * 4,
+    keys: { caller },
+    timeoutSec: 120,
   });
-  const entered = controller.waitForLog('call entered', (l) => l.msg === 'call entered' && l.did === service, 15_000, from);
-  const log = async (msg: string, timeoutMs = 30_000, extra: (l: LogLine) => boolean = () => true): Promise<LogLine> => {
+  const entered = controller.waitForLog(
+    'call entered',
+    (l) => l.msg === 'call entered' && l.did === service,
+    15_000,
+    from,
+  );
+  const log = async (
+    msg: string,
+    timeoutMs = 30_000,
+    extra: (l: LogLine) => boolean = () => true,
+  ): Promise<LogLine> => {
     const { callId } = await entered;
     return controller.waitForLog(msg, (l) => l.msg === msg && l.callId === callId && extra(l), timeoutMs, from);
   };
@@ -79,25 +101,45 @@ async function queuedAfterKeys(t: Test, keys: string, queue: string): Promise<Lo
   const queued = await c.log('call queued');
   t.equal(queued.queue, queue, `keys ${keys} reach queue ${queue}`);
   const { callId } = await c.entered;
-  t.ok((await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string), 'the caller waits in that queue');
+  t.ok(
+    (await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string),
+    'the caller waits in that queue',
+  );
   const result = await c.sipp.done;
   t.equal(result.exitCode, 0, `the citizen's call went normally ${result.errors}`);
   await c.log('flow ended');
-  t.notOk((await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string), 'hanging up leaves the queue');
+  t.notOk(
+    (await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string),
+    'hanging up leaves the queue',
+  );
   return queued;
 }
 
-t.test('a caller who presses 1 reaches the 一企来 enterprise queue', async (t) => { await queuedAfterKeys(t, '1', 'enterprise'); });
-t.test('a caller who presses 2 reaches the 尚贤 talent queue', async (t) => { await queuedAfterKeys(t, '2', 'talent'); });
-t.test('a caller who presses 0 reaches the general agents', async (t) => { await queuedAfterKeys(t, '0', 'general'); });
+t.test('a caller who presses 1 reaches the 一企来 enterprise queue', async (t) => {
+  await queuedAfterKeys(t, '1', 'enterprise');
+});
+t.test('a caller who presses 2 reaches the 尚贤 talent queue', async (t) => {
+  await queuedAfterKeys(t, '2', 'talent');
+});
+t.test('a caller who presses 0 reaches the general agents', async (t) => {
+  await queuedAfterKeys(t, '0', 'general');
+});
 
 t.test('an invalid key replays the menu with an apology, and the next key counts', async (t) => {
   const c = call([{ pauseMs: 1500 }, { key: '7' }, { pauseMs: 1500 }, { key: '2' }], 4_000);
-  const replay = await c.log('playing prompt', 15_000, (l) => JSON.stringify(l.prompts) === JSON.stringify(['invalid-key', 'main-menu']));
+  const replay = await c.log(
+    'playing prompt',
+    15_000,
+    (l) => JSON.stringify(l.prompts) === JSON.stringify(['invalid-key', 'main-menu']),
+  );
   t.equal(replay.node, 'main-menu');
   const queued = await c.log('call queued');
   t.equal(queued.queue, 'talent');
-  t.same((queued.path as string[]).slice(-3), ['main-menu', 'main-menu', 'talent'], 'the path shows the menu offered twice');
+  t.same(
+    (queued.path as string[]).slice(-3),
+    ['main-menu', 'main-menu', 'talent'],
+    'the path shows the menu offered twice',
+  );
   t.equal((await c.sipp.done).exitCode, 0);
 });
 
@@ -105,7 +147,10 @@ t.test('a caller who presses nothing reaches the general agents', async (t) => {
   const c = call([], 62_000);
   const queued = await c.log('call queued', 70_000);
   t.equal(queued.queue, 'general');
-  t.same((queued.path as string[]).filter((n) => n !== 'holiday-notice'), ['greeting', 'holiday-check', 'main-menu', 'main-menu', 'general']);
+  t.same(
+    (queued.path as string[]).filter((n) => n !== 'holiday-notice'),
+    ['greeting', 'holiday-check', 'main-menu', 'main-menu', 'general'],
+  );
   t.equal((await c.sipp.done).exitCode, 0);
 });
 
@@ -122,7 +167,12 @@ t.test('an http lookup whose server hangs moves on after its timeout', async (t)
 });
 
 t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', async (t) => {
-  const trunk = runSipp({ scenario: 'agent-answers.xml', localPort: lab.ports.sipp + 5, mediaPort: lab.ports.sippMedia + 60, timeoutSec: 60 });
+  const trunk = runSipp({
+    scenario: 'agent-answers.xml',
+    localPort: lab.ports.sipp + 5,
+    mediaPort: lab.ports.sippMedia + 60,
+    timeoutSec: 60,
+  });
   const c = call([{ pauseMs: 1500 }, { key: '9' }, { pauseMs: 1000 }, { key: '1' }], 12_000);
   const transfer = await c.log('emergency transfer');
   t.equal(transfer.number, '110');
@@ -136,7 +186,12 @@ t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', asy
 
 t.test('a voicemail ended with # is recorded and becomes a callback task', async (t) => {
   // The caller speaks (a tone: Asterisk's talk detection hears it); a silent one makes no task.
-  const c = call([{ pauseMs: 4000 }, { pcap: tonePcap(440, 4) }, { pauseMs: 5000 }, { key: '#' }], 'wait-for-bye', '12366', '13500135000');
+  const c = call(
+    [{ pauseMs: 4000 }, { pcap: tonePcap(440, 4) }, { pauseMs: 5000 }, { key: '#' }],
+    'wait-for-bye',
+    '12366',
+    '13500135000',
+  );
   t.teardown(async () => {
     if (t.passing()) return;
     const { callId } = await c.entered;
@@ -146,9 +201,19 @@ t.test('a voicemail ended with # is recorded and becomes a callback task', async
   const recorded = await c.log('voicemail recorded; callback task created', 30_000);
   const { callId } = await c.entered;
   const tasks = await lab.redis.xrange(`${lab.prefix}:callbacks`, '-', '+');
-  const task = tasks.map(([, fields]) => Object.fromEntries(fields.reduce<string[][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), [])))
+  const task = tasks
+    .map(([, fields]) =>
+      Object.fromEntries(fields.reduce<string[][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), [])),
+    )
     .find((f) => f.callId === callId);
-  t.match(task, { callId, did: '12366', caller: '13500135000', reason: 'voicemail', recording: recorded.recording, flowId: 'voicemail' });
+  t.match(task, {
+    callId,
+    did: '12366',
+    caller: '13500135000',
+    reason: 'voicemail',
+    recording: recorded.recording,
+    flowId: 'voicemail',
+  });
   const file = join(lab.asterisk.hostDir, 'spool/recording', `${String(recorded.recording)}.wav`);
   await until('recording on disk', () => existsSync(file), 5_000);
   const ended = await c.log('flow ended', 30_000);
@@ -157,7 +222,9 @@ t.test('a voicemail ended with # is recorded and becomes a callback task', async
 });
 
 async function flowsStatus(): Promise<{ flows: Array<{ file: string; version: string; errors: string[] }> }> {
-  const res = await fetch(`${controller.url}/api/flows`, { headers: { authorization: `Bearer ${lab.env.REXIAN_ADMIN_TOKEN}` } });
+  const res = await fetch(`${controller.url}/api/flows`, {
+    headers: { authorization: `Bearer ${lab.env.REXIAN_ADMIN_TOKEN}` },
+  });
   if (res.status !== 200) throw new Error(`/api/flows answered ${res.status}`);
   return (await res.json()) as never;
 }
@@ -169,12 +236,24 @@ t.test('a broken edit during a call disturbs neither that call nor the next', as
   const a = call([{ pauseMs: 5000 }, { key: '1' }], 4_000);
   await a.log('flow started');
   const from = controller.logs.length;
-  writeFileSync(file, good.replace('"1": enterprise', '"1": enterprse').replace('options:', 'options:\n      "5": [broken'));
-  const rejected = await controller.waitForLog('edit rejected', (l) => l.msg === 'flow edit rejected; the last good version keeps serving', 10_000, from);
+  writeFileSync(
+    file,
+    good.replace('"1": enterprise', '"1": enterprse').replace('options:', 'options:\n      "5": [broken'),
+  );
+  const rejected = await controller.waitForLog(
+    'edit rejected',
+    (l) => l.msg === 'flow edit rejected; the last good version keeps serving',
+    10_000,
+    from,
+  );
   t.equal(rejected.serving, before.version, 'the last good version keeps serving');
   const status = (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!;
   t.equal(status.version, before.version);
-  t.match(status.errors[0], /main-12345\.yaml:\d+:\d+: REXIAN_FLOW_SYNTAX/, 'the API shows the error with its position');
+  t.match(
+    status.errors[0],
+    /main-12345\.yaml:\d+:\d+: REXIAN_FLOW_SYNTAX/,
+    'the API shows the error with its position',
+  );
 
   t.equal((await a.log('call queued')).queue, 'enterprise', 'the call in progress carried on');
   const b = call([{ pauseMs: 1500 }, { key: '2' }], 3_000);
@@ -182,7 +261,11 @@ t.test('a broken edit during a call disturbs neither that call nor the next', as
   t.equal((await b.log('call queued')).queue, 'talent');
   await Promise.all([a.sipp.done, b.sipp.done]);
   writeFileSync(file, good);
-  await until('the repaired file shows no errors', async () => (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!.errors.length === 0, 10_000);
+  await until(
+    'the repaired file shows no errors',
+    async () => (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!.errors.length === 0,
+    10_000,
+  );
 });
 
 t.test('a good edit is picked up without restart; a call keeps the version it started with', async (t) => {
@@ -192,8 +275,19 @@ t.test('a good edit is picked up without restart; a call keeps the version it st
   const startedA = await a.log('flow started');
   const from = controller.logs.length;
   // Swap options 1 and 2 (replacing only one would leave a node unreachable: rejected).
-  writeFileSync(file, good.replace('"1": enterprise', '"1": TALENT').replace('"2": talent', '"2": enterprise').replace('TALENT', 'talent'));
-  const swapped = await controller.waitForLog('new version', (l) => l.msg === 'flow in service' && l.flowId === 'main-12345', 10_000, from);
+  writeFileSync(
+    file,
+    good
+      .replace('"1": enterprise', '"1": TALENT')
+      .replace('"2": talent', '"2": enterprise')
+      .replace('TALENT', 'talent'),
+  );
+  const swapped = await controller.waitForLog(
+    'new version',
+    (l) => l.msg === 'flow in service' && l.flowId === 'main-12345',
+    10_000,
+    from,
+  );
   t.not(swapped.version, startedA.flowVersion);
   const queuedA = await a.log('call queued');
   t.equal(queuedA.queue, 'enterprise', 'the call that started before the edit keeps its version');
@@ -209,5 +303,11 @@ t.test('flow status needs a token', async (t) => {
   const res = await fetch(`${controller.url}/api/flows`);
   t.equal(res.status, 401);
   t.same(((await res.json()) as { error: { code: string } }).error.code, 'REXIAN_UNAUTHORIZED');
-  await until('nothing left waiting', async () => (await lab.redis.keys(`${lab.prefix}:queue:*:waiting`)).length === 0 && (await lab.redis.keys(`${lab.prefix}:queue:*:since`)).length === 0, 10_000);
+  await until(
+    'nothing left waiting',
+    async () =>
+      (await lab.redis.keys(`${lab.prefix}:queue:*:waiting`)).length === 0 &&
+      (await lab.redis.keys(`${lab.prefix}:queue:*:since`)).length === 0,
+    10_000,
+  );
 });

@@ -6,8 +6,9 @@
 // here with the router's own Lua, atomically with the agent becoming ready, exactly as the
 // controller's would be, so each race is reproduced on purpose rather than by luck.
 import t, { type Test } from 'tap';
+
 import { Router } from '../../src/acd/router.js';
-import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
+import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { openEventStream } from '../helpers/events.js';
 import { streamEntries, until } from '../helpers/lab.js';
@@ -31,7 +32,11 @@ t.teardown(async () => {
 });
 
 async function agent(t: Test, id: string, action: 'login' | 'ready' | 'logout', body?: unknown): Promise<void> {
-  const res = await controller.api('POST', `/api/agents/${id}/${action}`, body ?? (action === 'login' ? {} : undefined));
+  const res = await controller.api(
+    'POST',
+    `/api/agents/${id}/${action}`,
+    body ?? (action === 'login' ? {} : undefined),
+  );
   t.equal(res.status, 200, `${id} ${action}`, { body: res.body });
 }
 
@@ -41,7 +46,11 @@ async function agentState(id: string): Promise<string> {
 
 async function freshAgents(): Promise<void> {
   for (const id of ['o1', 'o2']) {
-    await until(`${id} off any call`, async () => !['reserved', 'on-call'].includes(await agentState(id)), 20_000).catch(() => undefined);
+    await until(
+      `${id} off any call`,
+      async () => !['reserved', 'on-call'].includes(await agentState(id)),
+      20_000,
+    ).catch(() => undefined);
     if ((await agentState(id)) === 'wrap-up') await controller.api('POST', `/api/agents/${id}/end-wrap-up`);
     if ((await agentState(id)) !== 'logged-out') await controller.api('POST', `/api/agents/${id}/logout`);
   }
@@ -52,8 +61,13 @@ async function freshAgents(): Promise<void> {
  * transaction, as the controller `me` would: no controller can route in between, and the
  * offer that should follow never runs.
  */
-async function matchWithoutOffer(agentId: string, me: string): Promise<{ callId: string; agentId: string } | undefined> {
-  const lua = acdLab.lab.redis.multi() as unknown as Record<string, (...args: Array<string | number>) => unknown> & { exec(): Promise<Array<[Error | null, unknown]>> };
+async function matchWithoutOffer(
+  agentId: string,
+  me: string,
+): Promise<{ callId: string; agentId: string } | undefined> {
+  const lua = acdLab.lab.redis.multi() as unknown as Record<string, (...args: Array<string | number>) => unknown> & {
+    exec(): Promise<Array<[Error | null, unknown]>>;
+  };
   const now = Date.now();
   lua.rexianSetAgentState!(acdLab.lab.prefix, agentId, 'ready', '', now, '', 'not-ready', '', '');
   lua.rexianMatch!(acdLab.lab.prefix, now, me, 1, 'general', 'general');
@@ -68,7 +82,9 @@ async function owner(callId: string): Promise<string> {
 
 t.test('a caller who hangs up between the match and the offer leaves the agent ready, and told so', async (t) => {
   await freshAgents();
-  const stream = await openEventStream(acdLab.lab.ports.controller, { authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}` });
+  const stream = await openEventStream(acdLab.lab.ports.controller, {
+    authorization: `Bearer ${acdLab.lab.env.REXIAN_ADMIN_TOKEN}`,
+  });
   t.teardown(() => stream.ws?.close());
   await agent(t, 'o1', 'login'); // logged in, not ready: the caller waits
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000611' });
@@ -81,26 +97,43 @@ t.test('a caller who hangs up between the match and the offer leaves the agent r
   await until('o1 free again', async () => (await agentState('o1')) === 'ready', 5_000).catch(() => undefined);
   t.equal(await agentState('o1'), 'ready', 'the agent is not left reserved for a call that is gone');
   t.equal(await acdLab.lab.redis.exists(`${acdLab.lab.prefix}:offer:${queued.callId}`), 0, 'the offer is withdrawn');
-  t.same(await acdLab.lab.redis.zrange(`${acdLab.lab.prefix}:queue:general:waiting`, 0, -1), [], 'and the caller is not put back in the queue');
-  const told = await until('agent.state sent', () => stream.messages.find((m) => m.type === 'agent.state' && m.agentId === 'o1' && m.state === 'ready'), 5_000).catch(() => undefined);
-  t.match(told, { callId: queued.callId }, 'the agent\'s page is sent the change');
+  t.same(
+    await acdLab.lab.redis.zrange(`${acdLab.lab.prefix}:queue:general:waiting`, 0, -1),
+    [],
+    'and the caller is not put back in the queue',
+  );
+  const told = await until(
+    'agent.state sent',
+    () => stream.messages.find((m) => m.type === 'agent.state' && m.agentId === 'o1' && m.state === 'ready'),
+    5_000,
+  ).catch(() => undefined);
+  t.match(told, { callId: queued.callId }, "the agent's page is sent the change");
   await c.sipp.done;
 });
 
-t.test('a controller that dies between the match and the offer: the next one offers the caller, and the agent is not stuck', async (t) => {
-  await freshAgents();
-  await agent(t, 'o1', 'login');
-  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000612', hangUpAfterMs: 30_000 });
-  const queued = await c.log('call queued');
-  const me = await owner(queued.callId!);
-  t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
-  t.same(await matchWithoutOffer('o1', me), { callId: queued.callId, agentId: 'o1' }, 'it had just reserved o1 for the caller');
-  controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
-  await controller.waitReady(15_000);
-  const connected = await controller.waitForLog('caller connected', (l) => l.msg === 'call connected to agent' && l.callId === queued.callId, 15_000).catch(() => undefined);
-  t.equal(connected?.agentId, 'o1', 'the caller is offered again and connected, and the agent is not left reserved');
-  await c.sipp.done;
-});
+t.test(
+  'a controller that dies between the match and the offer: the next one offers the caller, and the agent is not stuck',
+  async (t) => {
+    await freshAgents();
+    await agent(t, 'o1', 'login');
+    const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000612', hangUpAfterMs: 30_000 });
+    const queued = await c.log('call queued');
+    const me = await owner(queued.callId!);
+    t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
+    t.same(
+      await matchWithoutOffer('o1', me),
+      { callId: queued.callId, agentId: 'o1' },
+      'it had just reserved o1 for the caller',
+    );
+    controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
+    await controller.waitReady(15_000);
+    const connected = await controller
+      .waitForLog('caller connected', (l) => l.msg === 'call connected to agent' && l.callId === queued.callId, 15_000)
+      .catch(() => undefined);
+    t.equal(connected?.agentId, 'o1', 'the caller is offered again and connected, and the agent is not left reserved');
+    await c.sipp.done;
+  },
+);
 
 t.test('a reservation for a call that is live nowhere is swept by the tick', async (t) => {
   await freshAgents();
@@ -109,14 +142,41 @@ t.test('a reservation for a call that is live nowhere is swept by the tick', asy
   const before = (await streamEntries(redis, `${prefix}:agent-events`)).length;
   // As a controller that died after its match leaves it, its caller gone since: no call, no
   // queue entry, only the agent reserved for it (a minute ago).
-  await redis.multi()
+  await redis
+    .multi()
     .zrem(`${prefix}:ready:general`, 'o2')
-    .hset(`${prefix}:agent:o2`, 'state', 'reserved', 'since', String(Date.now() - 60_000), 'call', 'gone-call', 'reason', '')
-    .hset(`${prefix}:offer:gone-call`, 'agent', 'o2', 'queue', 'general', 'score', '1', 'at', String(Date.now() - 60_000))
+    .hset(
+      `${prefix}:agent:o2`,
+      'state',
+      'reserved',
+      'since',
+      String(Date.now() - 60_000),
+      'call',
+      'gone-call',
+      'reason',
+      '',
+    )
+    .hset(
+      `${prefix}:offer:gone-call`,
+      'agent',
+      'o2',
+      'queue',
+      'general',
+      'score',
+      '1',
+      'at',
+      String(Date.now() - 60_000),
+    )
     .exec();
-  await until('o2 swept back to ready', async () => (await agentState('o2')) === 'ready', 10_000).catch(() => undefined);
+  await until('o2 swept back to ready', async () => (await agentState('o2')) === 'ready', 10_000).catch(
+    () => undefined,
+  );
   t.equal(await agentState('o2'), 'ready', 'the agent is free again');
-  t.equal(await redis.zscore(`${prefix}:queue:general:waiting`, 'gone-call'), null, 'the gone call is not put in the queue');
+  t.equal(
+    await redis.zscore(`${prefix}:queue:general:waiting`, 'gone-call'),
+    null,
+    'the gone call is not put in the queue',
+  );
   const changes = (await streamEntries(redis, `${prefix}:agent-events`)).slice(before).filter((e) => e.agent === 'o2');
   t.match(changes, [{ state: 'ready', previous: 'reserved' }], 'as a state change of its own');
 });

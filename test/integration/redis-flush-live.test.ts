@@ -4,7 +4,8 @@
 // is back in their queue, the agents are told their state was lost, nobody hears the greeting
 // again, and the caller is offered as soon as an agent is ready.
 import t from 'tap';
-import { citizen, startAcdLab, type AcdLab } from '../helpers/acd-lab.js';
+
+import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { deleteKeys, sleep, until } from '../helpers/lab.js';
 
@@ -26,30 +27,55 @@ t.teardown(async () => {
 
 const rebuilt = (l: LogLine): boolean => /^Redis lost this switch's saved state while the controller ran/.test(l.msg);
 
-t.test('Redis flushed while the controller runs: the waiting caller is back in their queue within seconds and offered when an agent is ready', async (t) => {
-  const { redis, prefix } = acdLab.lab;
-  t.equal((await controller.api('POST', '/api/agents/f1/login', {})).status, 200, 'f1 logged in, not ready: the caller waits');
-  const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000621', hangUpAfterMs: 40_000 });
-  const queued = await c.log('call queued');
-  const waiting = (): Promise<string[]> => redis.zrange(`${prefix}:queue:general:waiting`, 0, -1);
-  t.same(await waiting(), [queued.callId], 'the caller waits in the queue');
+t.test(
+  'Redis flushed while the controller runs: the waiting caller is back in their queue within seconds and offered when an agent is ready',
+  async (t) => {
+    const { redis, prefix } = acdLab.lab;
+    t.equal(
+      (await controller.api('POST', '/api/agents/f1/login', {})).status,
+      200,
+      'f1 logged in, not ready: the caller waits',
+    );
+    const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000621', hangUpAfterMs: 40_000 });
+    const queued = await c.log('call queued');
+    const waiting = (): Promise<string[]> => redis.zrange(`${prefix}:queue:general:waiting`, 0, -1);
+    t.same(await waiting(), [queued.callId], 'the caller waits in the queue');
 
-  const flushedAt = controller.logs.length;
-  await deleteKeys(redis, prefix);
-  t.same(await waiting(), [], 'Redis holds the queue no more');
+    const flushedAt = controller.logs.length;
+    await deleteKeys(redis, prefix);
+    t.same(await waiting(), [], 'Redis holds the queue no more');
 
-  await until('caller back in the queue', async () => (await waiting()).includes(queued.callId!), 12_000).catch(() => undefined);
-  t.same(await waiting(), [queued.callId], 'the caller is back in their queue, without a reconnect');
-  t.equal(controller.logs.filter((l) => l.msg === 'ARI event socket connected').length, 1, 'no reconnect to ARI');
-  t.match((await controller.api('GET', '/api/agents/f1')).body, { state: 'logged-out', reason: 'state-lost' }, 'the agent is told their state was lost');
+    await until('caller back in the queue', async () => (await waiting()).includes(queued.callId!), 12_000).catch(
+      () => undefined,
+    );
+    t.same(await waiting(), [queued.callId], 'the caller is back in their queue, without a reconnect');
+    t.equal(controller.logs.filter((l) => l.msg === 'ARI event socket connected').length, 1, 'no reconnect to ARI');
+    t.match(
+      (await controller.api('GET', '/api/agents/f1')).body,
+      { state: 'logged-out', reason: 'state-lost' },
+      'the agent is told their state was lost',
+    );
 
-  await sleep(6_000); // past the next sentinel check: the rebuild wrote the sentinel again
-  t.equal(controller.logs.slice(flushedAt).filter(rebuilt).length, 1, 'the rebuild ran once');
-  const greeted = (l: LogLine): boolean => (l.msg === 'call entered' && l.callId === queued.callId) || l.msg === 'flow started';
-  t.same(controller.logs.slice(flushedAt).filter(greeted), [], 'nobody hears the greeting again');
+    await sleep(6_000); // past the next sentinel check: the rebuild wrote the sentinel again
+    t.equal(controller.logs.slice(flushedAt).filter(rebuilt).length, 1, 'the rebuild ran once');
+    const greeted = (l: LogLine): boolean =>
+      (l.msg === 'call entered' && l.callId === queued.callId) || l.msg === 'flow started';
+    t.same(controller.logs.slice(flushedAt).filter(greeted), [], 'nobody hears the greeting again');
 
-  t.equal((await controller.api('POST', '/api/agents/f1/login', { ready: true })).status, 200, 'f1 logs in again, ready');
-  const connected = await controller.waitForLog('caller connected', (l) => l.msg === 'call connected to agent' && l.callId === queued.callId, 15_000, flushedAt).catch(() => undefined);
-  t.equal(connected?.agentId, 'f1', 'the caller is offered to the agent and connected');
-  await c.sipp.done;
-});
+    t.equal(
+      (await controller.api('POST', '/api/agents/f1/login', { ready: true })).status,
+      200,
+      'f1 logs in again, ready',
+    );
+    const connected = await controller
+      .waitForLog(
+        'caller connected',
+        (l) => l.msg === 'call connected to agent' && l.callId === queued.callId,
+        15_000,
+        flushedAt,
+      )
+      .catch(() => undefined);
+    t.equal(connected?.agentId, 'f1', 'the caller is offered to the agent and connected');
+    await c.sipp.done;
+  },
+);

@@ -1,6 +1,8 @@
 // The queues file and the agent roster: shipped files load; mistakes name file:line:col.
 import { join } from 'node:path';
+
 import t from 'tap';
+
 import { parseQueueConfig } from '../../src/acd/queue-config.js';
 import { agentSipPassword, parseRoster, rosterEndpoints } from '../../src/acd/roster.js';
 import { repoRoot } from '../../src/asterisk/instance.js';
@@ -8,13 +10,32 @@ import { problems } from '../helpers/problems.js';
 
 t.test('the shipped queues: every line of the hotline, targets and overflow before the target', async (t) => {
   const { queues } = parseQueueConfig(join(repoRoot, 'sip-config/queues.yaml'));
-  t.same([...queues.keys()].sort(), ['enterprise', 'general', 'line-12315', 'line-12329', 'line-12333', 'line-12348', 'line-12366', 'talent', 'yihaoda']);
+  t.same([...queues.keys()].sort(), [
+    'enterprise',
+    'general',
+    'line-12315',
+    'line-12329',
+    'line-12333',
+    'line-12348',
+    'line-12366',
+    'talent',
+    'yihaoda',
+  ]);
   const general = queues.get('general')!;
-  t.same(general.targets, [{ seconds: 10, percent: 90 }, { seconds: 15, percent: 95 }], 'defaults apply');
+  t.same(
+    general.targets,
+    [
+      { seconds: 10, percent: 90 },
+      { seconds: 15, percent: 95 },
+    ],
+    'defaults apply',
+  );
   t.equal(queues.get('yihaoda')!.wrapUpSeconds, 30, 'a queue overrides a default');
   t.equal(queues.get('line-12315')!.skills[0], 'line-12315', 'skills default to the queue id');
   for (const q of queues.values()) {
-    for (const rule of q.overflow) if (rule.afterSeconds !== undefined) t.ok(rule.afterSeconds < q.targets[0]!.seconds, `${q.id} overflows before its first target`);
+    for (const rule of q.overflow)
+      if (rule.afterSeconds !== undefined)
+        t.ok(rule.afterSeconds < q.targets[0]!.seconds, `${q.id} overflows before its first target`);
   }
 });
 
@@ -46,20 +67,38 @@ t.test('the shipped roster and the PJSIP endpoints it makes', async (t) => {
   const endpoints = rosterEndpoints(roster, 'master-secret-123');
   const web = endpoints.find((e) => e.webrtc);
   t.ok(web, 'a browser agent gets a WebRTC endpoint');
-  t.equal(endpoints[0]!.secret, agentSipPassword('master-secret-123', endpoints[0]!.id), 'passwords derive from the master secret');
-  t.not(agentSipPassword('master-secret-123', '1001'), agentSipPassword('master-secret-123', '1002'), 'and differ per agent');
+  t.equal(
+    endpoints[0]!.secret,
+    agentSipPassword('master-secret-123', endpoints[0]!.id),
+    'passwords derive from the master secret',
+  );
+  t.not(
+    agentSipPassword('master-secret-123', '1001'),
+    agentSipPassword('master-secret-123', '1002'),
+    'and differ per agent',
+  );
   t.not(agentSipPassword('master-secret-123', '1001'), agentSipPassword('other-secret-456', '1001'));
 });
 
 t.test('roster mistakes are named with file:line:col', async (t) => {
-  const found = problems(() => parseRoster('agents.yaml', `ringNoAnswer: { reason: lunch }
+  const found = problems(() =>
+    parseRoster(
+      'agents.yaml',
+      `ringNoAnswer: { reason: lunch }
 agents:
   "1001": { name: 王芳, skills: { general: 120 } }
-`));
+`,
+    ),
+  );
   t.match(found.join('\n'), /agents\.yaml:3:33: "agents\.1001\.skills\.general" must be <= 99/);
-  const reason = problems(() => parseRoster('agents.yaml', `ringNoAnswer: { reason: lunch }
+  const reason = problems(() =>
+    parseRoster(
+      'agents.yaml',
+      `ringNoAnswer: { reason: lunch }
 agents:
   "1001": { name: 王芳, skills: { general: 5 } }
-`));
+`,
+    ),
+  );
   t.match(reason.join('\n'), /agents\.yaml:1:1: ringNoAnswer\.reason "lunch" is not one of notReadyReasons/);
 });

@@ -3,6 +3,7 @@
 // calls by them. Each is pinned to the exact string it has always been, and each parser
 // gives back what its builder was given.
 import t from 'tap';
+
 import * as ids from '../../src/asterisk/ids.js';
 
 const call = '1712345678.42';
@@ -34,7 +35,12 @@ t.test('each id is exactly the string rexian has always used', async (t) => {
 });
 
 t.test('an agent leg parses back to its call and number, for any call or for one given call', async (t) => {
-  for (const [callId, n] of [[call, 1], [call, 12], ['dial-task-9-2', 3], ['a-a1', 2]] as const) {
+  for (const [callId, n] of [
+    [call, 1],
+    [call, 12],
+    ['dial-task-9-2', 3],
+    ['a-a1', 2],
+  ] as const) {
     const id = ids.agentLeg(callId, n);
     t.same(ids.parseAgentLeg(id), { callId, n }, id);
     t.same(ids.parseAgentLeg(id, callId), { callId, n }, `${id} as a leg of ${callId}`);
@@ -48,19 +54,22 @@ t.test('an agent leg parses back to its call and number, for any call or for one
 });
 
 t.test('a talk bridge parses back to its call, and nothing else is taken for one', async (t) => {
-  for (const callId of [call, 'entry-7-cbloyw3v28', 'x-talk']) t.equal(ids.parseTalkBridge(ids.talkBridge(callId)), callId);
+  for (const callId of [call, 'entry-7-cbloyw3v28', 'x-talk'])
+    t.equal(ids.parseTalkBridge(ids.talkBridge(callId)), callId);
   t.equal(ids.parseTalkBridge(ids.supervisionBridge(call)), undefined);
   t.equal(ids.parseTalkBridge(ids.holdingBridge('rexian', 'general')), undefined);
 });
 
 t.test('a holding bridge parses back to its queue, for our app only', async (t) => {
-  for (const queue of ['general', 'hold-x', 'a-b-c']) t.equal(ids.parseHoldingBridge('rexian', ids.holdingBridge('rexian', queue)), queue);
+  for (const queue of ['general', 'hold-x', 'a-b-c'])
+    t.equal(ids.parseHoldingBridge('rexian', ids.holdingBridge('rexian', queue)), queue);
   t.equal(ids.parseHoldingBridge('rexian', ids.holdingBridge('other', 'general')), undefined, "another app's bridge");
   t.equal(ids.parseHoldingBridge('rexian', ids.talkBridge(call)), undefined);
 });
 
 t.test("an agent's channel name gives back the agent of the endpoint it rang", async (t) => {
-  for (const agent of ['1001', 'zhang-san']) t.equal(ids.agentOfChannelName(`PJSIP/${ids.agentEndpoint(agent)}-0000001f`), agent);
+  for (const agent of ['1001', 'zhang-san'])
+    t.equal(ids.agentOfChannelName(`PJSIP/${ids.agentEndpoint(agent)}-0000001f`), agent);
   t.equal(ids.agentOfChannelName('PJSIP/pstn-0000001f'), undefined);
   t.equal(ids.agentOfChannelName(`PJSIP/${ids.agentEndpoint('1001')}`), undefined, 'an endpoint is not a channel');
 });

@@ -1,4 +1,5 @@
 import t from 'tap';
+
 import { attemptAfterClose, backoffDelay } from '../../src/asterisk/backoff.js';
 
 const opts = { baseMs: 200, maxMs: 5_000 };

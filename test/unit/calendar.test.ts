@@ -1,6 +1,7 @@
 import t from 'tap';
-import { Calendar, localTime } from '../../src/ivr/calendar.js';
+
 import { isRexianError } from '../../src/errors/index.js';
+import { Calendar, localTime } from '../../src/ivr/calendar.js';
 import { testCalendar as cal } from '../helpers/flows.js';
 
 const at = (iso: string) => new Date(iso);
@@ -42,13 +43,35 @@ t.test('a range past midnight covers both sides of it', async (t) => {
 
 t.test('bad calendars are refused with the reason', async (t) => {
   const refuse = (data: unknown, pattern: RegExp) => {
-    try { new Calendar(data as never, 'cal.yaml'); t.fail('accepted'); } catch (err) {
+    try {
+      new Calendar(data as never, 'cal.yaml');
+      t.fail('accepted');
+    } catch (err) {
       t.ok(isRexianError(err, 'REXIAN_CALENDAR_INVALID'));
       t.match((err as Error).message, pattern);
     }
   };
   refuse({ timezone: 'UTC', holidays: [], workdays: [], schedules: {} }, /timezone must be Asia\/Shanghai/);
-  refuse({ timezone: 'Asia/Shanghai', holidays: [{ name: 'x', from: '2026-02-30' }], workdays: [], schedules: {} }, /"2026-02-30" is not a date|not a date/);
-  refuse({ timezone: 'Asia/Shanghai', holidays: [{ name: 'x', from: '2026-05-05', to: '2026-05-01' }], workdays: [], schedules: {} }, /ends .* before it starts/);
-  refuse({ timezone: 'Asia/Shanghai', holidays: [], workdays: [], schedules: { s: { days: 'working', open: ['8:30-17:00'] } } }, /not a range like 08:30-17:30/);
+  refuse(
+    { timezone: 'Asia/Shanghai', holidays: [{ name: 'x', from: '2026-02-30' }], workdays: [], schedules: {} },
+    /"2026-02-30" is not a date|not a date/,
+  );
+  refuse(
+    {
+      timezone: 'Asia/Shanghai',
+      holidays: [{ name: 'x', from: '2026-05-05', to: '2026-05-01' }],
+      workdays: [],
+      schedules: {},
+    },
+    /ends .* before it starts/,
+  );
+  refuse(
+    {
+      timezone: 'Asia/Shanghai',
+      holidays: [],
+      workdays: [],
+      schedules: { s: { days: 'working', open: ['8:30-17:00'] } },
+    },
+    /not a range like 08:30-17:30/,
+  );
 });

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import t from 'tap';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { loadConfig } from '../../src/config/index.js';
 import { isRexianError } from '../../src/errors/index.js';
@@ -18,7 +20,8 @@ function errorOf(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    if (isRexianError(err, 'REXIAN_CONFIG_INVALID') || isRexianError(err, 'REXIAN_CONFIG_UNREADABLE')) return err.message;
+    if (isRexianError(err, 'REXIAN_CONFIG_INVALID') || isRexianError(err, 'REXIAN_CONFIG_UNREADABLE'))
+      return err.message;
     throw err;
   }
   throw new Error('expected a configuration error');
@@ -59,8 +62,14 @@ t.test('a port out of range is named, with where it came from', async (t) => {
 t.test('recording retention: 180 days unless told, fractions allowed, nonsense named', async (t) => {
   t.same(loadConfig({ env: secrets }).recording, { retentionDays: 180, sweepSeconds: 3600 });
   t.equal(loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: '0.5' } }).recording.retentionDays, 0.5);
-  t.match(errorOf(() => loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: 'forever' } })), /"recording\.retentionDays" must be number \(from environment variable REXIAN_RECORDING_RETENTION_DAYS\)/);
-  t.match(errorOf(() => loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: '0' } })), /"recording\.retentionDays" must be > 0/);
+  t.match(
+    errorOf(() => loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: 'forever' } })),
+    /"recording\.retentionDays" must be number \(from environment variable REXIAN_RECORDING_RETENTION_DAYS\)/,
+  );
+  t.match(
+    errorOf(() => loadConfig({ env: { ...secrets, REXIAN_RECORDING_RETENTION_DAYS: '0' } })),
+    /"recording\.retentionDays" must be > 0/,
+  );
 });
 
 t.test('missing secrets say which variable to set; secrets are never defaulted', async (t) => {
@@ -70,14 +79,22 @@ t.test('missing secrets say which variable to set; secrets are never defaulted',
 });
 
 t.test('broken YAML and unreadable files are reported with their position', async (t) => {
-  t.match(errorOf(() => loadConfig({ file: file('broken.yaml', 'http:\n  port: [3000\n'), env: secrets })), /broken\.yaml:\d+:\d+/);
-  t.match(errorOf(() => loadConfig({ file: join(dir, 'absent.yaml'), env: secrets })), /cannot read config file/);
+  t.match(
+    errorOf(() => loadConfig({ file: file('broken.yaml', 'http:\n  port: [3000\n'), env: secrets })),
+    /broken\.yaml:\d+:\d+/,
+  );
+  t.match(
+    errorOf(() => loadConfig({ file: join(dir, 'absent.yaml'), env: secrets })),
+    /cannot read config file/,
+  );
 });
 
 t.test('the controller refuses to start on bad config and names the key', async (t) => {
   const path = file('start.yaml', 'http:\n  port: 99999\nredis:\n  urll: redis://x\n');
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 20_000,
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 20_000,
     env: { PATH: process.env.PATH ?? '', ...secrets, REXIAN_CONFIG: path },
   });
   t.equal(run.status, 2, 'exit status 2 for bad configuration');

@@ -1,5 +1,6 @@
 // How an unanswered callback is named, and when it is tried again.
 import t from 'tap';
+
 import { dispositionOf, retryAt } from '../../src/dialer/service.js';
 
 t.test('Q.850 causes become the dispositions a hotline reports', async (t) => {
@@ -12,7 +13,7 @@ t.test('Q.850 causes become the dispositions a hotline reports', async (t) => {
   t.equal(dispositionOf(38), 'failed', 'network out of order');
 });
 
-t.test('busy and no answer are tried again until the rule\'s maximum; the rest are settled', async (t) => {
+t.test("busy and no answer are tried again until the rule's maximum; the rest are settled", async (t) => {
   const rules = { busy: { max: 2, afterSeconds: 60 }, noAnswer: { max: 1, afterSeconds: 600 } };
   t.equal(retryAt(rules, 'busy', 1, 0), 60_000, 'first busy: again in a minute');
   t.equal(retryAt(rules, 'busy', 2, 0), 60_000, 'second busy: once more');

@@ -1,8 +1,14 @@
 import t, { type Test } from 'tap';
+
 import { agentsNeeded, averageSpeedOfAnswer, probabilityOfWaiting, serviceLevel } from '../../src/acd/erlang-c.js';
 
-const close = (t: Test | { ok: (v: boolean, m?: string) => void }, got: number, want: number, eps: number, msg: string) =>
-  t.ok(Math.abs(got - want) <= eps, `${msg}: got ${got}, want ${want} ± ${eps}`);
+const close = (
+  t: Test | { ok: (v: boolean, m?: string) => void },
+  got: number,
+  want: number,
+  eps: number,
+  msg: string,
+) => t.ok(Math.abs(got - want) <= eps, `${msg}: got ${got}, want ${want} ± ${eps}`);
 
 t.test('the textbook case: 2 erlangs on 3 agents wait 4/9 of the time', async (t) => {
   close(t, probabilityOfWaiting(3, 2), 4 / 9, 1e-12, 'P(wait)');

@@ -5,11 +5,13 @@
 // reaches a client as 502/503, never as Asterisk's own 404.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
 import Fastify from 'fastify';
 import t from 'tap';
+
 import { registerErrorHandler } from '../../src/api/errors.js';
 import { isNotFound } from '../../src/asterisk/ari.js';
-import { AriError, ERRORS, type ErrorCode, RexianError } from '../../src/errors/index.js';
+import { AriError, type ErrorCode, ERRORS, RexianError } from '../../src/errors/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const docs = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
@@ -31,22 +33,38 @@ function throwSites(): Array<{ file: string; line: number; args: string[] }> {
     if (file === join('src', 'errors', 'index.ts')) continue;
     for (const match of text.matchAll(/new RexianError\(/g)) {
       const args: string[] = [];
-      let depth = 0; let quote = ''; let current = '';
+      let depth = 0;
+      let quote = '';
+      let current = '';
       for (let i = match.index + match[0].length; i < text.length; i++) {
         const ch = text[i]!;
         if (quote) {
           current += ch;
-          if (ch === '\\') { current += text[++i]; continue; }
+          if (ch === '\\') {
+            current += text[++i];
+            continue;
+          }
           if (ch === quote) quote = '';
           continue;
         }
-        if (ch === "'" || ch === '"' || ch === '`') { quote = ch; current += ch; continue; }
+        if (ch === "'" || ch === '"' || ch === '`') {
+          quote = ch;
+          current += ch;
+          continue;
+        }
         if ('([{'.includes(ch)) depth++;
         if (')]}'.includes(ch)) {
-          if (depth === 0) { args.push(current.trim()); break; }
+          if (depth === 0) {
+            args.push(current.trim());
+            break;
+          }
           depth--;
         }
-        if (ch === ',' && depth === 0) { args.push(current.trim()); current = ''; continue; }
+        if (ch === ',' && depth === 0) {
+          args.push(current.trim());
+          current = '';
+          continue;
+        }
         current += ch;
       }
       sites.push({ file, line: text.slice(0, match.index).split('\n').length, args: args.filter((a) => a !== '') });
@@ -71,7 +89,10 @@ t.test('every code documented in docs/errors.md exists in the catalogue', async 
 });
 
 t.test('every code of the catalogue is used somewhere in src (unused codes go)', async (t) => {
-  const elsewhere = src.filter((s) => s.file !== join('src', 'errors', 'index.ts')).map((s) => s.text).join('\n');
+  const elsewhere = src
+    .filter((s) => s.file !== join('src', 'errors', 'index.ts'))
+    .map((s) => s.text)
+    .join('\n');
   for (const code of codes) t.ok(elsewhere.includes(`'${code}'`), `${code} is used`);
 });
 
@@ -110,19 +131,26 @@ t.test('a code decides the status and builds the message from the data; the wire
   t.same([worded.statusCode, worded.toJSON().error.message], [409, 'call c1 has no consultation under way']);
 });
 
-t.test('Asterisk\'s own 404 reaches a client as REXIAN_ASTERISK_FAILED 502, no answer as 503', async (t) => {
+t.test("Asterisk's own 404 reaches a client as REXIAN_ASTERISK_FAILED 502, no answer as 503", async (t) => {
   const app = Fastify({ logger: false });
   registerErrorHandler(app);
-  app.get('/gone', async () => { throw new AriError('POST', '/channels/c1/hold', 404, 'Channel not found'); });
-  app.get('/down', async () => { throw new AriError('GET', '/channels', 0, 'fetch failed'); });
+  app.get('/gone', async () => {
+    throw new AriError('POST', '/channels/c1/hold', 404, 'Channel not found');
+  });
+  app.get('/down', async () => {
+    throw new AriError('GET', '/channels', 0, 'fetch failed');
+  });
   t.teardown(() => app.close());
 
   const gone = await app.inject({ method: 'GET', url: '/gone' });
-  t.equal(gone.statusCode, 502, 'not Asterisk\'s 404');
-  t.same(gone.json(), { error: {
-    code: 'REXIAN_ASTERISK_FAILED', message: 'POST /channels/c1/hold answered 404: Channel not found',
-    details: { method: 'POST', path: '/channels/c1/hold', status: 404 },
-  } });
+  t.equal(gone.statusCode, 502, "not Asterisk's 404");
+  t.same(gone.json(), {
+    error: {
+      code: 'REXIAN_ASTERISK_FAILED',
+      message: 'POST /channels/c1/hold answered 404: Channel not found',
+      details: { method: 'POST', path: '/channels/c1/hold', status: 404 },
+    },
+  });
   const down = await app.inject({ method: 'GET', url: '/down' });
   t.equal(down.statusCode, 503);
   t.match(down.json(), {
@@ -135,5 +163,5 @@ t.test('a domain that expects a 404 of Asterisk (a channel already gone) still s
   t.ok(isNotFound(err), 'isNotFound');
   t.equal(err.asteriskStatus, 404);
   t.notOk(isNotFound(new AriError('DELETE', '/channels/c1', 500, 'boom')));
-  t.notOk(isNotFound(new RexianError('REXIAN_NOT_FOUND', {}, 'no such thing')), 'our own 404 is not Asterisk\'s');
+  t.notOk(isNotFound(new RexianError('REXIAN_NOT_FOUND', {}, 'no such thing')), "our own 404 is not Asterisk's");
 });

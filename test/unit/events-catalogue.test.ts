@@ -3,38 +3,106 @@
 // The samples are typed against the union, one per type: an event added to the catalogue
 // without a sample here, or a field renamed, fails the typecheck (the drift check).
 import t from 'tap';
+
+import type { OverallFigures, QueueFigures } from '../../src/acd/figures.js';
 import type { Principal } from '../../src/api/auth.js';
 import { forStream, visibleTo } from '../../src/api/events.js';
 import type { EventOf, RexianEvent, RexianEventType } from '../../src/events/catalogue.js';
 import { EventNotifier } from '../../src/events/notifier.js';
-import type { OverallFigures, QueueFigures } from '../../src/acd/figures.js';
 
 const pop = {
-  line: '12345 政务服务便民热线', did: '12345', caller: '13800000081', callerMasked: false, privacy: false,
-  ivrPath: ['welcome', 'menu'], digits: { menu: '1' }, waitSeconds: 3.2,
+  line: '12345 政务服务便民热线',
+  did: '12345',
+  caller: '13800000081',
+  callerMasked: false,
+  privacy: false,
+  ivrPath: ['welcome', 'menu'],
+  digits: { menu: '1' },
+  waitSeconds: 3.2,
 };
 const queue: QueueFigures = {
-  queue: 'general', name: '综合', date: '2025-03-01', offered: 3, answered: 2, abandoned: 1, shortAbandoned: 0, leftQueue: 0,
-  overflowedOut: 0, callbacksRequested: 0, serviceLevel: [{ seconds: 20, targetPercent: 80, answeredWithin: 2, percent: 66.67, answeredOnlyPercent: 100 }],
-  formula: 'answered within / (answered + abandoned − short abandons)', averageSpeedOfAnswerSeconds: 4, longestAnsweredWaitSeconds: 6, waitingNow: 0,
-  longestWaitNowSeconds: 0, averageHandleTimeSeconds: 120, agents: { ready: 1 }, arrivalRatePerHour: 12,
+  queue: 'general',
+  name: '综合',
+  date: '2025-03-01',
+  offered: 3,
+  answered: 2,
+  abandoned: 1,
+  shortAbandoned: 0,
+  leftQueue: 0,
+  overflowedOut: 0,
+  callbacksRequested: 0,
+  serviceLevel: [{ seconds: 20, targetPercent: 80, answeredWithin: 2, percent: 66.67, answeredOnlyPercent: 100 }],
+  formula: 'answered within / (answered + abandoned − short abandons)',
+  averageSpeedOfAnswerSeconds: 4,
+  longestAnsweredWaitSeconds: 6,
+  waitingNow: 0,
+  longestWaitNowSeconds: 0,
+  averageHandleTimeSeconds: 120,
+  agents: { ready: 1 },
+  arrivalRatePerHour: 12,
   erlangC: { agentsNeeded: 1, predictedServiceLevelPercent: 90, loggedIn: 1, handleTimeSeconds: 120 },
 };
 const overall: OverallFigures = {
-  offered: 3, answered: 2, abandoned: 1, shortAbandoned: 0, leftQueue: 0, waitingNow: 0, longestWaitNowSeconds: 0,
-  serviceLevel: [{ seconds: 20, answeredWithin: 2, percent: 66.67 }], agents: { ready: 1 },
+  offered: 3,
+  answered: 2,
+  abandoned: 1,
+  shortAbandoned: 0,
+  leftQueue: 0,
+  waitingNow: 0,
+  longestWaitNowSeconds: 0,
+  serviceLevel: [{ seconds: 20, answeredWithin: 2, percent: 66.67 }],
+  agents: { ready: 1 },
 };
 
 /** One sample of every type in the catalogue, as it goes on the wire (without `at`), about agent 1001. */
 const samples: { [T in RexianEventType]: EventOf<T> } = {
-  'agent.offer': { type: 'agent.offer', agentId: '1001', callId: 'c1', queue: 'general', tags: ['housing'], callback: false, ...pop },
+  'agent.offer': {
+    type: 'agent.offer',
+    agentId: '1001',
+    callId: 'c1',
+    queue: 'general',
+    tags: ['housing'],
+    callback: false,
+    ...pop,
+  },
   'agent.offer-withdrawn': { type: 'agent.offer-withdrawn', agentId: '1001', callId: 'c1', cause: 'no answer' },
   'agent.call': { type: 'agent.call', agentId: '1001', callId: 'c1', state: 'released', why: 'transfer' },
-  'agent.consult': { type: 'agent.consult', agentId: '1001', callId: 'c1', state: 'ringing', with: '赵敏 (2001)', mode: 'attended' },
-  'agent.consult-failed': { type: 'agent.consult-failed', agentId: '1001', callId: 'c1', with: '赵敏 (2001)', cause: 'no answer' },
-  'agent.transfer-failed': { type: 'agent.transfer-failed', agentId: '1001', callId: 'c1', with: '02367720001', cause: 'Busy' },
-  'agent.emergency': { type: 'agent.emergency', agentId: '1001', callId: 'c1', number: '110', at: '2025-03-01T08:00:00.000Z' },
-  'agent.emergency-failed': { type: 'agent.emergency-failed', agentId: '1001', callId: 'c1', number: '110', cause: 'no answer' },
+  'agent.consult': {
+    type: 'agent.consult',
+    agentId: '1001',
+    callId: 'c1',
+    state: 'ringing',
+    with: '赵敏 (2001)',
+    mode: 'attended',
+  },
+  'agent.consult-failed': {
+    type: 'agent.consult-failed',
+    agentId: '1001',
+    callId: 'c1',
+    with: '赵敏 (2001)',
+    cause: 'no answer',
+  },
+  'agent.transfer-failed': {
+    type: 'agent.transfer-failed',
+    agentId: '1001',
+    callId: 'c1',
+    with: '02367720001',
+    cause: 'Busy',
+  },
+  'agent.emergency': {
+    type: 'agent.emergency',
+    agentId: '1001',
+    callId: 'c1',
+    number: '110',
+    at: '2025-03-01T08:00:00.000Z',
+  },
+  'agent.emergency-failed': {
+    type: 'agent.emergency-failed',
+    agentId: '1001',
+    callId: 'c1',
+    number: '110',
+    cause: 'no answer',
+  },
   'agent.state': { type: 'agent.state', agentId: '1001', state: 'on-call', reason: 'state-rebuilt', callId: 'c1' },
   'queue.figures': { type: 'queue.figures', queues: [queue], overall },
 };
@@ -62,42 +130,83 @@ t.test('the notifier sends every event of the catalogue in the shape the stream 
   notifier.agentConsult('1001', 'c1', 'ended', '赵敏 (2001)');
   notifier.agentState('1002', 'logged-out', 'state-lost');
   notifier.agentOffer({ agentId: '2001', callId: 'c1', queue: 'general', transferredBy: '1001', ...pop });
-  t.same(sent.map((e) => Object.keys(e).sort()), [
-    ['agentId', 'callId', 'state', 'type'],
-    ['agentId', 'callId', 'state', 'type', 'with'],
-    ['agentId', 'reason', 'state', 'type'],
-    ['agentId', 'callId', 'caller', 'callerMasked', 'did', 'digits', 'ivrPath', 'line', 'privacy', 'queue', 'transferredBy', 'type', 'waitSeconds'],
-  ]);
+  t.same(
+    sent.map((e) => Object.keys(e).sort()),
+    [
+      ['agentId', 'callId', 'state', 'type'],
+      ['agentId', 'callId', 'state', 'type', 'with'],
+      ['agentId', 'reason', 'state', 'type'],
+      [
+        'agentId',
+        'callId',
+        'caller',
+        'callerMasked',
+        'did',
+        'digits',
+        'ivrPath',
+        'line',
+        'privacy',
+        'queue',
+        'transferredBy',
+        'type',
+        'waitSeconds',
+      ],
+    ],
+  );
 
   stop();
   notifier.agentCall('1001', 'c1', 'talking');
   t.equal(sent.length, 4, 'a sink that stopped gets nothing more');
 });
 
-t.test('the stream routes each type: an agent its own, a supervisor their teams\', ops and admins everything', async (t) => {
-  const teamOf = (id: string): string | undefined => ({ '1001': 'a', '1002': 'b' } as Record<string, string>)[id];
-  const who: Record<string, Principal> = {
-    'agent 1001': { name: 'a1', role: 'agent', agentId: '1001' },
-    'agent 1002': { name: 'a2', role: 'agent', agentId: '1002' },
-    'supervisor of a': { name: 's', role: 'supervisor', teams: ['a'] },
-    'supervisor of b': { name: 's', role: 'supervisor', teams: ['b'] },
-    ops: { name: 'o', role: 'ops' },
-    admin: { name: 'root', role: 'admin' },
-  };
-  const agentEvent = { 'agent 1001': true, 'agent 1002': false, 'supervisor of a': true, 'supervisor of b': false, ops: true, admin: true };
-  const wallboard = { 'agent 1001': false, 'agent 1002': false, 'supervisor of a': true, 'supervisor of b': true, ops: true, admin: true };
-  const expected: { [T in RexianEventType]: Record<string, boolean> } = {
-    'agent.offer': agentEvent, 'agent.offer-withdrawn': agentEvent, 'agent.call': agentEvent, 'agent.consult': agentEvent,
-    'agent.consult-failed': agentEvent, 'agent.transfer-failed': agentEvent, 'agent.emergency': agentEvent,
-    'agent.emergency-failed': agentEvent, 'agent.state': agentEvent, 'queue.figures': wallboard,
-  };
-  for (const event of Object.values(samples)) {
-    const seen = Object.fromEntries(Object.entries(who).map(([name, p]) => [name, visibleTo(p, event, teamOf)]));
-    t.same(seen, expected[event.type], event.type);
-  }
-});
+t.test(
+  "the stream routes each type: an agent its own, a supervisor their teams', ops and admins everything",
+  async (t) => {
+    const teamOf = (id: string): string | undefined => (({ '1001': 'a', '1002': 'b' }) as Record<string, string>)[id];
+    const who: Record<string, Principal> = {
+      'agent 1001': { name: 'a1', role: 'agent', agentId: '1001' },
+      'agent 1002': { name: 'a2', role: 'agent', agentId: '1002' },
+      'supervisor of a': { name: 's', role: 'supervisor', teams: ['a'] },
+      'supervisor of b': { name: 's', role: 'supervisor', teams: ['b'] },
+      ops: { name: 'o', role: 'ops' },
+      admin: { name: 'root', role: 'admin' },
+    };
+    const agentEvent = {
+      'agent 1001': true,
+      'agent 1002': false,
+      'supervisor of a': true,
+      'supervisor of b': false,
+      ops: true,
+      admin: true,
+    };
+    const wallboard = {
+      'agent 1001': false,
+      'agent 1002': false,
+      'supervisor of a': true,
+      'supervisor of b': true,
+      ops: true,
+      admin: true,
+    };
+    const expected: { [T in RexianEventType]: Record<string, boolean> } = {
+      'agent.offer': agentEvent,
+      'agent.offer-withdrawn': agentEvent,
+      'agent.call': agentEvent,
+      'agent.consult': agentEvent,
+      'agent.consult-failed': agentEvent,
+      'agent.transfer-failed': agentEvent,
+      'agent.emergency': agentEvent,
+      'agent.emergency-failed': agentEvent,
+      'agent.state': agentEvent,
+      'queue.figures': wallboard,
+    };
+    for (const event of Object.values(samples)) {
+      const seen = Object.fromEntries(Object.entries(who).map(([name, p]) => [name, visibleTo(p, event, teamOf)]));
+      t.same(seen, expected[event.type], event.type);
+    }
+  },
+);
 
-t.test('a masked call\'s offer leaves the stream with the masked number only', async (t) => {
+t.test("a masked call's offer leaves the stream with the masked number only", async (t) => {
   const leaked = { ...samples['agent.offer'], callerMasked: true, caller: '13800000081' };
   t.equal(forStream(leaked).caller, '138****0081');
   t.equal(forStream(samples['agent.offer']).caller, '13800000081', 'an unmasked call keeps its number');

@@ -1,12 +1,14 @@
 // Random and truncated flow files must never crash loading or linting: an editor saving a
 // half-written file at night must get errors, not a dead controller.
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { pino } from 'pino';
 import { join } from 'node:path';
+
+import { pino } from 'pino';
 import t from 'tap';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { lintFlows } from '../../src/ivr/lint.js';
-import { parseFlow, type LoadedFlow } from '../../src/ivr/loader.js';
+import { type LoadedFlow, parseFlow } from '../../src/ivr/loader.js';
 import { FlowRegistry } from '../../src/ivr/registry.js';
 import { lintContext } from '../helpers/flows.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -21,8 +23,40 @@ function rng(seed: number): () => number {
   };
 }
 
-const shipped = readdirSync(join(repoRoot, 'ivr-flows')).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(join(repoRoot, 'ivr-flows', f), 'utf8'));
-const alphabet = ['\n', ' ', ':', '-', '{', '}', '[', ']', '"', "'", '#', '&', '*', '!', '|', '>', '%', '@', '`', 'type', 'menu', 'next', 'nodes', 'start', '\t', '\u0000', '请按1', '0', '1'];
+const shipped = readdirSync(join(repoRoot, 'ivr-flows'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => readFileSync(join(repoRoot, 'ivr-flows', f), 'utf8'));
+const alphabet = [
+  '\n',
+  ' ',
+  ':',
+  '-',
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  "'",
+  '#',
+  '&',
+  '*',
+  '!',
+  '|',
+  '>',
+  '%',
+  '@',
+  '`',
+  'type',
+  'menu',
+  'next',
+  'nodes',
+  'start',
+  '\t',
+  '\u0000',
+  '请按1',
+  '0',
+  '1',
+];
 
 function mutate(text: string, random: () => number): string {
   const choice = random();
@@ -30,7 +64,10 @@ function mutate(text: string, random: () => number): string {
   if (choice < 0.35) return text.slice(0, at); // truncated save
   if (choice < 0.6) return text.slice(0, at) + alphabet[Math.floor(random() * alphabet.length)] + text.slice(at + 1);
   if (choice < 0.8) return text.slice(0, at) + text.slice(at + Math.floor(random() * 40));
-  return Array.from({ length: 1 + Math.floor(random() * 60) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  return Array.from(
+    { length: 1 + Math.floor(random() * 60) },
+    () => alphabet[Math.floor(random() * alphabet.length)],
+  ).join('');
 }
 
 t.test('2,000 mutated and truncated flow files load or fail with issues, never throw', async (t) => {
@@ -45,9 +82,14 @@ t.test('2,000 mutated and truncated flow files load or fail with issues, never t
       loaded = result.loaded;
       if (!loaded) {
         rejected++;
-        for (const issue of result.issues) if (!(issue.line >= 1 && issue.col >= 1 && issue.message)) throw new Error(`issue without position: ${JSON.stringify(issue)}`);
+        for (const issue of result.issues)
+          if (!(issue.line >= 1 && issue.col >= 1 && issue.message))
+            throw new Error(`issue without position: ${JSON.stringify(issue)}`);
       }
-      if (loaded) { lintFlows([loaded], lintContext); accepted++; }
+      if (loaded) {
+        lintFlows([loaded], lintContext);
+        accepted++;
+      }
     } catch (err) {
       t.fail(`case ${i} threw: ${(err as Error).stack}\n--- input ---\n${JSON.stringify(source)}`);
       return;
@@ -60,10 +102,15 @@ t.test('2,000 mutated and truncated flow files load or fail with issues, never t
 t.test('the service keeps its flows while a directory fills with garbage, and serves the good ones', async (t) => {
   const dir = scratchDir('fuzz-flows');
   cpSync(join(repoRoot, 'ivr-flows'), dir, { recursive: true });
-  const registry = new FlowRegistry({
-    flowsDir: dir, queuesFile: join(repoRoot, 'sip-config/queues.yaml'),
-    promptCatalog: join(repoRoot, 'prompts/catalog.yaml'), recordedDir: join(repoRoot, 'prompts/recorded'),
-  }, pino({ level: 'silent' }));
+  const registry = new FlowRegistry(
+    {
+      flowsDir: dir,
+      queuesFile: join(repoRoot, 'sip-config/queues.yaml'),
+      promptCatalog: join(repoRoot, 'prompts/catalog.yaml'),
+      recordedDir: join(repoRoot, 'prompts/recorded'),
+    },
+    pino({ level: 'silent' }),
+  );
   registry.reload();
   const version = registry.forNumber('12345')?.version;
   t.ok(version, 'the shipped main flow serves');
@@ -74,7 +121,10 @@ t.test('the service keeps its flows while a directory fills with garbage, and se
     writeFileSync(join(dir, `junk-${i % 5}.yaml`), mutate(shipped[i % shipped.length]!, random));
     registry.reload();
     const serving = registry.forNumber('12345');
-    if (!serving) { t.fail(`round ${i}: 12345 lost its flow`); return; }
+    if (!serving) {
+      t.fail(`round ${i}: 12345 lost its flow`);
+      return;
+    }
   }
   writeFileSync(join(dir, 'main-12345.yaml'), main);
   registry.reload();

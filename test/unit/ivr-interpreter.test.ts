@@ -1,5 +1,13 @@
 import t from 'tap';
-import { advance, startFlow, type FlowRef, type IvrContext, type IvrEvent, type Step } from '../../src/ivr/interpreter.js';
+
+import {
+  advance,
+  type FlowRef,
+  type IvrContext,
+  type IvrEvent,
+  startFlow,
+  type Step,
+} from '../../src/ivr/interpreter.js';
 import { contextFor, refOf } from '../helpers/flows.js';
 
 const menuFlow = refOf(`id: main
@@ -39,13 +47,19 @@ t.test('a key pressed after the menu prompt picks the option', async (t) => {
 
 t.test('a key during the menu prompt stops it and is taken at once', async (t) => {
   const steps = run(menuFlow, [done, key('2')]);
-  t.same(last(steps).actions.map((a) => a.type), ['stopPlayback', 'queue']);
+  t.same(
+    last(steps).actions.map((a) => a.type),
+    ['stopPlayback', 'queue'],
+  );
   t.equal(last(steps).state.outcome?.type, 'queue');
 });
 
 t.test('a key during a skippable greeting skips it and answers the menu (type-ahead)', async (t) => {
   const steps = run(menuFlow, [key('2')]);
-  t.same(last(steps).actions.map((a) => a.type), ['stopPlayback', 'queue']);
+  t.same(
+    last(steps).actions.map((a) => a.type),
+    ['stopPlayback', 'queue'],
+  );
   t.same(last(steps).state.path, ['greet', 'menu', 'talent']);
 });
 
@@ -53,7 +67,11 @@ t.test('an invalid key explains and replays the menu, then gives up to the inval
   const steps = run(menuFlow, [done, done, key('7')]);
   t.same(steps[3]!.actions, [{ type: 'play', prompts: ['sorry', 'menu'], bargeIn: true }]);
   const giveUp = run(menuFlow, [done, done, key('7'), done, key('8')]);
-  t.same(last(giveUp).actions.map((a) => a.type), ['play'], 'the apology plays before leaving');
+  t.same(
+    last(giveUp).actions.map((a) => a.type),
+    ['play'],
+    'the apology plays before leaving',
+  );
   const after = advance(menuFlow, last(giveUp).state, done, contextFor([menuFlow]));
   t.same(after.state.outcome, { type: 'queue', queue: 'general', skills: [], priority: 0 });
   t.same(after.state.path, ['greet', 'menu', 'menu', 'general']);
@@ -141,7 +159,8 @@ nodes:
   office: { type: queue, queue: talent }
   night: { type: hangup }
 `);
-  const at = (iso: string, over = {}) => last(run(flow, [], contextFor([flow], { now: () => new Date(iso), ...over }))).state;
+  const at = (iso: string, over = {}) =>
+    last(run(flow, [], contextFor([flow], { now: () => new Date(iso), ...over }))).state;
   t.match(at('2026-11-23T10:00:00+08:00', { caller: '059112345' }).outcome, { queue: 'general' });
   t.match(at('2026-11-23T10:00:00+08:00', { did: '12315' }).outcome, { queue: 'enterprise' });
   t.same(at('2026-11-23T10:00:00+08:00', { did: '12315' }).vars, { line: '12315', who: 'caller 13800138000' });
@@ -160,11 +179,23 @@ nodes:
   plain: { type: queue, queue: general }
 `);
   const first = startFlow(flow, contextFor([flow]));
-  t.same(first.actions, [{ type: 'http', url: 'http://crm.local/citizen?n=13800138000', method: 'GET', timeoutMs: 1500, body: undefined }]);
-  const ok = advance(flow, first.state, { type: 'httpResult', ok: true, data: { data: { vip: true } } }, contextFor([flow]));
+  t.same(first.actions, [
+    { type: 'http', url: 'http://crm.local/citizen?n=13800138000', method: 'GET', timeoutMs: 1500, body: undefined },
+  ]);
+  const ok = advance(
+    flow,
+    first.state,
+    { type: 'httpResult', ok: true, data: { data: { vip: true } } },
+    contextFor([flow]),
+  );
   t.equal(ok.state.vars.vip, 'true');
   t.match(ok.state.outcome, { queue: 'enterprise' });
-  const failed = advance(flow, first.state, { type: 'httpResult', ok: false, error: 'timeout after 1500 ms' }, contextFor([flow]));
+  const failed = advance(
+    flow,
+    first.state,
+    { type: 'httpResult', ok: false, error: 'timeout after 1500 ms' },
+    contextFor([flow]),
+  );
   t.match(failed.state.outcome, { queue: 'general' });
   t.equal(failed.state.vars.httpError, 'timeout after 1500 ms');
 });

@@ -1,19 +1,27 @@
 import { join } from 'node:path';
+
 import t from 'tap';
+
 import { repoRoot } from '../../src/asterisk/instance.js';
 import { loadCalendar } from '../../src/ivr/calendar.js';
-import { checkFlowFiles, flowFilesIn } from '../../src/ivr/registry.js';
 import { lintFlows } from '../../src/ivr/lint.js';
+import { checkFlowFiles, flowFilesIn } from '../../src/ivr/registry.js';
 import { lintContext, lintYaml, load } from '../helpers/flows.js';
 
 const codes = (issues: Array<{ code: string }>) => issues.map((i) => i.code);
 
 t.test('the shipped flows lint clean', async (t) => {
   const dir = join(repoRoot, 'ivr-flows');
-  const { loaded, issues } = checkFlowFiles(flowFilesIn(dir), {
-    flowsDir: dir, queuesFile: join(repoRoot, 'sip-config/queues.yaml'),
-    promptCatalog: join(repoRoot, 'prompts/catalog.yaml'), recordedDir: join(repoRoot, 'prompts/recorded'),
-  }, loadCalendar(join(dir, 'calendar.yaml')));
+  const { loaded, issues } = checkFlowFiles(
+    flowFilesIn(dir),
+    {
+      flowsDir: dir,
+      queuesFile: join(repoRoot, 'sip-config/queues.yaml'),
+      promptCatalog: join(repoRoot, 'prompts/catalog.yaml'),
+      recordedDir: join(repoRoot, 'prompts/recorded'),
+    },
+    loadCalendar(join(dir, 'calendar.yaml')),
+  );
   t.same(issues, []);
   t.same(loaded.map((l) => l.flow.id).sort(), ['legacy-lines', 'main-12345', 'outbound-callback', 'survey']);
 });
@@ -35,7 +43,10 @@ nodes:
   general: { type: queue, queue: general }
 `);
   const dangling = issues.find((i) => i.code === 'REXIAN_FLOW_DANGLING_TARGET');
-  t.equal(dangling?.message, 'node "m" option 1 points to "enterprse" which does not exist (did you mean "enterprise"?)');
+  t.equal(
+    dangling?.message,
+    'node "m" option 1 points to "enterprse" which does not exist (did you mean "enterprise"?)',
+  );
   t.same([dangling?.line, dangling?.col], [8, 7]);
   t.ok(codes(issues).includes('REXIAN_FLOW_UNREACHABLE_NODE'), 'and enterprise is now unreachable');
 });
@@ -83,14 +94,20 @@ nodes:
   b: { type: branch, conditions: [ { when: { var: { name: x, equals: "2" } }, next: done } ], otherwise: a }
   done: { type: hangup }
 `);
-  t.ok(spin.some((i) => i.code === 'REXIAN_FLOW_SILENT_LOOP' && /spin forever/.test(i.message)), 'a set/branch cycle would spin');
+  t.ok(
+    spin.some((i) => i.code === 'REXIAN_FLOW_SILENT_LOOP' && /spin forever/.test(i.message)),
+    'a set/branch cycle would spin',
+  );
   const talkForever = lintYaml(`id: t
 start: a
 nodes:
   a: { type: play, prompt: welcome, next: b }
   b: { type: play, prompt: bye, next: a }
 `);
-  t.ok(talkForever.some((i) => i.code === 'REXIAN_FLOW_SILENT_LOOP' && /never reaches/.test(i.message)), 'prompts forever with no exit');
+  t.ok(
+    talkForever.some((i) => i.code === 'REXIAN_FLOW_SILENT_LOOP' && /never reaches/.test(i.message)),
+    'prompts forever with no exit',
+  );
 });
 
 t.test('missing prompts, unknown queues, schedules and subflows', async (t) => {
@@ -102,7 +119,12 @@ nodes:
   c: { type: queue, queue: generl }
   d: { type: subflow, flow: nowhere, next: c }
 `);
-  t.same(codes(issues).sort(), ['REXIAN_FLOW_MISSING_PROMPT', 'REXIAN_FLOW_UNKNOWN_FLOW', 'REXIAN_FLOW_UNKNOWN_QUEUE', 'REXIAN_FLOW_UNKNOWN_SCHEDULE']);
+  t.same(codes(issues).sort(), [
+    'REXIAN_FLOW_MISSING_PROMPT',
+    'REXIAN_FLOW_UNKNOWN_FLOW',
+    'REXIAN_FLOW_UNKNOWN_QUEUE',
+    'REXIAN_FLOW_UNKNOWN_SCHEDULE',
+  ]);
   t.match(issues.find((i) => i.code === 'REXIAN_FLOW_UNKNOWN_QUEUE')!.message, /did you mean "general"/);
 });
 
@@ -115,7 +137,11 @@ nodes:
   c: { type: transfer, kind: emergency, number: "12345" }
   e: { type: transfer, kind: external, number: "110" }
 `);
-  t.same(codes(issues).sort(), ['REXIAN_FLOW_BAD_PATTERN', 'REXIAN_FLOW_EMERGENCY_NUMBER', 'REXIAN_FLOW_EMERGENCY_NUMBER']);
+  t.same(codes(issues).sort(), [
+    'REXIAN_FLOW_BAD_PATTERN',
+    'REXIAN_FLOW_EMERGENCY_NUMBER',
+    'REXIAN_FLOW_EMERGENCY_NUMBER',
+  ]);
   t.match(issues.find((i) => i.node === 'c')!.message, /110, 119, 120 or 122 only/);
   t.match(issues.find((i) => i.node === 'e')!.message, /use kind: emergency/);
 });
@@ -135,7 +161,10 @@ nodes:
 
 t.test('a number answered by two flows is refused on the second', async (t) => {
   const first = load('id: first\nnumbers: ["12345"]\nstart: a\nnodes:\n  a: { type: hangup }\n', 'first.yaml');
-  const second = load('id: second\nnumbers: ["12315", "12345"]\nstart: a\nnodes:\n  a: { type: hangup }\n', 'second.yaml');
+  const second = load(
+    'id: second\nnumbers: ["12315", "12345"]\nstart: a\nnodes:\n  a: { type: hangup }\n',
+    'second.yaml',
+  );
   const issues = lintFlows([first, second], lintContext);
   t.equal(issues.length, 1);
   t.same([issues[0]!.file, issues[0]!.line, issues[0]!.code], ['second.yaml', 2, 'REXIAN_FLOW_DUPLICATE_NUMBER']);

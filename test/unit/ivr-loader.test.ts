@@ -1,4 +1,5 @@
 import t from 'tap';
+
 import { parseFlow } from '../../src/ivr/loader.js';
 
 const ok = `id: t
@@ -28,7 +29,9 @@ t.test('duplicate node ids are a syntax error, not a silent override', async (t)
 });
 
 t.test('an unknown key inside a node names the node and points at the key', async (t) => {
-  const { issues } = parseFlow('typo.yaml', `id: t
+  const { issues } = parseFlow(
+    'typo.yaml',
+    `id: t
 start: m
 nodes:
   m:
@@ -38,7 +41,8 @@ nodes:
     options: { "1": m }
     noInput: { next: m }
     invalid: { next: m }
-`);
+`,
+  );
   t.equal(issues.length, 1);
   t.match(issues[0]!.message, /node "m": unknown key "optoins"/);
   t.same([issues[0]!.line, issues[0]!.col], [7, 5]);
@@ -54,18 +58,30 @@ t.test('a missing required key and a wrong node type are named', async (t) => {
 });
 
 t.test('prompts are a name or { text }', async (t) => {
-  const { issues } = parseFlow('f.yaml', 'id: t\nstart: a\nnodes:\n  a: { type: play, prompt: "hello world!", next: b }\n  b: { type: hangup }\n');
+  const { issues } = parseFlow(
+    'f.yaml',
+    'id: t\nstart: a\nnodes:\n  a: { type: play, prompt: "hello world!", next: b }\n  b: { type: hangup }\n',
+  );
   t.equal(issues.length, 1);
   t.match(issues[0]!.message, /must be a prompt name .* or \{ text: "…" \}/);
 });
 
 t.test('a menu key must be one DTMF key and a transfer number digits only', async (t) => {
-  const { issues } = parseFlow('f.yaml', `id: t
+  const { issues } = parseFlow(
+    'f.yaml',
+    `id: t
 start: m
 nodes:
   m: { type: menu, prompt: menu, options: { "12": x }, noInput: { next: x }, invalid: { next: x } }
   x: { type: transfer, kind: external, number: "0086-10-1234" }
-`);
-  t.ok(issues.some((i) => i.node === 'm' && /options/.test(i.message)), 'bad key reported');
-  t.ok(issues.some((i) => i.node === 'x' && /number/.test(i.message)), 'bad number reported');
+`,
+  );
+  t.ok(
+    issues.some((i) => i.node === 'm' && /options/.test(i.message)),
+    'bad key reported',
+  );
+  t.ok(
+    issues.some((i) => i.node === 'x' && /number/.test(i.message)),
+    'bad number reported',
+  );
 });

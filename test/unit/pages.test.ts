@@ -3,8 +3,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import Fastify from 'fastify';
 import t from 'tap';
+
 import { registerPages } from '../../src/pages/module.js';
 
 async function serve(dir: string) {

@@ -1,5 +1,6 @@
 // Password hashes, the lockout's arithmetic, session renewal and the session cookie: pure logic.
 import t from 'tap';
+
 import { cookieValue, presentedToken, sessionCookie } from '../../src/people/cookie.js';
 import { locksOut, retryAfterSeconds } from '../../src/people/lockout.js';
 import { hashPassword, parseHash, passwordProblem, verifyNobody, verifyPassword } from '../../src/people/passwords.js';
@@ -23,8 +24,14 @@ t.test('a tampered hash string verifies as false, without hanging or throwing', 
   const stored = await hashPassword('correct horse battery');
   const parts = stored.split('$');
   const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
-  t.notOk(await verifyPassword('correct horse battery', [...parts.slice(0, 5), flip(parts[5]!)].join('$')), 'hash changed');
-  t.notOk(await verifyPassword('correct horse battery', [...parts.slice(0, 4), flip(parts[4]!), parts[5]].join('$')), 'salt changed');
+  t.notOk(
+    await verifyPassword('correct horse battery', [...parts.slice(0, 5), flip(parts[5]!)].join('$')),
+    'hash changed',
+  );
+  t.notOk(
+    await verifyPassword('correct horse battery', [...parts.slice(0, 4), flip(parts[4]!), parts[5]].join('$')),
+    'salt changed',
+  );
   t.notOk(await verifyPassword('correct horse battery', stored.replace('$32768$', '$16384$')), 'cost lowered');
   t.equal(parseHash(stored.replace('$32768$', '$1073741824$')), undefined, 'a cost of 2^30 is refused before any work');
   t.equal(parseHash(stored.replace('$32768$', '$30000$')), undefined, 'N must be a power of two');
@@ -51,7 +58,10 @@ t.test('an unknown name costs as much as a wrong password', async (t) => {
   const wrong = await time(() => verifyPassword('wrong password', stored));
   const nobody = await time(() => verifyNobody('wrong password'));
   t.equal(await verifyNobody('x'), false);
-  t.ok(nobody > wrong / 3 && nobody < wrong * 3, `same order of work (wrong ${wrong.toFixed(0)} ms, unknown ${nobody.toFixed(0)} ms)`);
+  t.ok(
+    nobody > wrong / 3 && nobody < wrong * 3,
+    `same order of work (wrong ${wrong.toFixed(0)} ms, unknown ${nobody.toFixed(0)} ms)`,
+  );
 });
 
 t.test('new passwords need at least 8 characters, and the refusal says so', async (t) => {
@@ -64,7 +74,10 @@ t.test('new passwords need at least 8 characters, and the refusal says so', asyn
 
 t.test('the fifth failure in the window locks out, for whole seconds never 0', async (t) => {
   const policy = { failures: 5, windowSeconds: 300, lockSeconds: 300 };
-  t.same([1, 2, 3, 4, 5, 6].map((n) => locksOut(n, policy)), [false, false, false, false, true, true]);
+  t.same(
+    [1, 2, 3, 4, 5, 6].map((n) => locksOut(n, policy)),
+    [false, false, false, false, true, true],
+  );
   t.equal(retryAfterSeconds(300_000), 300);
   t.equal(retryAfterSeconds(1_001), 2, 'rounded up: retrying at the advertised time must work');
   t.equal(retryAfterSeconds(1), 1);

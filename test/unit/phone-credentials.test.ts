@@ -1,6 +1,7 @@
 // The browser phone's WebSocket address, derived from Asterisk's HTTP server (ari.url): the
 // same host and port, ws:// or wss:// to match, path /ws, whatever path ARI's URL carried.
 import t from 'tap';
+
 import { webSocketUrl } from '../../src/people/phone.js';
 
 t.test('a plain http ARI URL gives ws://host:port/ws', async (t) => {

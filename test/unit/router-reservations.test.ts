@@ -2,10 +2,12 @@
 // caller who left between the match and the offer is not put back in the queue as a ghost, and
 // releasing one call's reservation never frees an agent reserved since for another call.
 import { randomBytes } from 'node:crypto';
+
 import { Redis } from 'ioredis';
 import t from 'tap';
+
+import { type Match, type MatchResult, Router } from '../../src/acd/router.js';
 import { WaitingList } from '../../src/acd/waiting.js';
-import { Router, type Match, type MatchResult } from '../../src/acd/router.js';
 import { deleteKeys } from '../helpers/lab.js';
 
 const redis = new Redis('redis://127.0.0.1:6379');
@@ -25,7 +27,15 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   return { prefix, router, waiting };
 }
 
-const entry = { queue: 'general', origin: 'general', priority: 0, enqueuedAt: 1000, owner: 'ctl-x', did: '12345', caller: '13800000000' };
+const entry = {
+  queue: 'general',
+  origin: 'general',
+  priority: 0,
+  enqueuedAt: 1000,
+  owner: 'ctl-x',
+  did: '12345',
+  caller: '13800000000',
+};
 
 t.test('a caller who left between the match and the offer is not put back in the queue', async (t) => {
   const { prefix, router, waiting } = await setup(t);
@@ -38,7 +48,11 @@ t.test('a caller who left between the match and the offer is not put back in the
   t.equal(await router.returnCall('left', { ifQueued: true }), undefined, 'nothing to put back');
   t.same(await waiting.waiting('general'), [], 'no ghost in the queue');
   t.equal(await redis.exists(`${prefix}:offer:left`), 0, 'the offer is gone');
-  t.same(await router.reservations(), [{ agentId: 'a1', callId: 'left', since: Number((await router.agent('a1')).since) }], 'the agent is still reserved until released');
+  t.same(
+    await router.reservations(),
+    [{ agentId: 'a1', callId: 'left', since: Number((await router.agent('a1')).since) }],
+    'the agent is still reserved until released',
+  );
 });
 
 t.test('a caller still queued is put back at their exact place', async (t) => {
@@ -51,15 +65,22 @@ t.test('a caller still queued is put back at their exact place', async (t) => {
   t.same(await waiting.waiting('general'), ['stays', 'later'], 'first again');
 });
 
-t.test('releasing one call\'s reservation leaves an agent reserved since for another call alone', async (t) => {
+t.test("releasing one call's reservation leaves an agent reserved since for another call alone", async (t) => {
   const { router, waiting } = await setup(t);
   await waiting.join('old', entry);
   await waiting.join('new', { ...entry, enqueuedAt: 2000 });
   await router.setAgentState('a1', 'ready');
   pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-x'));
   await router.setAgentState('a1', 'ready', '', '', Date.now(), { expect: ['reserved'], expectCall: 'old' });
-  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-x'))?.callId, 'new', 'reserved again, for another call');
-  const late = await router.setAgentState('a1', 'ready', '', '', Date.now(), { expect: ['reserved'], expectCall: 'old' });
+  t.equal(
+    pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-x'))?.callId,
+    'new',
+    'reserved again, for another call',
+  );
+  const late = await router.setAgentState('a1', 'ready', '', '', Date.now(), {
+    expect: ['reserved'],
+    expectCall: 'old',
+  });
   t.same(late, { changed: false, previous: 'reserved' }, 'a late release of the old call changes nothing');
   t.match(await router.agent('a1'), { state: 'reserved', call: 'new' });
 });

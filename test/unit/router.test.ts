@@ -1,9 +1,11 @@
 // The routing decisions, against real Redis (the Lua is the logic).
 import { randomBytes } from 'node:crypto';
+
 import { Redis } from 'ioredis';
 import t from 'tap';
+
+import { type Match, type MatchResult, Router } from '../../src/acd/router.js';
 import { WaitingList } from '../../src/acd/waiting.js';
-import { Router, type Match, type MatchResult } from '../../src/acd/router.js';
 import { deleteKeys } from '../helpers/lab.js';
 
 const redis = new Redis('redis://127.0.0.1:6379');
@@ -29,7 +31,7 @@ t.test('priority first, then first come first served', async (t) => {
   const order: string[] = [];
   for (let i = 0; i < 3; i++) {
     await router.setAgentState('a1', 'ready', '', '', 10 + i);
-    order.push((pair(await router.match([{ queue: 'general', skills: ['general'] }])))!.callId);
+    order.push(pair(await router.match([{ queue: 'general', skills: ['general'] }]))!.callId);
   }
   t.same(order, ['late-high', 'early-low', 'later-low']);
 });
@@ -46,7 +48,8 @@ t.test('the best-skilled agent serves, and among equals the longest idle', async
   await waiting.enqueue('general', 'c2', 0, 2);
   await waiting.enqueue('general', 'c3', 0, 3);
   const agents = [];
-  for (let i = 0; i < 3; i++) agents.push((pair(await router.match([{ queue: 'general', skills: ['general'] }])))!.agentId);
+  for (let i = 0; i < 3; i++)
+    agents.push(pair(await router.match([{ queue: 'general', skills: ['general'] }]))!.agentId);
   t.same(agents, ['expert-idle', 'expert-recent', 'novice']);
   t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }])), undefined, 'nobody left');
 });
@@ -70,10 +73,18 @@ t.test('reserving takes the agent out of every ready set and logs the change', a
   const m = pair(await router.match([{ queue: 'talent', skills: ['talent'] }]));
   t.equal(m?.agentId, 'multi');
   t.equal(await redis.zcard(`${prefix}:ready:general`), 0);
-  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }])), undefined, 'a reserved agent gets no second call');
+  t.equal(
+    pair(await router.match([{ queue: 'general', skills: ['general'] }])),
+    undefined,
+    'a reserved agent gets no second call',
+  );
   t.match(await router.agent('multi'), { state: 'reserved', call: 'c1' });
   const events = await redis.xrange(`${prefix}:agent-events`, '-', '+');
-  t.same(events.map(([, f]) => f[f.indexOf('state') + 1]), ['ready', 'reserved'], 'every state change is kept, with its time');
+  t.same(
+    events.map(([, f]) => f[f.indexOf('state') + 1]),
+    ['ready', 'reserved'],
+    'every state change is kept, with its time',
+  );
 });
 
 t.test('a failed offer puts the call back at its exact place', async (t) => {
@@ -94,9 +105,18 @@ t.test('two routers on two connections never double-offer', async (t) => {
   t.teardown(() => other.disconnect());
   const r1 = new Router(redis, prefix);
   const r2 = new Router(other, prefix);
-  for (let i = 0; i < 60; i++) { await r1.registerAgent(`a${i}`, { general: 1 + (i % 3) }); await r1.setAgentState(`a${i}`, 'ready', '', '', i); }
+  for (let i = 0; i < 60; i++) {
+    await r1.registerAgent(`a${i}`, { general: 1 + (i % 3) });
+    await r1.setAgentState(`a${i}`, 'ready', '', '', i);
+  }
   for (let i = 0; i < 100; i++) await waiting.enqueue('general', `c${i}`, i % 2, i);
-  const matches = (await Promise.all(Array.from({ length: 100 }, async (_, i) => pair(await (i % 2 ? r1 : r2).match([{ queue: 'general', skills: ['general'] }]))))).filter(Boolean);
+  const matches = (
+    await Promise.all(
+      Array.from({ length: 100 }, async (_, i) =>
+        pair(await (i % 2 ? r1 : r2).match([{ queue: 'general', skills: ['general'] }])),
+      ),
+    )
+  ).filter(Boolean);
   t.equal(matches.length, 60, 'as many offers as agents');
   t.equal(new Set(matches.map((m) => m!.agentId)).size, 60, 'no agent offered twice');
   t.equal(new Set(matches.map((m) => m!.callId)).size, 60, 'no call offered twice');
@@ -112,20 +132,39 @@ t.test('a call owned by another live controller is deferred to it, never served 
   await redis.hset(`${prefix}:qcall:theirs`, 'owner', 'ctl-b');
   await redis.hset(`${prefix}:qcall:mine`, 'owner', 'ctl-a');
   await redis.set(`${prefix}:controller:ctl-b`, '1', 'PX', 5000);
-  t.same(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-a'), { deferTo: 'ctl-b' }, 'the older call is theirs: defer');
-  t.match(pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-b')), { callId: 'theirs', agentId: 'a1' }, 'its owner serves it');
+  t.same(
+    await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-a'),
+    { deferTo: 'ctl-b' },
+    'the older call is theirs: defer',
+  );
+  t.match(
+    pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-b')),
+    { callId: 'theirs', agentId: 'a1' },
+    'its owner serves it',
+  );
   await router.setAgentState('a1', 'ready');
   await redis.del(`${prefix}:controller:ctl-b`);
   await waiting.enqueue('general', 'orphan', 0, 500);
   await redis.hset(`${prefix}:qcall:orphan`, 'owner', 'ctl-b');
-  t.match(pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-a')), { callId: 'mine' }, 'a dead controller\'s call is skipped, not blocking the queue');
+  t.match(
+    pair(await router.match([{ queue: 'general', skills: ['general'] }], Date.now(), 'ctl-a')),
+    { callId: 'mine' },
+    "a dead controller's call is skipped, not blocking the queue",
+  );
 });
 
 t.test('state changes can be conditional, and wrap-up is tracked until it is due', async (t) => {
   const { prefix, router } = await setup(t);
   await router.registerAgent('a1', { general: 1, talent: 2 });
-  t.same(await router.setAgentState('a1', 'ready', '', '', 1000, { expect: ['reserved'] }), { changed: false, previous: 'logged-out' }, 'refused from the wrong state');
-  t.same(await router.setAgentState('a1', 'ready', '', '', 1000, { expect: ['logged-out'] }), { changed: true, previous: 'logged-out' });
+  t.same(
+    await router.setAgentState('a1', 'ready', '', '', 1000, { expect: ['reserved'] }),
+    { changed: false, previous: 'logged-out' },
+    'refused from the wrong state',
+  );
+  t.same(await router.setAgentState('a1', 'ready', '', '', 1000, { expect: ['logged-out'] }), {
+    changed: true,
+    previous: 'logged-out',
+  });
   t.equal(await router.loggedIn('talent'), 1, 'counted as logged in per skill');
   await router.setAgentState('a1', 'wrap-up', 'general', 'c1', 2000, { wrapUntil: 5000 });
   t.same(await router.wrapUpsDue(4999), []);
@@ -136,7 +175,7 @@ t.test('state changes can be conditional, and wrap-up is tracked until it is due
   t.equal(await redis.zcard(`${prefix}:ready:general`), 0);
 });
 
-t.test('overflow to another queue keeps the caller\'s place by age', async (t) => {
+t.test("overflow to another queue keeps the caller's place by age", async (t) => {
   const { router, waiting } = await setup(t);
   await waiting.enqueue('general', 'g-early', 0, 1000);
   await waiting.enqueue('general', 'g-late', 0, 3000);
@@ -152,7 +191,10 @@ t.test('an agent whose state Redis lost is left alone: a change reports it missi
   t.match(result, { changed: false, missing: true }, 'the wrap-up of a call whose agent vanished goes on');
   t.equal(await redis.exists(`${prefix}:agent:ghost`), 0, 'no skill-less agent hash is made up');
   await router.registerAgent('known', { general: 1 });
-  t.match(await router.setAgentState('known', 'ready', '', '', 11, { expect: ['logged-out'] }), { changed: true, previous: 'logged-out' });
+  t.match(await router.setAgentState('known', 'ready', '', '', 11, { expect: ['logged-out'] }), {
+    changed: true,
+    previous: 'logged-out',
+  });
 });
 
 t.test('a ready entry whose agent hash is gone is dropped, never reserved', async (t) => {
@@ -164,5 +206,9 @@ t.test('a ready entry whose agent hash is gone is dropped, never reserved', asyn
   t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }])), undefined, 'not offered to the ghost');
   t.equal(await redis.exists(`${prefix}:agent:ghost`), 0, 'no hash made for it');
   t.equal(await redis.zscore(`${prefix}:ready:general`, 'ghost'), null, 'its ready entry is gone');
-  t.equal(pair(await router.match([{ queue: 'general', skills: ['general'] }]))?.agentId, 'real', 'the next round offers the real agent');
+  t.equal(
+    pair(await router.match([{ queue: 'general', skills: ['general'] }]))?.agentId,
+    'real',
+    'the next round offers the real agent',
+  );
 });

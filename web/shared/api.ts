@@ -5,7 +5,12 @@
 import type { ApiErrorBody } from './types';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, readonly details: Record<string, unknown>, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly details: Record<string, unknown>,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }

@@ -19,7 +19,9 @@ export class EventStream {
   private closed = false;
   private readonly listeners = new Set<(event: StreamEvent) => void>();
 
-  constructor(private readonly url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`) {}
+  constructor(
+    private readonly url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`,
+  ) {}
 
   open(): this {
     this.closed = false;

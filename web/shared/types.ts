@@ -4,9 +4,27 @@ export type { Principal, Role } from '../../src/api/auth.js';
 export type { Session } from '../../src/people/sessions.js';
 // The event stream's catalogue (/api/events): one union on `type`, what the controller publishes.
 export type {
-  AgentCallEvent, AgentConsultEvent, AgentConsultFailedEvent, AgentEmergencyEvent, AgentEmergencyFailedEvent, AgentOfferEvent,
-  AgentOfferWithdrawnEvent, AgentState, AgentStateEvent, AgentTransferFailedEvent, EventOf, MessageOf, OverallFigures, QueueFigures,
-  QueueFiguresEvent, RexianEvent, RexianEventType, ScreenPop, StreamError, StreamHello, StreamMessage,
+  AgentCallEvent,
+  AgentConsultEvent,
+  AgentConsultFailedEvent,
+  AgentEmergencyEvent,
+  AgentEmergencyFailedEvent,
+  AgentOfferEvent,
+  AgentOfferWithdrawnEvent,
+  AgentState,
+  AgentStateEvent,
+  AgentTransferFailedEvent,
+  EventOf,
+  MessageOf,
+  OverallFigures,
+  QueueFigures,
+  QueueFiguresEvent,
+  RexianEvent,
+  RexianEventType,
+  ScreenPop,
+  StreamError,
+  StreamHello,
+  StreamMessage,
 } from '../../src/events/catalogue.js';
 
 import type { Principal } from '../../src/api/auth.js';

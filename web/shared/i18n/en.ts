@@ -5,9 +5,20 @@ const en: typeof zhCN = {
   app: { name: 'rexian 12345 hotline' },
   language: { switchTo: '中文', label: 'Switch language' },
   pages: {
-    agent: { title: 'Agent desk', placeholder: 'The agent desk comes here next: the softphone, the screen pop, call controls and your day.' },
-    supervisor: { title: 'Supervisor wallboard', placeholder: 'The wallboard comes here next: live queue figures, service level, agents\' states and call monitoring.' },
-    ops: { title: 'Ops console', placeholder: 'The ops console comes here next: flow status, checks before saving, queues and roster, reports and recordings.' },
+    agent: {
+      title: 'Agent desk',
+      placeholder: 'The agent desk comes here next: the softphone, the screen pop, call controls and your day.',
+    },
+    supervisor: {
+      title: 'Supervisor wallboard',
+      placeholder:
+        "The wallboard comes here next: live queue figures, service level, agents' states and call monitoring.",
+    },
+    ops: {
+      title: 'Ops console',
+      placeholder:
+        'The ops console comes here next: flow status, checks before saving, queues and roster, reports and recordings.',
+    },
   },
   signIn: {
     heading: 'Sign in',
@@ -57,7 +68,12 @@ const en: typeof zhCN = {
     micLevel: 'Microphone level',
     remoteAudio: 'Caller audio',
   },
-  stream: { connecting: 'Live updates: connecting', live: 'Live updates: on', reconnecting: 'Live updates: reconnecting', closed: 'Live updates: off' },
+  stream: {
+    connecting: 'Live updates: connecting',
+    live: 'Live updates: on',
+    reconnecting: 'Live updates: reconnecting',
+    closed: 'Live updates: off',
+  },
   errors: {
     REXIAN_SIGN_IN_FAILED: 'The agent id, name or password is wrong.',
     REXIAN_SIGN_IN_LOCKED: 'Too many failed sign-ins. Try again in {minutes} min.',

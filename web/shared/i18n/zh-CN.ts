@@ -4,8 +4,14 @@ export default {
   language: { switchTo: 'English', label: '切换语言' },
   pages: {
     agent: { title: '坐席工作台', placeholder: '坐席工作台即将在这里上线：软电话、来电弹屏、通话控制和今日话务。' },
-    supervisor: { title: '班长监控大屏', placeholder: '班长监控大屏即将在这里上线：队列实时数据、服务水平、坐席状态和通话监听。' },
-    ops: { title: '运维控制台', placeholder: '运维控制台即将在这里上线：流程状态、发布前检查、队列与坐席配置、报表和录音。' },
+    supervisor: {
+      title: '班长监控大屏',
+      placeholder: '班长监控大屏即将在这里上线：队列实时数据、服务水平、坐席状态和通话监听。',
+    },
+    ops: {
+      title: '运维控制台',
+      placeholder: '运维控制台即将在这里上线：流程状态、发布前检查、队列与坐席配置、报表和录音。',
+    },
   },
   signIn: {
     heading: '登录',
@@ -55,7 +61,12 @@ export default {
     micLevel: '麦克风音量',
     remoteAudio: '对方声音',
   },
-  stream: { connecting: '实时连接：连接中', live: '实时连接：正常', reconnecting: '实时连接：正在重连', closed: '实时连接：已断开' },
+  stream: {
+    connecting: '实时连接：连接中',
+    live: '实时连接：正常',
+    reconnecting: '实时连接：正在重连',
+    closed: '实时连接：已断开',
+  },
   errors: {
     REXIAN_SIGN_IN_FAILED: '工号/用户名或密码错误。',
     REXIAN_SIGN_IN_LOCKED: '登录失败次数过多，请 {minutes} 分钟后再试。',

@@ -22,9 +22,7 @@ export interface PhoneCredentials {
 export type PhoneReason = 'connecting' | 'socket' | 'auth' | 'refused' | 'microphone' | 'stopped';
 
 export type PhoneStatus =
-  | { state: 'registered' }
-  | { state: 'reconnecting' }
-  | { state: 'unregistered'; reason: PhoneReason; detail?: string };
+  { state: 'registered' } | { state: 'reconnecting' } | { state: 'unregistered'; reason: PhoneReason; detail?: string };
 
 export type CallState = 'idle' | 'ringing' | 'connecting' | 'talking';
 
@@ -49,7 +47,10 @@ export class Phone {
   private wasRegistered = false;
   private current: PhoneCall = { state: 'idle', caller: '', muted: false };
 
-  constructor(private readonly remoteAudio: HTMLAudioElement, private readonly on: PhoneEvents) {}
+  constructor(
+    private readonly remoteAudio: HTMLAudioElement,
+    private readonly on: PhoneEvents,
+  ) {}
 
   /** Opens the microphone, then registers. Safe to call once; stop() ends everything. */
   async start(credentials: PhoneCredentials): Promise<void> {
@@ -80,28 +81,49 @@ export class Phone {
       user_agent: 'rexian-agent-desk',
     });
     this.ua = ua;
-    ua.on('registered', () => { this.wasRegistered = true; this.on.status({ state: 'registered' }); });
+    ua.on('registered', () => {
+      this.wasRegistered = true;
+      this.on.status({ state: 'registered' });
+    });
     ua.on('disconnected', (e) => {
       if (this.ua !== ua) return;
       // JsSIP retries the socket by itself; until it registers again the agent is told so.
       if (this.wasRegistered) this.on.status({ state: 'reconnecting' });
-      else this.on.status({ state: 'unregistered', reason: 'socket', detail: e.reason ?? (e.code !== undefined ? String(e.code) : undefined) });
+      else
+        this.on.status({
+          state: 'unregistered',
+          reason: 'socket',
+          detail: e.reason ?? (e.code !== undefined ? String(e.code) : undefined),
+        });
     });
     ua.on('registrationFailed', (e) => {
       // A REGISTER lost with the socket: JsSIP registers again once the socket is back.
-      if (this.wasRegistered && (e.cause === 'Connection Error' || e.cause === 'Request Timeout')) { this.on.status({ state: 'reconnecting' }); return; }
+      if (this.wasRegistered && (e.cause === 'Connection Error' || e.cause === 'Request Timeout')) {
+        this.on.status({ state: 'reconnecting' });
+        return;
+      }
       const status = e.response?.status_code;
       this.on.status({
         state: 'unregistered',
-        reason: status === 401 || status === 403 || e.cause === 'Authentication Error' ? 'auth' : e.cause === 'Connection Error' ? 'socket' : 'refused',
+        reason:
+          status === 401 || status === 403 || e.cause === 'Authentication Error'
+            ? 'auth'
+            : e.cause === 'Connection Error'
+              ? 'socket'
+              : 'refused',
         ...(e.cause ? { detail: String(e.cause) } : {}),
       });
     });
-    ua.on('unregistered', () => { if (this.ua === ua) this.on.status({ state: 'unregistered', reason: 'stopped' }); });
+    ua.on('unregistered', () => {
+      if (this.ua === ua) this.on.status({ state: 'unregistered', reason: 'stopped' });
+    });
     ua.on('newRTCSession', (e: RTCSessionEvent) => {
       if (e.originator !== 'remote') return;
       const session = e.session;
-      if (this.session) { session.terminate({ status_code: 486, reason_phrase: 'Busy Here' }); return; }
+      if (this.session) {
+        session.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+        return;
+      }
       this.session = session;
       const who = session.remote_identity;
       this.update({ state: 'ringing', caller: who.display_name || who.uri.user || '', muted: false });
@@ -148,7 +170,11 @@ export class Phone {
 
   hangUp(): void {
     if (!this.session) return;
-    try { this.session.terminate(); } catch { /* already ending */ }
+    try {
+      this.session.terminate();
+    } catch {
+      /* already ending */
+    }
   }
 
   setMuted(muted: boolean): void {
