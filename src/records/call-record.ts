@@ -15,6 +15,7 @@
 import { holdSoFar } from '../acd/call-actions.js';
 import { lineName } from '../acd/screen-pop.js';
 import type { AcdCallState } from '../acd/service.js';
+import { emergencyRecording } from '../asterisk/ids.js';
 import type { CallEvent, CallRecordState, LegRole } from '../calls/call.js';
 import { isMasked, maskNumber, type PrivacyPolicy } from '../calls/privacy.js';
 import type { IvrState } from '../ivr/interpreter.js';
@@ -143,7 +144,7 @@ export function buildCallRecord(
     survey: ivr?.vars.survey ?? null,
     recordings: [
       acd?.recording ?? (state.flow.recording as string | undefined),
-      acd?.emergencyNumber ? `${state.callId}-emergency` : undefined,
+      acd?.emergencyNumber ? emergencyRecording(state.callId) : undefined,
     ].filter((r): r is string => Boolean(r)),
     maskingBinding,
     // Ended while no controller ran: who hung up as Asterisk saw it (records/fallback.ts).

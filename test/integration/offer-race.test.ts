@@ -5,10 +5,11 @@
 // the agent free again and the caller (if still there) back at their place. The match is made
 // here with the router's own Lua, atomically with the agent becoming ready, exactly as the
 // controller's would be, so each race is reproduced on purpose rather than by luck.
-import t, { type Test } from 'tap';
+import t from 'tap';
 
 import { Router } from '../../src/acd/router.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
+import { agentApi } from '../helpers/agent-api.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { openEventStream } from '../helpers/events.js';
 import { streamEntries, until } from '../helpers/lab.js';
@@ -31,30 +32,7 @@ t.teardown(async () => {
   await acdLab?.close();
 });
 
-async function agent(t: Test, id: string, action: 'login' | 'ready' | 'logout', body?: unknown): Promise<void> {
-  const res = await controller.api(
-    'POST',
-    `/api/agents/${id}/${action}`,
-    body ?? (action === 'login' ? {} : undefined),
-  );
-  t.equal(res.status, 200, `${id} ${action}`, { body: res.body });
-}
-
-async function agentState(id: string): Promise<string> {
-  return (await controller.api<{ state: string }>('GET', `/api/agents/${id}`)).body.state;
-}
-
-async function freshAgents(): Promise<void> {
-  for (const id of ['o1', 'o2']) {
-    await until(
-      `${id} off any call`,
-      async () => !['reserved', 'on-call'].includes(await agentState(id)),
-      20_000,
-    ).catch(() => undefined);
-    if ((await agentState(id)) === 'wrap-up') await controller.api('POST', `/api/agents/${id}/end-wrap-up`);
-    if ((await agentState(id)) !== 'logged-out') await controller.api('POST', `/api/agents/${id}/logout`);
-  }
-}
+const { agent, agentState, freshAgents } = agentApi(() => controller, ['o1', 'o2']);
 
 /**
  * The agent becomes ready and the router matches them to the waiting caller in one Redis

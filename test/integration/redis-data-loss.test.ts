@@ -3,9 +3,10 @@
 // from becoming ready (nor make it reconnect in a storm); and after Redis lost all its data
 // the calls are rebuilt from Asterisk: waiting callers keep their order, a talking call keeps
 // its agent, and nobody hears the greeting again.
-import t, { type Test } from 'tap';
+import t from 'tap';
 
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
+import { agentApi } from '../helpers/agent-api.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { dbRows, deleteKeys, sleep, streamEntries, until } from '../helpers/lab.js';
 
@@ -26,31 +27,7 @@ t.teardown(async () => {
   await acdLab?.close();
 });
 
-async function agent(t: Test, id: string, action: 'login' | 'ready' | 'logout', body?: unknown): Promise<void> {
-  const res = await controller.api(
-    'POST',
-    `/api/agents/${id}/${action}`,
-    body ?? (action === 'login' ? {} : undefined),
-  );
-  t.equal(res.status, 200, `${id} ${action}`, { body: res.body });
-}
-
-async function agentState(id: string): Promise<string> {
-  return (await controller.api<{ state: string }>('GET', `/api/agents/${id}`)).body.state;
-}
-
-/** Each test starts with both agents logged out, whatever the one before left. */
-async function freshAgents(): Promise<void> {
-  for (const id of ['r1', 'r2']) {
-    await until(
-      `${id} off any call`,
-      async () => !['reserved', 'on-call'].includes(await agentState(id)),
-      20_000,
-    ).catch(() => undefined);
-    if ((await agentState(id)) === 'wrap-up') await controller.api('POST', `/api/agents/${id}/end-wrap-up`);
-    if ((await agentState(id)) !== 'logged-out') await controller.api('POST', `/api/agents/${id}/logout`);
-  }
-}
+const { agent, agentState, freshAgents } = agentApi(() => controller, ['r1', 'r2']);
 
 async function record(callId: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
   return until(
