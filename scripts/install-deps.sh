@@ -9,12 +9,14 @@ cd "$(dirname "$0")/.."
 need=()
 for pair in mmdebstrap:mmdebstrap sipp:sip-tester baresip:baresip espeak-ng:espeak-ng sox:sox \
             redis-server:redis-server psql:postgresql-client dot:graphviz chromium:chromium \
-            ip:iproute2; do
+            ip:iproute2 redis-sentinel:redis-sentinel; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fi
 # A CJK font so `rexian flow graph` can draw Chinese node labels.
 [[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || need+=(fonts-wqy-microhei)
+# The SIP edge (`rexian edge up`): Debian's Kamailio 5.6, its WebSocket and extra modules.
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio kamailio-websocket-modules kamailio-extra-modules)
 if ((${#need[@]})); then
   [[ $(id -u) == 0 ]] || { echo "rexian: missing packages ${need[*]}; run as root to install them" >&2; exit 1; }
   echo "rexian: installing ${need[*]}" >&2

@@ -28,6 +28,12 @@ total=$(sed -nE 's/.*total: ([0-9]+).*/\1/p' <<<"$summary")
 pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary")
 fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
 skip=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$summary")
+if [[ "${fail:-0}" != 0 ]]; then
+  # CI keeps only the tail of the output: name what failed here, with tap's diagnostics.
+  echo
+  echo "rexian: what failed (first lines of each failure):"
+  grep -E -A14 '^ *not ok ' "$out" | head -200
+fi
 echo
 echo "${pass:-0} passed, ${fail:-0} failed${skip:+, $skip skipped}"
 if [[ -z "$total" || "$total" == 0 ]]; then echo "rexian: no test ran" >&2; exit 1; fi

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { logRedaction } from './calls/privacy.js';
 import { loadConfig } from './config/index.js';
 import { isRexianError } from './errors/index.js';
+import { LogEvent } from './events/log-events.js';
 import { createRexian } from './server.js';
 
 async function main(): Promise<void> {
@@ -20,7 +21,13 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.log.level, base: { service: 'rexian' }, redact: logRedaction });
   const rexian = await createRexian(config, logger);
   const address = await rexian.start();
-  logger.info({ address }, 'rexian controller listening');
+  logger.info({ event: LogEvent.controllerListening, address, role: rexian.role }, 'rexian controller listening');
+  // Lost the ARI lease (src/ha/ari-lease.ts): ARI is stopped; exit before anything else reaches
+  // Asterisk. Status 3 says why; the service manager starts it again, and it stands by.
+  void rexian.fenced.then((reason) => {
+    logger.fatal({ reason, exitCode: 3 }, 'exiting: this controller no longer holds the ARI lease');
+    process.exit(3);
+  });
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -96,6 +96,11 @@ export class AgentDesk {
     }
   }
 
+  /** The roster's not-ready reasons, in its order: code (what the API takes) and label (what people read). */
+  notReadyReasons(): Array<{ code: string; label: string }> {
+    return Object.entries(this.roster().notReadyReasons).map(([code, label]) => ({ code, label }));
+  }
+
   /** The agent's team (supervisors see the teams they oversee). */
   teamOf(agentId: string): string | undefined {
     return this.roster().agents.get(agentId)?.team;

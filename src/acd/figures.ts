@@ -165,21 +165,11 @@ export class QueueStats {
     };
   }
 
-  /** The queue's predicted service level for its first target (0–1), or undefined without traffic. */
-  async predictedServiceLevel(queue: QueueDefinition, loggedIn: number, now = Date.now()): Promise<number | undefined> {
-    const arrivals = await this.redis.zcount(
-      `${this.prefix}:queue:${queue.id}:arrivals`,
-      now - ARRIVAL_WINDOW_MS,
-      '+inf',
-    );
-    if (arrivals === 0) return undefined;
-    const raw = await this.redis.hmget(this.key(queue.id, new Date(now)), 'handled', 'handleMs');
+  /** The queue's mean handle time today (talk and wrap-up, seconds); a default until it has handled calls. */
+  async handleTimeSeconds(queue: string, now = Date.now()): Promise<number> {
+    const raw = await this.redis.hmget(this.key(queue, new Date(now)), 'handled', 'handleMs');
     const handled = Number(raw[0] ?? 0);
-    const handleTime = handled > 0 ? Number(raw[1] ?? 0) / handled / 1000 : DEFAULT_HANDLE_TIME_S;
-    return serviceLevel(
-      { arrivalRate: arrivals / (ARRIVAL_WINDOW_MS / 1000), handleTime, agents: loggedIn },
-      queue.targets[0]!.seconds,
-    );
+    return handled > 0 ? Number(raw[1] ?? 0) / handled / 1000 : DEFAULT_HANDLE_TIME_S;
   }
 }
 

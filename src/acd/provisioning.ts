@@ -7,26 +7,26 @@ import type { Logger } from 'pino';
 
 import type { AriClient } from '../asterisk/ari.js';
 import { agentEndpoint } from '../asterisk/ids.js';
+import { edgeAgentContact } from '../edge/render.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 import { type AgentDefinition, agentSipPassword } from './roster.js';
 
-type Fields = Array<{ attribute: string; value: string }>;
+export type Fields = Array<{ attribute: string; value: string }>;
 
-/** The same settings as the agent templates in sip-config/pjsip.conf. */
-function endpointFields(agent: AgentDefinition): Fields {
-  const name = agentEndpoint(agent.id);
+/** The same settings as the agent templates in sip-config/pjsip.conf (a supervisor's browser seat too). */
+export function endpointFields(name: string, callerId: string, device: 'sip' | 'webrtc'): Fields {
   const common: Record<string, string> = {
     context: 'from-agents',
     auth: name,
     aors: name,
-    callerid: `"${agent.id}" <${agent.id}>`,
+    callerid: `"${callerId}" <${callerId}>`,
     send_connected_line: 'no',
     dtmf_mode: 'rfc4733',
     disallow: 'all',
   };
   const media: Record<string, string> =
-    agent.device === 'webrtc'
+    device === 'webrtc'
       ? { allow: 'opus,alaw,ulaw', webrtc: 'yes', dtls_auto_generate_cert: 'yes' }
       : { allow: 'alaw,ulaw', direct_media: 'no', rtp_symmetric: 'yes', force_rport: 'yes', rewrite_contact: 'yes' };
   return Object.entries({ ...common, ...media }).map(([attribute, value]) => ({ attribute, value }));
@@ -39,6 +39,8 @@ export class AgentProvisioning {
     private readonly prefix: string,
     private readonly sipSecret: string | undefined,
     private readonly logger: Logger,
+    /** The SIP edge (config.edge): behind it every phone registers there and every node rings it through it. */
+    private readonly edge?: { host: string; port?: number },
   ) {}
 
   private get key(): string {
@@ -85,19 +87,37 @@ export class AgentProvisioning {
 
   private async push(agent: AgentDefinition): Promise<void> {
     const name = agentEndpoint(agent.id);
-    const put = (type: string, fields: Fields): Promise<unknown> =>
-      this.ari.asterisk.pushConfig('res_pjsip', type, name, fields);
-    // Order matters: the endpoint names its auth and AOR, which must exist first.
-    await put('auth', [
-      { attribute: 'auth_type', value: 'userpass' },
-      { attribute: 'username', value: name },
-      { attribute: 'password', value: agentSipPassword(this.sipSecret!, agent.id) },
-    ]);
-    await put('aor', [
-      { attribute: 'max_contacts', value: '1' },
-      { attribute: 'remove_existing', value: 'yes' },
-    ]);
-    await put('endpoint', endpointFields(agent));
+    const password = agentSipPassword(this.sipSecret!, agent.id);
+    // Behind the SIP edge every phone registers at the edge (a browser's over its WebSocket): the
+    // AOR's fixed contact points there, so PJSIP/agent-<id> on any node reaches it.
+    const contact = this.edge
+      ? edgeAgentContact(agent.id, { host: this.edge.host, port: this.edge.port ?? 5060 })
+      : undefined;
+    await pushSeat(this.ari, name, password, endpointFields(name, agent.id, agent.device), contact);
     this.logger.info({ agentId: agent.id, device: agent.device }, 'agent SIP endpoint pushed to Asterisk');
   }
+}
+
+/** Pushes one seat's auth, AOR and endpoint into Asterisk (an API agent's, a supervisor's). */
+export async function pushSeat(
+  ari: AriClient,
+  name: string,
+  password: string,
+  endpoint: Fields,
+  contact?: string,
+): Promise<void> {
+  const put = (type: string, fields: Fields): Promise<unknown> =>
+    ari.asterisk.pushConfig('res_pjsip', type, name, fields);
+  // Order matters: the endpoint names its auth and AOR, which must exist first.
+  await put('auth', [
+    { attribute: 'auth_type', value: 'userpass' },
+    { attribute: 'username', value: name },
+    { attribute: 'password', value: password },
+  ]);
+  await put('aor', [
+    { attribute: 'max_contacts', value: '1' },
+    { attribute: 'remove_existing', value: 'yes' },
+    ...(contact ? [{ attribute: 'contact', value: contact }] : []),
+  ]);
+  await put('endpoint', endpoint);
 }

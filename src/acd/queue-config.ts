@@ -13,7 +13,11 @@ export interface ServiceLevelTarget {
 export interface OverflowRule {
   /** Applies once the caller has waited this long (set it before the target threshold). */
   afterSeconds?: number;
-  /** Applies from the start while the queue's predicted service level is below its first target. */
+  /**
+   * Applies to a caller as soon as the queue's own agents are predicted to reach them after its
+   * first target (from their place in line, the agents logged in and the handle time; see
+   * overflow-prediction.ts), and not before.
+   */
   whenPredictedBelowTarget?: boolean;
   /** Widen to agents holding these skills (at any level), after the queue's own. */
   addSkills?: string[];

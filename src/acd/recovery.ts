@@ -14,14 +14,18 @@ import type { Logger } from 'pino';
 import type { AriChannel } from '../asterisk/ari.js';
 import type { CallRecordState } from '../calls/call.js';
 import type { LostState } from '../calls/service.js';
+import type { AcdCallState } from './call-state.js';
+import type { AcdWiring } from './core.js';
 import { planRebuild, type RebuiltCall } from './rebuild.js';
-import type { AcdCallState, AcdService } from './service.js';
+
+/** What the rebuild uses of the ACD. */
+type RecoveryNeeds = Pick<AcdWiring, 'deps' | 'calls' | 'controllerId' | 'queue' | 'route' | 'armTimers'>;
 
 const ANY_STATE = ['logged-out', 'ready', 'not-ready', 'reserved', 'on-call', 'wrap-up'];
 
 /** Carries out the rebuild plan; returns the channels it took (the rest start as new calls). */
 export async function recoverFromAsterisk(
-  acd: AcdService,
+  acd: RecoveryNeeds,
   lost: LostState,
   log: Logger = acd.deps.logger.child({ domain: 'acd' }),
 ): Promise<Set<string>> {
@@ -91,7 +95,7 @@ function channelsTaken(calls: RebuiltCall[], taken: Set<string>): number {
 }
 
 /** A queue an agent serves (the calls' queue is lost with Redis): the first whose skills they have. */
-function queueForAgent(acd: AcdService, agentId: string): string {
+function queueForAgent(acd: RecoveryNeeds, agentId: string): string {
   const skills = Object.keys(acd.deps.roster().agents.get(agentId)?.skills ?? {});
   const queues = [...acd.deps.queues().queues.values()];
   return (queues.find((q) => q.skills.some((s) => skills.includes(s))) ?? queues[0])!.id;
@@ -99,7 +103,7 @@ function queueForAgent(acd: AcdService, agentId: string): string {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-async function rebuildCall(acd: AcdService, item: RebuiltCall): Promise<void> {
+async function rebuildCall(acd: RecoveryNeeds, item: RebuiltCall): Promise<void> {
   const now = Date.now();
   const log = acd.deps.logger.child({ domain: 'acd', callId: item.callId });
   if (item.state === 'waiting') {
@@ -247,7 +251,7 @@ function citizenCall(
  * change since) are set logged-out, reason state-lost, and told so; agents found talking are
  * left on their call.
  */
-async function resetAgents(acd: AcdService, busy: Set<string>, log: Logger): Promise<void> {
+async function resetAgents(acd: RecoveryNeeds, busy: Set<string>, log: Logger): Promise<void> {
   const reset: string[] = [];
   for (const agentId of acd.deps.roster().agents.keys()) {
     if (busy.has(agentId)) continue;

@@ -3,7 +3,18 @@
 // ready agent for it (highest skill level, then longest idle) and reserves both. Two
 // controller processes on the same Redis therefore never offer one call to two agents, nor
 // two calls to one agent.
+//
+// Every script declares the keys it touches (router-scripts.ts). Which agent and which call a
+// match needs is only known inside it, so the router passes its best guess (the keys the last
+// match said the next would need, agents made ready here since, controllers seen owning calls,
+// each agent's skills from the roster) and a script missing a key answers before any write and
+// is called again with it (src/store/declared-keys.ts): one call in the common case.
+import { runDeclared, uniqueKeys } from '../store/declared-keys.js';
 import type { Redis } from '../store/redis.js';
+import { MATCH, MOVE_CALL, RETURN_CALL, SET_STATE } from './router-scripts.js';
+
+/** How many of each guess the router keeps. */
+const KEPT = { readied: 4, controllers: 16, offers: 10_000, requests: 64 };
 
 /** Ready agents per skill: highest level first, then longest idle. */
 export function readyScore(level: number, idleSince: number): number {
@@ -26,149 +37,95 @@ export interface Match {
   score: number;
 }
 
-// KEYS: none (key names are built from the prefix, so one script serves any queue set; all
-// keys share one Redis node or one cluster hash tag, see README).
-// ARGV: prefix, now, me, n, then n × (queue, comma-separated skills)
-// A waiting call belongs to the controller whose ARI app holds its channel ("owner"). When the
-// best pair's call is another live controller's, we defer to it rather than serve a worse call:
-// global order holds across controllers. A call of a dead owner is skipped. An owner of ''
-// (a callback whose citizen hung up) may be served by anyone.
-const MATCH = `
-local prefix, now, me, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local heads = {}
-for i = 0, n - 1 do
-  local queue, skills = ARGV[5 + i * 2], ARGV[6 + i * 2]
-  local head = redis.call('ZRANGE', prefix .. ':queue:' .. queue .. ':waiting', 0, 4, 'WITHSCORES')
-  for j = 1, #head, 2 do
-    table.insert(heads, { queue = queue, skills = skills, call = head[j], score = tonumber(head[j + 1]) })
-  end
-end
-table.sort(heads, function(a, b) return a.score < b.score end)
-local blocked = {}
-for _, h in ipairs(heads) do
-  if not blocked[h.queue] then
-    local skipped = false
-    for skill in string.gmatch(h.skills, '[^,]+') do
-      local ready = redis.call('ZRANGE', prefix .. ':ready:' .. skill, 0, 0)
-      local agent = ready[1]
-      if agent and redis.call('EXISTS', prefix .. ':agent:' .. agent) == 0 then
-        -- A ready entry whose agent hash is gone (Redis lost part of its data): reserving it
-        -- would make a hash with no skills, an agent never routed to again. Drop the entry.
-        redis.call('ZREM', prefix .. ':ready:' .. skill, agent)
-        agent = nil
-      end
-      if agent then
-        local owner = redis.call('HGET', prefix .. ':qcall:' .. h.call, 'owner') or ''
-        if owner ~= '' and owner ~= me then
-          if redis.call('EXISTS', prefix .. ':controller:' .. owner) == 1 then return { 'defer', owner } end
-          skipped = true
-          break -- its controller is gone: skip this call, try the next one
-        end
-        local akey = prefix .. ':agent:' .. agent
-        redis.call('ZREM', prefix .. ':queue:' .. h.queue .. ':waiting', h.call)
-        for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
-          redis.call('ZREM', prefix .. ':ready:' .. string.match(s, '^[^:]+'), agent)
-        end
-        redis.call('HSET', akey, 'state', 'reserved', 'since', now, 'call', h.call, 'reason', '')
-        redis.call('HSET', prefix .. ':offer:' .. h.call, 'agent', agent, 'queue', h.queue, 'score', h.score, 'at', now)
-        redis.call('XADD', prefix .. ':agent-events', 'MAXLEN', '~', 100000, '*', 'agent', agent, 'state', 'reserved', 'call', h.call, 'queue', h.queue, 'at', now)
-        return { h.call, h.queue, agent, tostring(h.score) }
-      end
-    end
-    -- Later calls of the same queue want the same skills: if the head found nobody, so do they.
-    if not skipped then blocked[h.queue] = true end
-  end
-end
-return false
-`;
-
-// ARGV: prefix, agentId, state, reason, now, call ('' for none), expected ('' = any; else
-// comma-separated states the agent must be in), wrapUntil ('' for none), expectedCall ('' = any;
-// else the call the agent must be on: releasing one call's reservation never frees the agent
-// from a later one)
-// A ready agent is (re)entered into the ready set of each skill, keyed by its idle time.
-// Returns { 1, previous } when changed, { 0, current } when the agent was not in an expected state,
-// { 0, '' } when Redis holds no such agent. That is not an error: after Redis lost its data an
-// agent's hash is gone, and the end of that agent's call (wrap-up) must still go on; the key is
-// not created here, since a hash without skills would be an agent that can never be routed to.
-const SET_STATE = `
-local prefix, agent, state, reason, now, call, expected, wrapUntil, expectedCall = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local akey = prefix .. ':agent:' .. agent
-if redis.call('EXISTS', akey) == 0 then return { 0, '' } end
-local previous = redis.call('HGET', akey, 'state') or 'logged-out'
-if expectedCall ~= '' and (redis.call('HGET', akey, 'call') or '') ~= expectedCall then return { 0, previous } end
-if expected ~= '' then
-  local ok = false
-  for e in string.gmatch(expected, '[^,]+') do if e == previous then ok = true end end
-  if not ok then return { 0, previous } end
-end
-for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
-  local skill, level = string.match(s, '^([^:]+):(%d+)$')
-  if state == 'ready' then
-    redis.call('ZADD', prefix .. ':ready:' .. skill, (100 - tonumber(level)) * 1e13 + tonumber(now), agent)
-  else
-    redis.call('ZREM', prefix .. ':ready:' .. skill, agent)
-  end
-  if state == 'logged-out' then
-    redis.call('SREM', prefix .. ':logged-in:' .. skill, agent)
-  else
-    redis.call('SADD', prefix .. ':logged-in:' .. skill, agent)
-  end
-end
-redis.call('HSET', akey, 'state', state, 'reason', reason, 'since', now, 'call', call, 'wrapUntil', wrapUntil)
-if wrapUntil ~= '' then
-  redis.call('ZADD', prefix .. ':wrap-up', tonumber(wrapUntil), agent)
-else
-  redis.call('ZREM', prefix .. ':wrap-up', agent)
-end
-redis.call('XADD', prefix .. ':agent-events', 'MAXLEN', '~', 100000, '*', 'agent', agent, 'state', state, 'reason', reason, 'call', call, 'previous', previous, 'at', now)
-return { 1, previous }
-`;
-
-// An offer that failed (no answer, rejected): the call goes back to its exact place. With
-// ifQueued, only a call whose queue entry is still there: one that left meanwhile (hung up
-// between the match and the offer; waiting.leave drops the entry) must not come back as a ghost.
-// ARGV: prefix, callId, ifQueued ('1' or '')
-const RETURN_CALL = `
-local prefix, call, ifQueued = ARGV[1], ARGV[2], ARGV[3]
-local okey = prefix .. ':offer:' .. call
-local queue, score = redis.call('HGET', okey, 'queue'), redis.call('HGET', okey, 'score')
-if not queue then return false end
-redis.call('DEL', okey)
-if ifQueued == '1' and redis.call('EXISTS', prefix .. ':qcall:' .. call) == 0 then return false end
-redis.call('ZADD', prefix .. ':queue:' .. queue .. ':waiting', score, call)
-return queue
-`;
-
-// Overflow to another queue: the call keeps its score (priority and arrival), so it takes
-// its place by age among the other queue's callers. Only a call still waiting moves.
-// ARGV: prefix, callId, from, to
-const MOVE_CALL = `
-local prefix, call, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local score = redis.call('ZSCORE', prefix .. ':queue:' .. from .. ':waiting', call)
-if not score then return 0 end
-redis.call('ZREM', prefix .. ':queue:' .. from .. ':waiting', call)
-redis.call('ZADD', prefix .. ':queue:' .. to .. ':waiting', score, call)
-local since = redis.call('ZSCORE', prefix .. ':queue:' .. from .. ':since', call)
-redis.call('ZREM', prefix .. ':queue:' .. from .. ':since', call)
-if since then redis.call('ZADD', prefix .. ':queue:' .. to .. ':since', since, call) end
-redis.call('HSET', prefix .. ':qcall:' .. call, 'queue', to)
-return 1
-`;
-
 export class Router {
+  /** Keys the last match said the next one will likely need. */
+  private hints: string[] = [];
+  /** Agents made ready here since the last match (and their keys): the next is likely to reserve one. */
+  private readied: string[] = [];
+  private readiedKeys: string[] = [];
+  /** Controllers seen owning waiting calls (a match checks whether the owner lives), and their keys. */
+  private readonly controllers = new Set<string>();
+  private controllerKeys: string[] = [];
+  /** Each agent's skills (the roster's, or learned from a script), for its ready and logged-in keys. */
+  private readonly skills = new Map<string, string[]>();
+  /** Each request's fixed keys. */
+  private readonly fixedKeys = new Map<string, string[]>();
+  /** The queue of each call reserved here, for putting it back. */
+  private readonly offerQueues = new Map<string, string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('rexianMatch', { numberOfKeys: 0, lua: MATCH });
-    redis.defineCommand('rexianSetAgentState', { numberOfKeys: 0, lua: SET_STATE });
-    redis.defineCommand('rexianReturnCall', { numberOfKeys: 0, lua: RETURN_CALL });
-    redis.defineCommand('rexianMoveCall', { numberOfKeys: 0, lua: MOVE_CALL });
+    // No numberOfKeys: each call passes its own keys (their count first).
+    redis.defineCommand('rexianMatch', { lua: MATCH });
+    redis.defineCommand('rexianSetAgentState', { lua: SET_STATE });
+    redis.defineCommand('rexianReturnCall', { lua: RETURN_CALL });
+    redis.defineCommand('rexianMoveCall', { numberOfKeys: 5, lua: MOVE_CALL });
   }
 
   private get lua(): Record<string, (...args: Array<string | number>) => Promise<unknown>> {
     return this.redis as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+  }
+
+  private key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  private waitingKey(queue: string): string {
+    return this.key('queue', queue, 'waiting');
+  }
+
+  /** An agent's key and the ready (and logged-in) keys of its known skills. */
+  private agentKeys(agentId: string, loggedIn = false): string[] {
+    const skills = this.skills.get(agentId) ?? [];
+    return [
+      this.key('agent', agentId),
+      ...skills.map((s) => this.key('ready', s)),
+      ...(loggedIn ? skills.map((s) => this.key('logged-in', s)) : []),
+    ];
+  }
+
+  /** A key a script asked for, with those that follow from it (an agent's ready sets). */
+  private expand(key: string, loggedIn = false): string[] {
+    const agentPrefix = this.key('agent', '');
+    return key.startsWith(agentPrefix) ? this.agentKeys(key.slice(agentPrefix.length), loggedIn) : [];
+  }
+
+  private rememberController(id: string): void {
+    if (this.controllers.has(id)) return;
+    remember(this.controllers, id, KEPT.controllers);
+    this.controllerKeys = [...this.controllers].map((c) => this.key('controller', c));
+  }
+
+  /** A match's fixed keys (its queues' waiting sets, its skills' ready sets, the agent log), kept per request. */
+  private requestKeys(requests: RouteRequest[], args: string[]): string[] {
+    const id = args.join('\u0000');
+    let keys = this.fixedKeys.get(id);
+    if (!keys) {
+      keys = uniqueKeys(
+        requests.map((r) => this.waitingKey(r.queue)),
+        requests.flatMap((r) => r.skills.map((s) => this.key('ready', s))),
+        [this.key('agent-events')],
+      );
+      remember(this.fixedKeys, id, KEPT.requests, keys);
+    }
+    return keys;
+  }
+
+  /** Hinted keys with the ready sets of the agents among them. */
+  private withSkills(hints: string[]): string[] {
+    return hints.flatMap((k) => [k, ...this.expand(k)]);
+  }
+
+  /** Learns what a script's declared keys say: controllers that own calls, an agent's skills. */
+  private learn(keys: string[], agentId?: string): void {
+    const controllerPrefix = this.key('controller', '');
+    for (const k of keys) if (k.startsWith(controllerPrefix)) this.rememberController(k.slice(controllerPrefix.length));
+    if (agentId === undefined) return;
+    const readyPrefix = this.key('ready', '');
+    const known = keys.filter((k) => k.startsWith(readyPrefix)).map((k) => k.slice(readyPrefix.length));
+    if (known.length > 0) this.skills.set(agentId, known);
   }
 
   /**
@@ -177,11 +134,33 @@ export class Router {
    */
   async match(requests: RouteRequest[], now = Date.now(), me = ''): Promise<MatchResult> {
     const args = requests.flatMap((r) => [r.queue, r.skills.join(',')]);
-    const result = (await this.lua.rexianMatch!(this.prefix, now, me, requests.length, ...args)) as string[] | null;
-    if (!result) return undefined;
-    if (result[0] === 'defer') return { deferTo: result[1]! };
-    const [callId, queue, agentId, score] = result as [string, string, string, string];
-    return { callId, queue, agentId, score: Number(score) };
+    // Duplicates are harmless (the script keeps a set), so the guess is a plain concatenation.
+    const guess = this.requestKeys(requests, args).concat(this.hints, this.readiedKeys, this.controllerKeys);
+    this.readied = [];
+    this.readiedKeys = [];
+    const { reply, keys, attempts } = await runDeclared(
+      'match',
+      guess,
+      (keys) => this.lua.rexianMatch!(keys.length, ...keys, this.prefix, now, me, requests.length, ...args),
+      // Under contention (another controller taking the heads meanwhile) a match may need a few tries.
+      { expand: (k) => this.expand(k), attempts: 32 },
+    );
+    if (attempts > 1) this.learn(keys);
+    const answer = reply as string[];
+    const kind = answer[0];
+    if (kind === 'match') {
+      const [, callId, queue, agentId, score] = answer as [string, string, string, string, string];
+      this.hints = this.withSkills(answer.slice(5));
+      remember(this.offerQueues, callId, KEPT.offers, queue);
+      return { callId, queue, agentId, score: Number(score) };
+    }
+    if (kind === 'defer') {
+      this.hints = this.withSkills(answer.slice(2));
+      this.rememberController(answer[1]!);
+      return { deferTo: answer[1]! };
+    }
+    this.hints = this.withSkills(answer.slice(1));
+    return undefined;
   }
 
   /**
@@ -197,24 +176,44 @@ export class Router {
     now = Date.now(),
     options: { expect?: string[]; wrapUntil?: number; expectCall?: string } = {},
   ): Promise<{ changed: boolean; previous: string; missing?: true }> {
-    const [changed, previous] = (await this.lua.rexianSetAgentState!(
-      this.prefix,
-      agentId,
-      state,
-      reason,
-      now,
-      callId,
-      (options.expect ?? []).join(','),
-      options.wrapUntil ?? '',
-      options.expectCall ?? '',
-    )) as [number, string];
+    const { reply, keys, attempts } = await runDeclared(
+      'set-agent-state',
+      [...this.agentKeys(agentId, true), this.key('wrap-up'), this.key('agent-events')],
+      (keys) =>
+        this.lua.rexianSetAgentState!(
+          keys.length,
+          ...keys,
+          this.prefix,
+          agentId,
+          state,
+          reason,
+          now,
+          callId,
+          (options.expect ?? []).join(','),
+          options.wrapUntil ?? '',
+          options.expectCall ?? '',
+        ),
+    );
+    if (attempts > 1) this.learn(keys, agentId);
+    const [changed, previous] = reply as [number, string];
     if (previous === '') return { changed: false, previous: 'logged-out', missing: true };
+    if (changed === 1 && state === 'ready' && !this.readied.includes(agentId) && this.readied.length < KEPT.readied) {
+      this.readied.push(agentId);
+      this.readiedKeys = this.readiedKeys.concat(this.agentKeys(agentId));
+    }
     return { changed: changed === 1, previous };
   }
 
   /** Moves a still-waiting call to another queue with its place by age; false if it was not waiting. */
   async moveCall(callId: string, from: string, to: string): Promise<boolean> {
-    return (await this.lua.rexianMoveCall!(this.prefix, callId, from, to)) === 1;
+    const keys = [
+      this.waitingKey(from),
+      this.waitingKey(to),
+      this.key('queue', from, 'since'),
+      this.key('queue', to, 'since'),
+      this.key('qcall', callId),
+    ];
+    return (await this.lua.rexianMoveCall!(...keys, callId, to)) === 1;
   }
 
   /** The agent reserved for a call by a match not yet offered or ended, if any. */
@@ -240,17 +239,25 @@ export class Router {
    * only if its queue entry is still there (a caller who left is not put back).
    */
   async returnCall(callId: string, options: { ifQueued?: boolean } = {}): Promise<string | undefined> {
-    const queue = (await this.lua.rexianReturnCall!(this.prefix, callId, options.ifQueued ? '1' : '')) as string | null;
-    return queue ?? undefined;
+    const queue = this.offerQueues.get(callId);
+    this.offerQueues.delete(callId);
+    const { reply } = await runDeclared(
+      'return-call',
+      [this.key('offer', callId), this.key('qcall', callId), ...(queue ? [this.waitingKey(queue)] : [])],
+      (keys) => this.lua.rexianReturnCall!(keys.length, ...keys, this.prefix, callId, options.ifQueued ? '1' : ''),
+    );
+    return (reply as string | null) ?? undefined;
   }
 
   async clearOffer(callId: string): Promise<void> {
+    this.offerQueues.delete(callId);
     await this.redis.del(`${this.prefix}:offer:${callId}`);
   }
 
   /** Registers an agent's skills (from the roster); state starts as logged-out. */
   async registerAgent(agentId: string, skills: Record<string, number>): Promise<void> {
     const key = `${this.prefix}:agent:${agentId}`;
+    this.skills.set(agentId, Object.keys(skills));
     const encoded = Object.entries(skills)
       .map(([s, l]) => `${s}:${l}`)
       .join(',');
@@ -271,4 +278,16 @@ export class Router {
   async agent(agentId: string): Promise<Record<string, string>> {
     return this.redis.hgetall(`${this.prefix}:agent:${agentId}`);
   }
+}
+
+/** Adds to a bounded Set or Map, forgetting the oldest entry past `max`. */
+function remember<K, V>(kept: Set<K> | Map<K, V>, key: K, max: number, value?: V): void {
+  if (kept instanceof Map) {
+    kept.delete(key);
+    kept.set(key, value as V);
+  } else {
+    kept.delete(key);
+    kept.add(key);
+  }
+  if (kept.size > max) kept.delete(kept.keys().next().value as K);
 }

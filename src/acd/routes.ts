@@ -1,10 +1,12 @@
 // The ACD's HTTP routes: agents' state (log in, ready, not ready with a reason, end wrap-up),
-// their kept history, seats added through the API, and each queue's live figures. Thin:
-// check who may do it, call the desk, shape the reply.
+// their current call and kept history, the not-ready reasons, seats added through the API,
+// and each queue's live figures. Thin: check who may do it, call the desk, shape the reply.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { type Authenticator, forbidden, mayActForAgent, type Principal, requireRole } from '../api/auth.js';
-import type { CallForwarder } from '../api/forward.js';
+import { type CallForwarder, wasForwarded } from '../api/forward.js';
+import type { AgentCallView } from '../events/catalogue.js';
+import { AgentCallViews } from './agent-call-view.js';
 import type { AgentDesk } from './agents.js';
 import type { TransferTarget } from './call-actions.js';
 import type { QueueFigures, QueueStats } from './figures.js';
@@ -104,6 +106,51 @@ export function registerAcdRoutes(
       checkAgent(req, req.params.id, true);
       return desk.view(req.params.id);
     },
+  );
+  const callViews = new AgentCallViews(acd);
+  app.get<{ Params: { id: string } }>(
+    '/api/agents/:id/call',
+    {
+      onRequest: anyone,
+      schema: {
+        tags: ['agents'],
+        summary: "The agent's current call (ringing or talking), or null: the desk's resync after a reconnect",
+        security,
+        params: agentParams,
+      },
+    },
+    async (req, reply): Promise<{ call: AgentCallView | null } | typeof reply> => {
+      checkAgent(req, req.params.id, true);
+      const agent = await desk.view(req.params.id);
+      if ((agent.state !== 'reserved' && agent.state !== 'on-call') || !agent.callId) return { call: null };
+      const onCall = {
+        agentId: agent.id,
+        state: agent.state,
+        callId: agent.callId,
+        ...(agent.since ? { since: Date.parse(agent.since) } : {}),
+      };
+      const here = callViews.here(onCall);
+      if (here) return { call: here.view };
+      // Only the controller that holds the call knows its live state: ask it.
+      const elsewhere = wasForwarded(req) ? undefined : await callViews.heldBy(onCall);
+      if (elsewhere) {
+        await forwarder.forwardTo(req, reply, elsewhere.controller, `call ${elsewhere.callId}`);
+        return reply;
+      }
+      return { call: null };
+    },
+  );
+  app.get(
+    '/api/not-ready-reasons',
+    {
+      onRequest: anyone,
+      schema: {
+        tags: ['agents'],
+        summary: "The roster's not-ready reasons (code and the label people see), in the roster's order",
+        security,
+      },
+    },
+    async () => ({ reasons: desk.notReadyReasons() }),
   );
   app.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
     '/api/agents/:id/history',

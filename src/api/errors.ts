@@ -12,6 +12,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { RexianError } from '../errors/index.js';
+import { LogEvent } from '../events/log-events.js';
 import { describeValidation } from './validation.js';
 
 /** fastify's own client errors (lib/errors.js), and the code we answer them with. */
@@ -64,7 +65,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       logClientError(request, status, bad.code, err.message);
       return reply.code(status).send(bad.toJSON());
     }
-    request.log.error({ err }, 'unhandled error');
+    request.log.error({ event: LogEvent.unhandledError, err }, 'unhandled error');
     const internal = new RexianError('REXIAN_INTERNAL', {});
     return reply.code(status >= 500 && status < 600 ? status : internal.statusCode).send(internal.toJSON());
   });

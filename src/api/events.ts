@@ -30,13 +30,15 @@ export interface EventStreamOptions {
 /** Which events a principal receives: agents their own, supervisors their teams', ops and admins all. */
 export function visibleTo(
   principal: Principal,
-  event: { readonly type: string; readonly agentId?: string },
+  event: { readonly type: string; readonly agentId?: string; readonly subjectAgent?: string },
   teamOf: (agentId: string) => string | undefined,
 ): boolean {
   const agentId = typeof event.agentId === 'string' ? event.agentId : undefined;
   if (principal.role === 'admin' || principal.role === 'ops') return true;
   if (principal.role === 'agent') return agentId !== undefined && agentId === principal.agentId;
-  return agentId === undefined || mayActForAgent(principal, agentId, teamOf(agentId));
+  // An alert about one agent (not ready too long) goes to that agent's team's supervisors only.
+  const about = agentId ?? (typeof event.subjectAgent === 'string' ? event.subjectAgent : undefined);
+  return about === undefined || mayActForAgent(principal, about, teamOf(about));
 }
 
 /** Fields of an event that may hold a citizen's number. */

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Router } from '../acd/router.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
+import { LogEvent } from '../events/log-events.js';
 import type { Redis } from '../store/redis.js';
 
 const FORWARDED = 'x-rexian-forwarded';
@@ -71,7 +72,7 @@ export class CallForwarder {
       );
     }
     req.log.info(
-      { what, controller, url, status: res.status, path: req.url },
+      { event: LogEvent.requestForwarded, what, controller, url, status: res.status, path: req.url },
       'request forwarded to the controller that holds it',
     );
     const headers: Record<string, string> = { 'content-type': res.headers.get('content-type') ?? 'application/json' };

@@ -7,6 +7,7 @@ import AsteriskManager from 'asterisk-manager';
 import type { Logger } from 'pino';
 
 import { RexianError } from '../errors/index.js';
+import { LogEvent } from '../events/log-events.js';
 
 export interface AmiOptions {
   host: string;
@@ -73,7 +74,7 @@ export class AmiClient extends EventEmitter {
       manager.on('error', () => {});
       manager.disconnect();
       this.manager = undefined;
-      if (this.isReady) logger.warn({ why }, 'AMI connection lost');
+      if (this.isReady) logger.warn({ event: LogEvent.amiLost, why }, 'AMI connection lost');
       this.setReady(false);
       this.scheduleReconnect();
     };

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 
 import { RexianError } from '../errors/index.js';
 import { loadPromptCatalog, preparePrompt, type PromptPaths } from '../ivr/prompts.js';
+import { alive, exited } from './process-state.js';
 
 const run = promisify(execFile);
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -311,29 +312,6 @@ function fill(template: string, vars: Record<string, string>, source: string): s
       throw new RexianError('REXIAN_ASTERISK_INSTANCE', { source, key }, `${source}: unknown placeholder {{${key}}}`);
     return value;
   });
-}
-
-/**
- * Whether a process runs. A killed daemon is re-parented to init and stays a zombie until
- * reaped, and kill(pid, 0) still succeeds on a zombie: read its state instead.
- */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function exited(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }
 
 /**

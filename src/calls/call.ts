@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 
 import type { AriClient } from '../asterisk/ari.js';
 import { stepPlayback } from '../asterisk/ids.js';
+import { LogEvent } from '../events/log-events.js';
 
 export interface CallRecordState {
   callId: string;
@@ -16,8 +17,8 @@ export interface CallRecordState {
   startedAt: string;
   /** Asterisk's startup time when the call began: a different one means Asterisk restarted. */
   asteriskStartup: string;
-  /** Whatever the flow needs to resume; opaque to the calls domain. */
-  flow: Record<string, unknown>;
+  /** Whatever the flow needs to resume: each domain's slot (CallSlots), opaque to the calls domain. */
+  flow: CallFlowState;
   /**
    * inbound: a citizen called. callback: a queue callback (the first channel is the agent's).
    * outbound: the dialer reached a citizen.
@@ -32,6 +33,18 @@ export interface CallRecordState {
   /** Who each extra leg rang and when it answered and ended: kept with the call record. */
   legInfo?: Record<string, LegInfo>;
 }
+
+/**
+ * Each domain's state on a call, under its own key. The calls domain names none of them: a domain
+ * adds its key by declaration merging in its own state file, so calls/ never imports a domain:
+ *   declare module '../calls/call.js' { interface CallSlots { acd?: AcdCallState } }
+ * Declare a key as `name?: T | undefined`: a domain clears its slot with updateFlow({ name: undefined }).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface CallSlots {}
+
+/** A call's flow: the typed slots, and the keys no domain has declared yet (read as unknown). */
+export type CallFlowState = CallSlots & Record<string, unknown>;
 
 /** One thing that happened on a call (queued, offered, hold, transfer …) with its details. */
 export interface CallEvent {
@@ -83,7 +96,7 @@ export class Call {
     return this.state.channelId;
   }
 
-  get flow(): Record<string, unknown> {
+  get flow(): CallFlowState {
     return this.state.flow;
   }
 
@@ -99,7 +112,7 @@ export class Call {
     return this.ariClient;
   }
 
-  async updateFlow(patch: Record<string, unknown>): Promise<void> {
+  async updateFlow(patch: CallFlowState): Promise<void> {
     Object.assign(this.state.flow, patch);
     await this.persistence.save(this.state);
   }
@@ -117,8 +130,11 @@ export class Call {
     if (message) this.log[level](detail, message); // without one, the caller has logged it its own way
     const events = (this.state.events ??= []);
     if (events.length >= MAX_EVENTS) return;
+    // `event` names the log line (src/events/log-events.ts); the timeline has its own `type`.
     const kept = Object.fromEntries(
-      Object.entries(detail).filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined),
+      Object.entries(detail).filter(
+        (e): e is [string, string | number | boolean | null] => e[1] !== undefined && e[0] !== 'event',
+      ),
     );
     events.push({ ...kept, at: new Date().toISOString(), type });
     await this.persistence.save(this.state);
@@ -136,7 +152,7 @@ export class Call {
     const playbackId = stepPlayback(this.id, step, randomUUID().slice(0, 8));
     await this.updateFlow({ step, playbackId });
     await this.ariClient.channels.play(this.channelId, playbackId, media);
-    this.log.info({ playbackId, media }, 'playing prompt');
+    this.log.info({ event: LogEvent.promptPlaying, playbackId, media }, 'playing prompt');
     return playbackId;
   }
 

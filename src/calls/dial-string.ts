@@ -42,7 +42,8 @@ export type RefusalReason =
   | 'iot-only'
   | 'not-mobile-range'
   | 'not-landline'
-  | 'unknown-shape';
+  | 'unknown-shape'
+  | 'not-endpoint';
 
 /**
  * Mobile network codes (网号) allocated for voice, from the MIIT's table "我国公众移动通信网网号及
@@ -179,6 +180,17 @@ export function checkDestination(
   const refusal = refusalOf(number);
   if (refusal) return fail(bad(field, value, refusal[0], refusal[1]));
   return { kind, number };
+}
+
+/**
+ * The name of one of our own PJSIP endpoints (an agent's or a supervisor's seat) before it goes
+ * into `PJSIP/<name>`: letters, digits, `_`, `.` and `-` only, so no `&`, `/`, `@` or `,` can
+ * add a party, a trunk or options to the dial string. Returns the dial string.
+ */
+export function endpointDialString(name: string, field = 'phone'): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(name))
+    return fail(bad(field, String(name), 'not-endpoint', 'is not one of our SIP endpoints (letters, digits, _ . -)'));
+  return `PJSIP/${name}`;
 }
 
 /** Whether a number would pass as an external destination (for code that only decides, e.g. offering a callback). */

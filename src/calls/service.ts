@@ -1,5 +1,8 @@
-// The calls domain: turns ARI events into Call objects, hands them to the flow, and after
-// every (re)connect reconciles with Asterisk, which is the truth about what still exists.
+// The calls domain: turns ARI events into Call objects, starts and resumes them through the
+// flow, hands each call's events and its end to the event path (event-path.ts: the named order
+// in which domains see them), and after every (re)connect reconciles with Asterisk, which is
+// the truth about what still exists. Channels in our app that are not calls (a desk phone's
+// feature code: first argument `feature`) are never begun, routed nor hung up here.
 // Reconcile takes each call on its own: one that cannot be closed out or resumed is logged
 // and the others go on, so one bad call can never keep the controller from becoming ready;
 // a reconcile that fails as a whole (Redis or ARI down) is tried again with capped backoff.
@@ -8,9 +11,12 @@ import type { Logger } from 'pino';
 import { type AriBridge, type AriChannel, type AriClient, type AriEvent, isInApp } from '../asterisk/ari.js';
 import { backoffDelay } from '../asterisk/backoff.js';
 import { RexianError } from '../errors/index.js';
+import { LogEvent } from '../events/log-events.js';
 import { Call, type CallRecordState, type LegRole } from './call.js';
+import { CallEnd, type EndReason } from './call-end.js';
+import type { CallEventPath, CallHandoffs } from './event-path.js';
 import { SerialQueue } from './serial-queue.js';
-import type { CallStore } from './store.js';
+import type { LiveCallStore } from './store.js';
 
 /** What Redis no longer knows but Asterisk still carries (after Redis lost its data). */
 export interface LostState {
@@ -24,15 +30,12 @@ export interface LostState {
   storeEmpty: boolean;
 }
 
+/** How a call begins and goes on after a reconnect (the IVR runner); its events go along the path. */
 export interface CallFlow {
   /** A new call entered the Stasis app. */
   start(call: Call): Promise<void>;
   /** The controller (re)connected and found this call still live: continue from its saved state. */
   resume(call: Call): Promise<void>;
-  /** An ARI event that concerns this call. */
-  onEvent(call: Call, event: AriEvent): Promise<void>;
-  /** The call is over (hung up, or found gone at reconcile): release what the flow holds. */
-  onEnd?(call: Call): Promise<void>;
   /**
    * Rebuilds, from Asterisk's channels and bridges, calls whose saved state is gone (callers
    * waiting in a holding bridge, calls talking to an agent). Returns the channels it took;
@@ -41,7 +44,19 @@ export interface CallFlow {
   recover?(lost: LostState): Promise<Set<string>>;
 }
 
-export type EndReason = 'hangup' | 'ended-while-away' | 'asterisk-restarted';
+export type { EndReason } from './call-end.js';
+
+export interface CallServiceDeps {
+  ari: AriClient;
+  store: LiveCallStore;
+  logger: Logger;
+  /** This controller's id, written into each call it handles. */
+  controllerId?: string;
+  /** A call is over: keep its record (before its live state is removed). */
+  onEnded?: (state: CallRecordState, reason: EndReason) => Promise<void>;
+  /** What Asterisk kept about how a channel ended (its hangup handler), for a call found gone at reconcile. */
+  endFacts?: (channelId: string) => Promise<Record<string, unknown> | undefined>;
+}
 
 /** Retries of a failed reconcile: 0.5 s, 1 s, 2 s … up to 30 s. */
 const RECONCILE_BACKOFF = { baseMs: 500, maxMs: 30_000 };
@@ -51,6 +66,14 @@ export class CallService {
   private readonly byChannel = new Map<string, string>();
   private readonly timers = new Map<string, Set<NodeJS.Timeout>>();
   private readonly queue: SerialQueue;
+  private readonly ari: AriClient;
+  private readonly logger: Logger;
+  readonly store: LiveCallStore;
+  /** This controller's id, written into each call it handles. */
+  readonly controllerId: string;
+  private routes: { flow: CallFlow; path: CallEventPath } | undefined;
+  /** How a call's end goes to the domains, the record and the store. */
+  private readonly ending: CallEnd;
   private reconciling: Promise<void> = Promise.resolve();
   private reconciled = false;
   /** Counts connects: a reconcile retry of an older connection gives way to the newer one. */
@@ -58,35 +81,51 @@ export class CallService {
   private asteriskStartup = '';
   private checkingStore = false;
   /** Every 5 s: did Redis lose this switch's data under us (a flush, a failover) while we ran? */
-  private readonly storeWatch: NodeJS.Timeout;
+  private storeWatch: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly ari: AriClient,
-    readonly store: CallStore,
-    private readonly flow: CallFlow,
-    private readonly logger: Logger,
-    /** This controller's id, written into each call it handles. */
-    readonly controllerId = '',
-    /** A call is over: keep its record (before its live state is removed). */
-    private readonly onEnded?: (state: CallRecordState, reason: EndReason) => Promise<void>,
-    /** What Asterisk kept about how a channel ended (its hangup handler), for a call found gone at reconcile. */
-    private readonly endFacts?: (channelId: string) => Promise<Record<string, unknown> | undefined>,
-  ) {
-    this.queue = new SerialQueue((callId, err) => this.logger.error({ callId, err }, 'call task failed'));
-    ari.on('connected', () => {
+  /** The core of the controller: built first, so every domain can use it; `route` starts it. */
+  constructor(private readonly deps: CallServiceDeps) {
+    this.ari = deps.ari;
+    this.store = deps.store;
+    this.logger = deps.logger;
+    this.controllerId = deps.controllerId ?? '';
+    this.queue = new SerialQueue((callId, err) =>
+      this.logger.error({ event: LogEvent.callTaskFailed, callId, err }, 'call task failed'),
+    );
+    this.ending = new CallEnd({ store: deps.store, path: () => this.routed.path, onEnded: deps.onEnded });
+  }
+
+  /**
+   * Once the domains exist: calls begin and resume through the flow, their events and ends go
+   * along the path. Only now does the service listen to ARI (before, no call could be routed).
+   */
+  route(flow: CallFlow, path: CallEventPath): void {
+    if (this.routes) throw new Error('the calls domain is routed once');
+    this.routes = { flow, path };
+    this.ari.on('connected', () => {
       this.reconciled = false;
       const connection = ++this.connection;
       // After the previous reconcile (if any), never two at once.
       this.reconciling = this.reconciling.then(() => this.reconcileUntilDone(connection));
     });
-    ari.on('disconnected', () => {
+    this.ari.on('disconnected', () => {
       this.reconciled = false;
     });
     this.storeWatch = setInterval(() => void this.checkStore(), 5000).unref();
-    ari.on('event', (event: AriEvent) => {
+    this.ari.on('event', (event: AriEvent) => {
       // Events that arrive while we reconcile wait for it, then run in order.
       void this.reconciling.then(() => this.dispatch(event));
     });
+  }
+
+  /** How a domain hands a call back to its flow (the ACD, when a caller leaves a queue). */
+  get handoffs(): CallHandoffs {
+    return this.routed.path.handoffs;
+  }
+
+  private get routed(): { flow: CallFlow; path: CallEventPath } {
+    if (!this.routes) throw new Error('the calls domain is not routed yet');
+    return this.routes;
   }
 
   /** True once the calls found at the last connect have been picked up. */
@@ -102,6 +141,11 @@ export class CallService {
     if (event.type === 'StasisStart' && event.channel) {
       const channel = event.channel;
       const args = (event.args as string[] | undefined) ?? [];
+      if (args[0] === 'inbound' || args[0] === 'outbound') {
+        // Claimed now, not when begin runs: ws can hand us the StasisStart and the next event
+        // (a hang-up at once) in one go, and that event must queue behind begin, not be dropped.
+        this.byChannel.set(channel.id, channel.id);
+      }
       if (args[0] === 'inbound') {
         void this.queue.push(channel.id, () => this.begin(channel, args[1] ?? channel.dialplan.exten));
         return;
@@ -114,6 +158,8 @@ export class CallService {
         return;
       }
       // Legs we originate belong to the call that made them (attached before the originate).
+      // Any other first argument (a desk phone's `feature` code) is not a call: its domain
+      // listens to ARI itself, and no channel of it is ever attached here.
     }
     const channelId = event.channel?.id ?? targetChannel(event);
     if (!channelId) return;
@@ -127,7 +173,7 @@ export class CallService {
         return;
       }
       await this.noteLeg(call, channelId, event);
-      await this.flow.onEvent(call, event);
+      await this.routed.path.onEvent(call, event);
     });
   }
 
@@ -152,8 +198,8 @@ export class CallService {
     };
     const call = this.track(state);
     await this.store.save(state);
-    call.log.info({ did, caller: state.caller }, 'call entered');
-    await this.flow.start(call);
+    call.log.info({ event: LogEvent.callEntered, did, caller: state.caller }, 'call entered');
+    await this.routed.flow.start(call);
   }
 
   /**
@@ -260,69 +306,8 @@ export class CallService {
 
   private async end(call: Call, reason: EndReason): Promise<void> {
     this.forget(call.id, call.channelId, call.state.legs);
-    await this.closeOut(call, reason);
-    call.log.info({ reason, did: call.state.did }, 'call ended');
-  }
-
-  /**
-   * A call is over: the flow releases what it holds, the record is kept, the live state goes.
-   * The record is written whatever the clean-up did: a failing clean-up is logged and the
-   * call's end goes on. The record is kept before the live state goes: if keeping it fails
-   * (Redis down) the live state stays, and the next reconcile replays the end; the writer keeps
-   * one row per call id, so a replay of a record that did get through is a no-op.
-   * Returns false when the record could not be kept.
-   */
-  private async closeOut(call: Call, reason: EndReason): Promise<boolean> {
-    try {
-      await this.flow.onEnd?.(call);
-    } catch (err) {
-      call.log.error({ err, reason }, 'clean-up at the end of the call failed; the record is kept all the same');
-    }
-    try {
-      await this.onEnded?.(call.state, reason);
-    } catch (err) {
-      call.log.error(
-        { err, reason },
-        'could not keep the call record; its live state stays, and the record is tried again',
-      );
-      this.keepRecordLater(call, reason);
-      return false;
-    }
-    await this.removeEnded(call);
-    return true;
-  }
-
-  private async removeEnded(call: Call): Promise<void> {
-    try {
-      await this.store.remove(call.id);
-    } catch (err) {
-      call.log.warn(
-        { err: (err as Error).message },
-        'could not remove the live state of an ended call; the next reconcile closes it out again',
-      );
-    }
-  }
-
-  /**
-   * The record could not be kept (Redis down): tried again with backoff while this process
-   * lives, then the live state goes. Should the process die first, the next reconcile finds
-   * the live state and replays the end; a record written twice is one row (keyed by call id).
-   */
-  private keepRecordLater(call: Call, reason: EndReason, attempt = 0): void {
-    setTimeout(
-      () =>
-        void (async () => {
-          try {
-            await this.onEnded?.(call.state, reason);
-          } catch {
-            this.keepRecordLater(call, reason, attempt + 1);
-            return;
-          }
-          call.log.info({ reason, tries: attempt + 2 }, 'call record kept on a later try');
-          await this.removeEnded(call);
-        })(),
-      backoffDelay(attempt, RECONCILE_BACKOFF),
-    ).unref();
+    await this.ending.closeOut(call, reason);
+    call.log.info({ event: LogEvent.callEnded, reason, did: call.state.did }, 'call ended');
   }
 
   /**
@@ -337,7 +322,10 @@ export class CallService {
         return;
       } catch (err) {
         const retryInMs = backoffDelay(attempt, RECONCILE_BACKOFF);
-        this.logger.error({ err, attempt: attempt + 1, retryInMs }, 'reconcile failed; trying again after a pause');
+        this.logger.error(
+          { event: LogEvent.callReconcileFailed, err, attempt: attempt + 1, retryInMs },
+          'reconcile failed; trying again after a pause',
+        );
         await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
       }
     }
@@ -356,7 +344,7 @@ export class CallService {
     const restarted = previousStartup !== null && previousStartup !== this.asteriskStartup;
     if (restarted)
       this.logger.warn(
-        { previousStartup, startup: this.asteriskStartup },
+        { event: LogEvent.callsLostAsteriskRestarted, previousStartup, startup: this.asteriskStartup },
         'Asterisk restarted: calls it carried are lost',
       );
     await this.store.setAsteriskStartup(this.asteriskStartup);
@@ -379,9 +367,10 @@ export class CallService {
 
     const lost = [...channels.values()].filter((c) => !known.has(c.id));
     let taken = new Set<string>();
-    if (this.flow.recover && (lost.length > 0 || previousStartup === null)) {
+    const { flow } = this.routed;
+    if (flow.recover && (lost.length > 0 || previousStartup === null)) {
       try {
-        taken = await this.flow.recover({
+        taken = await flow.recover({
           channels: lost,
           all,
           bridges: lost.length > 0 ? await this.ari.bridges() : [],
@@ -445,11 +434,11 @@ export class CallService {
       this.forget(callId, state.channelId, state.legs);
       const ended = gone ?? new Call(state, this.ari, this.store, this.logger, () => {});
       // When and how it really ended (not when we noticed): the clean-up and the record use it.
-      const facts = await this.endFacts?.(state.channelId).catch(() => undefined);
+      const facts = await this.deps.endFacts?.(state.channelId).catch(() => undefined);
       if (facts) ended.state.flow.asteriskEnd = facts;
-      const kept = await this.closeOut(ended, reason);
+      const kept = await this.ending.closeOut(ended, reason);
       this.logger.warn(
-        { callId, channelId: state.channelId, reason, recordKept: kept },
+        { event: LogEvent.callClosedOut, callId, channelId: state.channelId, reason, recordKept: kept },
         'call closed out at reconcile',
       );
       return 'closed-out';
@@ -457,8 +446,8 @@ export class CallService {
     const call = this.calls.get(callId) ?? this.track(state);
     await this.store.save(call.state); // now ours
     void this.queue.push(callId, async () => {
-      call.log.info({ step: call.flow.step }, 'call picked up after reconnect');
-      await this.flow.resume(call);
+      call.log.info({ event: LogEvent.callPickedUp, step: call.flow.step }, 'call picked up after reconnect');
+      await this.routed.flow.resume(call);
     });
     return 'resumed';
   }
@@ -484,7 +473,7 @@ export class CallService {
     try {
       if ((await this.store.asteriskStartup()) !== null) return;
       this.logger.warn(
-        { live: this.calls.size },
+        { event: LogEvent.callsRebuildAfterRedisLoss, live: this.calls.size },
         "Redis lost this switch's saved state while the controller ran: rebuilding from Asterisk as after a reconnect",
       );
       this.reconciled = false;
@@ -503,7 +492,7 @@ export class CallService {
 
   /** Stops all timers (at shutdown; the next process re-arms them from saved state). */
   stopTimers(): void {
-    clearInterval(this.storeWatch);
+    if (this.storeWatch) clearInterval(this.storeWatch);
     for (const set of this.timers.values()) for (const timer of set) clearTimeout(timer);
     this.timers.clear();
   }

@@ -9,7 +9,20 @@ export function asteriskScope(ariUrl: string): string {
   return new URL(ariUrl).host.replace(/[^A-Za-z0-9.-]/g, '_');
 }
 
-export class CallStore implements CallPersistence {
+/** What the calls domain and its readers need of the live state (CallStore; an in-memory one in unit tests). */
+export interface LiveCallStore extends CallPersistence {
+  load(callId: string): Promise<CallRecordState | undefined>;
+  remove(callId: string): Promise<void>;
+  /** The live calls of this controller's Asterisk. */
+  liveCallIds(): Promise<string[]>;
+  /** Every live call on the platform, whichever Asterisk carries it. */
+  allLive(): Promise<CallRecordState[]>;
+  /** Asterisk's startup time when this switch was last reconciled; null when Redis has none. */
+  asteriskStartup(): Promise<string | null>;
+  setAsteriskStartup(value: string): Promise<void>;
+}
+
+export class CallStore implements LiveCallStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,

@@ -9,6 +9,7 @@ import {
   listInstances,
 } from '../asterisk/instance.js';
 import { type Config, loadConfig } from '../config/index.js';
+import { edgeAgentContact } from '../edge/render.js';
 import { parsePool } from '../masking/pool.js';
 
 export function instanceFor(config: Config, name: string, chroot: string, agents: AgentEndpoint[]): AsteriskInstance {
@@ -25,12 +26,20 @@ export function instanceFor(config: Config, name: string, chroot: string, agents
     ari: { username: config.ari.username, password: config.ari.password, app: config.ari.app },
     ami: { username: config.ami.username, password: config.ami.password },
     agents,
+    // Behind the SIP edge the carrier's calls come from the edge's address.
+    ...(config.edge ? { pstnMatch: config.edge.host } : {}),
     // 12345, the merged lines, and the virtual numbers (calls to them reach the controller too).
     numbers: [...hotlineNumbers, ...parsePool(config.acd.virtualNumbers ?? 'sip-config/virtual-numbers.yaml').numbers],
   });
 }
 
-/** The roster's agents as PJSIP endpoints; their passwords derive from acd.agentSipSecret. */
+/**
+ * The roster's agents as PJSIP endpoints; their passwords derive from acd.agentSipSecret. With an
+ * edge, every agent's AOR is a fixed contact through it (sip:agent-<id>@edge): the agent registers
+ * once at the edge and every node rings it there. A browser's phone too (over the edge's WebSocket,
+ * acd.webrtcUrl = ws(s)://edge:wsPort): its endpoint stays webrtc=yes, so its DTLS/ICE media goes
+ * straight between the browser and the node.
+ */
 function rosterAgents(config: Config): AgentEndpoint[] {
   const roster = parseRoster(config.acd.agents);
   if (roster.agents.size === 0) return [];
@@ -38,7 +47,11 @@ function rosterAgents(config: Config): AgentEndpoint[] {
     throw new Error(
       "REXIAN_AGENT_SIP_SECRET (8 characters or more) is needed to give the roster's agents SIP passwords",
     );
-  return rosterEndpoints(roster, config.acd.agentSipSecret);
+  const edge = config.edge;
+  const contacts = edge
+    ? Object.fromEntries([...roster.agents.values()].map((a) => [a.id, edgeAgentContact(a.id, edge)]))
+    : {};
+  return rosterEndpoints(roster, config.acd.agentSipSecret, contacts);
 }
 
 /** `rexian agent password ID`: the SIP password of a roster agent (derived, never stored). */

@@ -1,11 +1,14 @@
 // The `rexian` command line.
 import { isRexianError } from '../errors/index.js';
 import { agentCommand, asteriskCommand } from './asterisk.js';
+import { edgeCommand } from './edge.js';
 import { flowCommand } from './flow.js';
 import { personCommand } from './person.js';
 
 const usage = `usage: rexian <command>
   asterisk up|down|status [--name NAME]   the local Asterisk instance in its chroot
+  edge up|down|status|render [--name NAME]
+                                          the local SIP edge (Kamailio) in front of the Asterisk nodes
   agent password ID                       a roster agent's SIP password (derived from REXIAN_AGENT_SIP_SECRET)
   person add NAME --role ROLE [--agent ID] [--teams a,b] [--display-name TEXT] [--password P]
                                           create or update a person's sign-in (prints a generated password)
@@ -19,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'asterisk':
       return asteriskCommand(rest);
+    case 'edge':
+      return edgeCommand(rest);
     case 'flow':
       return flowCommand(rest);
     case 'agent':

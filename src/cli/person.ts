@@ -45,7 +45,7 @@ export async function personCommand(args: string[]): Promise<number> {
   const config = loadConfig();
   const logger = pino({ level: 'silent' });
   const pool = new pg.Pool({ connectionString: config.postgres.url, max: 1, connectionTimeoutMillis: 5_000 });
-  const redis = connectRedis(config.redis.url, logger);
+  const redis = connectRedis(config.redis, logger);
   const prefix = config.redis.prefix;
   try {
     const fileAgents = parseRoster(config.acd.agents).agents;

@@ -29,6 +29,9 @@ export const defaults = {
     windows: 'sip-config/windows.yaml',
     virtualNumbers: 'sip-config/virtual-numbers.yaml',
   },
+  // *21 sign in (not ready), *22<n> not ready with reason n, *23 ready, *24 end wrap-up, *29 sign out.
+  deskPhone: { codes: { signIn: '*21', signOut: '*29', ready: '*23', notReady: '*22', endWrapUp: '*24' } },
+  alerts: { rules: 'sip-config/alerts.yaml' },
   recording: { retentionDays: 180, sweepSeconds: 3600 },
   dialer: {
     enabled: true,
@@ -69,6 +72,14 @@ export const envKeys: Record<string, string> = {
   REXIAN_SIP_PORT: 'sip.port',
   REDIS_URL: 'redis.url',
   REXIAN_REDIS_PREFIX: 'redis.prefix',
+  REXIAN_REDIS_SENTINELS: 'redis.sentinels',
+  REXIAN_REDIS_MASTER_NAME: 'redis.masterName',
+  REXIAN_REDIS_WAIT_REPLICAS: 'redis.waitReplicas',
+  REXIAN_REDIS_WAIT_TIMEOUT_MS: 'redis.waitTimeoutMs',
+  REXIAN_REDIS_FAILOVER_WAIT_MS: 'redis.failoverWaitMs',
+  REXIAN_HA_LEASE_TTL_MS: 'ha.leaseTtlMs',
+  REXIAN_HA_RENEW_EVERY_MS: 'ha.renewEveryMs',
+  REXIAN_HA_RETRY_EVERY_MS: 'ha.retryEveryMs',
   DATABASE_URL: 'postgres.url',
   REXIAN_PROMPTS_DIR: 'prompts.dir',
   REXIAN_PROMPTS_ASTERISK_DIR: 'prompts.asteriskDir',
@@ -81,6 +92,8 @@ export const envKeys: Record<string, string> = {
   REXIAN_VIRTUAL_NUMBERS_FILE: 'acd.virtualNumbers',
   REXIAN_AGENT_SIP_SECRET: 'acd.agentSipSecret',
   REXIAN_WEBRTC_URL: 'acd.webrtcUrl',
+  REXIAN_ALERTS: 'alerts.rules',
+  REXIAN_ALERTS_WEBHOOK_SECRET: 'alerts.webhookSecret',
   REXIAN_RECORDING_RETENTION_DAYS: 'recording.retentionDays',
   REXIAN_RECORDING_SWEEP_SECONDS: 'recording.sweepSeconds',
   REXIAN_DIALER_ENABLED: 'dialer.enabled',
@@ -95,6 +108,12 @@ const numericKeys = new Set([
   'http.port',
   'ami.port',
   'sip.port',
+  'redis.waitReplicas',
+  'redis.waitTimeoutMs',
+  'redis.failoverWaitMs',
+  'ha.leaseTtlMs',
+  'ha.renewEveryMs',
+  'ha.retryEveryMs',
   'recording.retentionDays',
   'recording.sweepSeconds',
   'auth.sessions.idleSeconds',
@@ -125,7 +144,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
         ? Number(raw)
         : booleanKeys.has(key) && /^(true|false)$/.test(raw)
           ? raw === 'true'
-          : raw;
+          : key === 'redis.sentinels'
+            ? parseHostPorts(raw)
+            : raw;
     setPath(merged, key.split('.'), value);
     origins.set(key, { kind: 'env', name });
   }
@@ -137,6 +158,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new RexianError('REXIAN_CONFIG_INVALID', { problems }, `invalid configuration: ${problems.join('; ')}`);
   }
   return merged as unknown as Config;
+}
+
+/** "host:port,host:port" (REXIAN_REDIS_SENTINELS) as a list; anything else stays as written, for the schema to name. */
+export function parseHostPorts(raw: string): Array<{ host: string; port: number }> | string {
+  const parts = raw.split(',').map((p) => /^\s*([^\s:]+):(\d+)\s*$/.exec(p));
+  if (parts.some((m) => m === null)) return raw;
+  return parts.map((m) => ({ host: m![1]!, port: Number(m![2]) }));
 }
 
 function mergeFile(file: string, target: Record<string, unknown>, origins: Map<string, Origin>): void {

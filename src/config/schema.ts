@@ -6,6 +6,7 @@ import type { TokenConfig } from '../api/auth.js';
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const host = { type: 'string', minLength: 1 } as const;
 const secret = { type: 'string', minLength: 8 } as const;
+const featureCode = { type: 'string', pattern: '^\\*[0-9]{1,4}$' } as const;
 
 export const configSchema = {
   type: 'object',
@@ -59,6 +60,31 @@ export const configSchema = {
       required: ['host', 'port'],
       properties: { host, port },
     },
+    // The SIP edge (src/edge/, `rexian edge up`): Kamailio in front of the Asterisk nodes. When set,
+    // agents register at the edge and each node rings them through it; carriers reach the edge.
+    edge: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
+      properties: {
+        host,
+        port,
+        nodes: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'host', 'port'],
+            properties: { name: { type: 'string', pattern: '^[a-z0-9-]+$' }, host, port },
+          },
+        },
+        carriers: { type: 'array', minItems: 1, items: { type: 'string', minLength: 2 } },
+        realm: { type: 'string', pattern: '^[0-9A-Za-z.-]+$' },
+        // TCP port of the edge's WebSocket listener for browsers' phones (acd.webrtcUrl = ws(s)://edge:wsPort).
+        wsPort: port,
+      },
+    },
     redis: {
       type: 'object',
       additionalProperties: false,
@@ -66,7 +92,26 @@ export const configSchema = {
       properties: {
         url: { type: 'string', pattern: '^rediss?://' },
         prefix: { type: 'string', pattern: '^[A-Za-z0-9:_-]+$' },
+        // Under Sentinel: the sentinels to ask and the master group's name (the url then gives
+        // only the password and db). waitReplicas: replicas that must hold a call record before
+        // it counts as kept (WAIT), within waitTimeoutMs.
+        sentinels: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['host', 'port'],
+            properties: { host, port },
+          },
+        },
+        masterName: { type: 'string', minLength: 1 },
+        waitReplicas: { type: 'integer', minimum: 0, maximum: 16 },
+        waitTimeoutMs: { type: 'integer', minimum: 1, maximum: 60000 },
+        // Under Sentinel: how long a command waits for a master during a failover before failing.
+        failoverWaitMs: { type: 'integer', minimum: 0, maximum: 120000 },
       },
+      dependencies: { sentinels: ['masterName'], masterName: ['sentinels'] },
     },
     postgres: {
       type: 'object',
@@ -101,6 +146,50 @@ export const configSchema = {
         virtualNumbers: { type: 'string', minLength: 1 },
         agentSipSecret: secret,
         webrtcUrl: { type: 'string', pattern: '^wss?://' },
+      },
+    },
+    // Feature codes of agents' desk phones (src/desk-phone/): each a * and 1–4 digits; the digits
+    // after notReady name a reason (reasonDigits: digits → roster reason code; default: the
+    // roster's reasons numbered 1, 2, 3 … in its order).
+    deskPhone: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['codes'],
+      properties: {
+        codes: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['signIn', 'signOut', 'ready', 'notReady', 'endWrapUp'],
+          properties: {
+            signIn: featureCode,
+            signOut: featureCode,
+            ready: featureCode,
+            notReady: featureCode,
+            endWrapUp: featureCode,
+          },
+        },
+        reasonDigits: {
+          type: 'object',
+          propertyNames: { pattern: '^[0-9]{1,2}$' },
+          additionalProperties: { type: 'string', pattern: '^[a-z0-9-]+$' },
+        },
+      },
+    },
+    // Service-level alerts (src/alerts/): the rules file, and the secret webhooks are signed with.
+    alerts: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rules'],
+      properties: { rules: { type: 'string', minLength: 1 }, webhookSecret: { type: 'string', minLength: 16 } },
+    },
+    // Controllers in pairs (src/ha/ari-lease.ts): the ARI lease of each Asterisk node, in ms.
+    ha: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        leaseTtlMs: { type: 'integer', minimum: 500, maximum: 60_000 },
+        renewEveryMs: { type: 'integer', minimum: 100, maximum: 30_000 },
+        retryEveryMs: { type: 'integer', minimum: 50, maximum: 30_000 },
       },
     },
     recording: {
@@ -219,7 +308,28 @@ export interface Config {
   ari: { url: string; username: string; password: string; app: string };
   ami: { host: string; port: number; username: string; password: string };
   sip: { host: string; port: number };
-  redis: { url: string; prefix: string };
+  /**
+   * The SIP edge: where Kamailio listens, the Asterisk nodes behind it (default: this controller's
+   * sip host and port), the carriers' source addresses (default 127.0.0.1), the agents' digest realm.
+   */
+  edge?: {
+    host: string;
+    port: number;
+    nodes?: Array<{ name: string; host: string; port: number }>;
+    carriers?: string[];
+    realm?: string;
+    /** The WebSocket port browsers' phones register on; none: no WebSocket listener. */
+    wsPort?: number;
+  };
+  redis: {
+    url: string;
+    prefix: string;
+    sentinels?: Array<{ host: string; port: number }>;
+    masterName?: string;
+    waitReplicas?: number;
+    waitTimeoutMs?: number;
+    failoverWaitMs?: number;
+  };
   postgres: { url: string };
   prompts: { dir: string; asteriskDir: string; recordedDir: string; catalog: string };
   flows: { dir: string; queues: string };
@@ -229,8 +339,17 @@ export interface Config {
    */
   /** webrtcUrl: the WebSocket browsers' phones reach Asterisk at (wss:// in production); default ari.url's /ws. */
   acd: { agents: string; windows: string; virtualNumbers?: string; agentSipSecret?: string; webrtcUrl?: string };
+  /** Desk phones' feature codes (README "Desk phones"); reasonDigits absent: the roster's reasons numbered 1, 2 … */
+  deskPhone: {
+    codes: { signIn: string; signOut: string; ready: string; notReady: string; endWrapUp: string };
+    reasonDigits?: Record<string, string>;
+  };
   /** Quality-inspection recordings are removed retentionDays after they were made (checked every sweepSeconds). */
   recording: { retentionDays: number; sweepSeconds: number };
+  /** Alert rules file (README "Service-level alerts") and the webhooks' HMAC-SHA256 secret. */
+  alerts: { rules: string; webhookSecret?: string };
+  /** The ARI lease of controller pairs (README "Controllers in pairs"); absent: 3000 / 1000 / 250 ms. */
+  ha?: { leaseTtlMs?: number; renewEveryMs?: number; retryEveryMs?: number };
   /**
    * Outbound callbacks (回访): placed within the calendar schedule `hours`, at most
    * pacePerMinute, presenting callerId. citizen-first: an answered citizen goes through `flow`

@@ -11,6 +11,7 @@ import type { QueueDefinition } from '../acd/queue-config.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import { checkDestination } from '../calls/dial-string.js';
 import type { Config } from '../config/index.js';
+import { LogEvent } from '../events/log-events.js';
 import type { Calendar } from '../ivr/calendar.js';
 import { outboundAttemptRecord } from '../records/call-record.js';
 import { ensureGroup, isMissingGroup, type RecordOutbox } from '../records/outbox.js';
@@ -155,7 +156,7 @@ export class Dialer {
       }
       await this.dial(task);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'dialer tick failed');
+      this.log.warn({ event: LogEvent.dialerTickFailed, err: (err as Error).message }, 'dialer tick failed');
     } finally {
       this.busy = false;
     }
@@ -198,7 +199,7 @@ export class Dialer {
         if (!isMissingGroup(err)) throw err;
         await ensureGroup(this.deps.redis, this.deps.callbacksKey, 'dialer');
         this.log.warn(
-          { stream: this.deps.callbacksKey },
+          { event: LogEvent.callbacksStreamRecreated, stream: this.deps.callbacksKey },
           'the callbacks stream or its consumer group was missing (Redis lost data?): recreated them',
         );
         return null;
@@ -208,7 +209,10 @@ export class Dialer {
       for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
       if (DIALLED_REASONS.has(f.reason ?? '') && f.caller) {
         const task = await this.deps.tasks.add({ number: f.caller, reason: f.reason!, callId: f.callId, did: f.did });
-        this.log.info({ task: task.id, reason: task.reason, callId: task.callId }, 'callback task created');
+        this.log.info(
+          { event: LogEvent.callbackTaskCreated, task: task.id, reason: task.reason, callId: task.callId },
+          'callback task created',
+        );
       }
       await this.deps.redis.xack(this.deps.callbacksKey, 'dialer', id);
     }
@@ -228,7 +232,13 @@ export class Dialer {
     const callerId = x ?? this.deps.config.callerId;
     if (this.deps.config.mode === 'agent-first') {
       this.log.info(
-        { task: task.id, attempt: task.attempts, entry: channelId, reason: task.reason },
+        {
+          event: LogEvent.callbackDialling,
+          task: task.id,
+          attempt: task.attempts,
+          entry: channelId,
+          reason: task.reason,
+        },
         'dialling a callback (agent first)',
       );
       await this.deps.acd.enqueueCallback(channelId, {
@@ -241,7 +251,14 @@ export class Dialer {
     }
     this.ringing.set(channelId, { task, startedAt: Date.now() });
     this.log.info(
-      { task: task.id, attempt: task.attempts, channelId, reason: task.reason, presenting: callerId },
+      {
+        event: LogEvent.callbackDialling,
+        task: task.id,
+        attempt: task.attempts,
+        channelId,
+        reason: task.reason,
+        presenting: callerId,
+      },
       'dialling a callback',
     );
     try {
@@ -274,7 +291,7 @@ export class Dialer {
     if (event.type === 'StasisStart' || event.channel?.state === 'Up') {
       await this.deps.tasks.settle(task, 'reached');
       this.log.info(
-        { task: task.id, channelId },
+        { event: ringing ? LogEvent.callbackAnswered : LogEvent.callbackAnsweredEarlier, task: task.id, channelId },
         ringing
           ? 'callback answered; the citizen goes to an agent'
           : 'callback answered (dialled by an earlier controller)',
@@ -319,6 +336,7 @@ export class Dialer {
     await this.deps.tasks.settle(task, disposition, again);
     this.log.info(
       {
+        event: LogEvent.callbackNotReached,
         task: task.id,
         attempt: task.attempts,
         disposition,
@@ -350,6 +368,7 @@ export class Dialer {
     );
     this.log.info(
       {
+        event: LogEvent.callbackNotReached,
         task: task.id,
         attempt: task.attempts,
         disposition,

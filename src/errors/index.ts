@@ -44,6 +44,7 @@ export const ERRORS = {
   REXIAN_QUEUES_INVALID: worded(500, 'the queues file does not parse or breaks a rule'),
   REXIAN_AGENTS_INVALID: worded(500, 'the roster (agents) file does not parse or breaks a rule'),
   REXIAN_WINDOWS_INVALID: worded(500, 'the service-centre windows file does not parse or breaks a rule'),
+  REXIAN_ALERTS_INVALID: worded(500, 'the alert rules file does not parse or breaks a rule'),
   REXIAN_VIRTUAL_NUMBERS_INVALID: worded(500, 'the virtual number pool file does not parse or breaks a rule'),
   REXIAN_CALENDAR_INVALID: worded(500, 'the calendar (working hours, holidays) does not parse or breaks a rule'),
   REXIAN_PROMPTS_INVALID: worded<{ file: string; name?: string }>(

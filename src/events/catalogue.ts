@@ -9,6 +9,12 @@
 // that agent, to supervisors of the agent's team, and to ops and admins; an event naming no
 // agent (queue.figures) goes to supervisors, ops and admins, never to agents.
 //
+// agent.state is sent for EVERY change of an agent's state, by every controller: each change
+// is a Lua script of the router (src/acd/router.ts) that appends it to the Redis stream
+// `<prefix>:agent-events`, and each controller tails that stream (src/acd/agent-state-feed.ts),
+// so an agent connected to any controller sees a change made by any other. The desk's resync
+// after a reconnect reads GET /api/agents/:id and GET /api/agents/:id/call (AgentCallView below).
+//
 // Not in the catalogue because they are not published: the ACD's internal 'dialer' channel
 // (AcdService emits { task, reached, cause, causeText, callId } for the dialer's agent-first
 // callbacks, src/dialer/service.ts listens), Redis pub/sub wake-ups between controllers, and
@@ -18,7 +24,7 @@ import type { OverallFigures, QueueFigures } from '../acd/figures.js';
 import type { ScreenPop } from '../acd/screen-pop.js';
 import type { Role } from '../api/auth.js';
 
-export type { AgentState } from '../acd/agents.js';
+export type { AgentState } from '../acd/agent-state.js';
 export type { OverallFigures, QueueFigures } from '../acd/figures.js';
 export type { ScreenPop } from '../acd/screen-pop.js';
 
@@ -96,6 +102,18 @@ export type AgentEmergencyEvent = {
   at: string;
 };
 
+/**
+ * The emergency line answered and joined citizen and agent (a three-way call): the agent may hang
+ * up and leave the citizen with it. `at` is when it joined.
+ */
+export type AgentEmergencyAnsweredEvent = {
+  type: 'agent.emergency-answered';
+  agentId: string;
+  callId: string;
+  number: string;
+  at: string;
+};
+
 /** The emergency line did not answer: the citizen stays with the agent. */
 export type AgentEmergencyFailedEvent = {
   type: 'agent.emergency-failed';
@@ -106,8 +124,12 @@ export type AgentEmergencyFailedEvent = {
 };
 
 /**
- * An agent's state was set by the controller itself after Redis lost its data (rebuilt on-call, or
- * logged-out with reason state-lost).
+ * An agent's state changed (log in, ready, not ready, the offer's reservation, on a call, wrap-up,
+ * log out, or set by the controller itself after Redis lost its data: reason state-lost or
+ * state-rebuilt). `since` is when the change was made (ISO), `previous` the state it left, and
+ * `wrapUpUntil` when a wrap-up ends by itself. `reason` is the not-ready reason code (or '').
+ * `callId` is the call the agent is on now, or the one this change took them off (a released
+ * reservation, the end of a wrap-up).
  */
 export type AgentStateEvent = {
   type: 'agent.state';
@@ -115,13 +137,66 @@ export type AgentStateEvent = {
   state: AgentState;
   reason: string;
   callId?: string;
+  since: string;
+  previous?: AgentState;
+  wrapUpUntil?: string;
 };
 
 /** Every second while anyone is connected: each queue's figures and the whole hotline's (the wallboard). */
 export type QueueFiguresEvent = { type: 'queue.figures'; queues: QueueFigures[]; overall: OverallFigures };
 
+/**
+ * GET /api/agents/:id/call: the agent's current call, for the desk's resync after a reconnect
+ * (`{ call: null }` when the agent is on none). ringing: offered to this agent (reserved);
+ * talking: connected to them. `consult` is the consultation this agent started, if any.
+ */
+export interface AgentCallView {
+  callId: string;
+  queue: string;
+  phase: 'ringing' | 'talking';
+  held: boolean;
+  muted: boolean;
+  recordingPaused: boolean;
+  /** ISO times: when the call was offered to this agent, and when they answered. */
+  offeredAt: string;
+  answeredAt?: string;
+  consult?: { state: 'ringing' | 'talking' | 'conference'; with: string; mode?: 'attended' | 'blind' };
+  /** An emergency hand-off under way: the line is being dialled, or has joined the call. */
+  emergency?: { number: string; state: 'dialling' | 'joined' };
+  /** The screen pop as agent.offer sent it (waitSeconds: the wait until the offer). */
+  pop: ScreenPop & { tags?: string[]; callback?: boolean; transferredBy?: string };
+}
+
+// Service-level alerts (src/alerts/): they name no `agentId` (an agent-not-ready alert names its
+// agent as `subjectAgent`), so they go to supervisors, ops and admins, never to agents. Each is
+// told once however many controllers share the Redis (src/alerts/store.ts).
+export type { ActiveAlert, AlertKind, AlertMessage, AlertSeverity, ClearedAlert } from '../alerts/types.js';
+type ActiveAlert = import('../alerts/types.js').ActiveAlert;
+
+/**
+ * A rule's condition has held for its `for`: value against threshold, the rule's words in zh-CN
+ * and en (`message`), `controller` for an ARI or AMI link. Acknowledgement is told apart.
+ */
+export type AlertFiredEvent = { type: 'alert.fired' } & Omit<ActiveAlert, 'acknowledgedBy' | 'acknowledgedAt'>;
+
+/** The condition of an alert no longer holds (or its rule was removed). */
+export type AlertClearedEvent = { type: 'alert.cleared'; alertId: string; rule: string; clearedAt: string };
+
+/** Someone (supervisor, ops, admin) acknowledged an active alert; audited in `<prefix>:audit:alerts`. */
+export type AlertAcknowledgedEvent = {
+  type: 'alert.acknowledged';
+  alertId: string;
+  rule: string;
+  by: string;
+  /** Not `at`: the stream stamps every message with its own `at`. */
+  acknowledgedAt: string;
+};
+
 /** What domains publish (through the notifier), as the stream sends it to whom it concerns. */
 export type RexianEvent =
+  | AlertFiredEvent
+  | AlertClearedEvent
+  | AlertAcknowledgedEvent
   | AgentOfferEvent
   | AgentOfferWithdrawnEvent
   | AgentCallEvent
@@ -129,6 +204,7 @@ export type RexianEvent =
   | AgentConsultFailedEvent
   | AgentTransferFailedEvent
   | AgentEmergencyEvent
+  | AgentEmergencyAnsweredEvent
   | AgentEmergencyFailedEvent
   | AgentStateEvent
   | QueueFiguresEvent;

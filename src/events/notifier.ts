@@ -17,12 +17,21 @@ import type {
 export type EventSink = (event: RexianEvent) => void;
 
 export class EventNotifier {
-  private readonly sinks = new Set<EventSink>();
+  private readonly sinks = new Map<EventSink, () => boolean>();
 
-  /** Sends every published event to `sink` as well; returns the way to stop. */
-  subscribe(sink: EventSink): () => void {
-    this.sinks.add(sink);
+  /**
+   * Sends every published event to `sink` as well; returns the way to stop. `listening` says
+   * whether the sink has anyone to tell now (the stream: any client connected).
+   */
+  subscribe(sink: EventSink, listening: () => boolean = () => true): () => void {
+    this.sinks.set(sink, listening);
     return () => this.sinks.delete(sink);
+  }
+
+  /** Whether an event published now would reach anyone: an event that costs work to build can wait. */
+  get listened(): boolean {
+    for (const listening of this.sinks.values()) if (listening()) return true;
+    return false;
   }
 
   /** A call rings an agent: the screen pop (ACD offer, queue callback, consulted agent). */
@@ -73,14 +82,38 @@ export class EventNotifier {
     this.publish({ type: 'agent.emergency', agentId, callId, number, at });
   }
 
+  /** The emergency line answered and joined the call. */
+  agentEmergencyAnswered(agentId: string, callId: string, number: string, at: string): void {
+    this.publish({ type: 'agent.emergency-answered', agentId, callId, number, at });
+  }
+
   /** The emergency line did not answer. */
   agentEmergencyFailed(agentId: string, callId: string, number: string, cause: string): void {
     this.publish({ type: 'agent.emergency-failed', agentId, callId, number, cause });
   }
 
-  /** The controller set an agent's state itself (after Redis lost its data). */
-  agentState(agentId: string, state: AgentState, reason: string, callId?: string): void {
-    this.publish({ type: 'agent.state', agentId, state, reason, ...(callId !== undefined ? { callId } : {}) });
+  /**
+   * An agent's state changed. The agent-state feed (src/acd/agent-state-feed.ts) calls it for
+   * every change any controller made, with when (`since`), the state left and the wrap-up's end;
+   * `since` defaults to now.
+   */
+  agentState(
+    agentId: string,
+    state: AgentState,
+    reason: string,
+    callId?: string,
+    change: { since?: string; previous?: AgentState; wrapUpUntil?: string } = {},
+  ): void {
+    this.publish({
+      type: 'agent.state',
+      agentId,
+      state,
+      reason,
+      ...(callId !== undefined ? { callId } : {}),
+      since: change.since ?? new Date().toISOString(),
+      ...(change.previous !== undefined ? { previous: change.previous } : {}),
+      ...(change.wrapUpUntil !== undefined ? { wrapUpUntil: change.wrapUpUntil } : {}),
+    });
   }
 
   /** The wallboard's figures: each queue's and the whole hotline's. */
@@ -88,7 +121,30 @@ export class EventNotifier {
     this.publish({ type: 'queue.figures', queues, overall });
   }
 
+  /** An alert fired (src/alerts/feed.ts tells every alert, whichever controller fired it). */
+  alertFired(alert: Omit<import('./catalogue.js').AlertFiredEvent, 'type'>): void {
+    this.publish({ type: 'alert.fired', ...alert });
+  }
+
+  /** An alert's condition no longer holds. */
+  alertCleared(alertId: string, rule: string, clearedAt: string): void {
+    this.publish({ type: 'alert.cleared', alertId, rule, clearedAt });
+  }
+
+  /** Someone acknowledged an active alert. */
+  alertAcknowledged(alertId: string, rule: string, by: string, acknowledgedAt: string): void {
+    this.publish({ type: 'alert.acknowledged', alertId, rule, by, acknowledgedAt });
+  }
+
+  /**
+   * Tells an event another controller made (./relay.ts) to every sink but `except` (the relay
+   * itself, so it is not sent round again).
+   */
+  tell(event: RexianEvent, except: EventSink): void {
+    for (const sink of this.sinks.keys()) if (sink !== except) sink(event);
+  }
+
   private publish(event: RexianEvent): void {
-    for (const sink of this.sinks) sink(event);
+    for (const sink of this.sinks.keys()) sink(event);
   }
 }

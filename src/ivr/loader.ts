@@ -92,6 +92,10 @@ export function parseFlow(
 ): { loaded?: LoadedFlow; issues: FlowIssue[] } {
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > limits.maxFileBytes) return { issues: [tooBig(file, bytes, limits)] };
+  // Flow-style brackets nested hundreds deep run yaml's recursive composer out of stack, which
+  // it survives, slowly (hundreds of ms of a blocked event loop): refuse them before parsing.
+  const tooDeep = flowBracketsTooDeep(source, PARSER_SAFE_DEPTH);
+  if (tooDeep) return { issues: [tooDeepToRead(file, limits, tooDeep.line, tooDeep.col)] };
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -104,19 +108,7 @@ export function parseFlow(
   for (const e of doc.errors) {
     const pos = lineCounter.linePos(e.pos[0]);
     // yaml's composer recurses: nesting a few hundred levels deep runs it out of stack.
-    if (isStackOverflow(e.message)) {
-      return {
-        issues: [
-          fileIssue(
-            file,
-            'REXIAN_FLOW_TOO_LARGE',
-            `nested too deeply to read; a flow file may nest at most ${limits.maxDepth} levels`,
-            pos.line,
-            pos.col,
-          ),
-        ],
-      };
-    }
+    if (isStackOverflow(e.message)) return { issues: [tooDeepToRead(file, limits, pos.line, pos.col)] };
     issues.push({ code: 'REXIAN_FLOW_SYNTAX', message: e.message.split('\n')[0]!, file, ...pos, severity: 'error' });
   }
   if (issues.length > 0) return { issues: capIssues(issues, limits) };
@@ -306,4 +298,53 @@ export function targetsOf(node: FlowNode): Array<{ target: string; path: Array<s
     default:
   }
   return out;
+}
+
+function tooDeepToRead(file: string, limits: FlowLimits, line: number, col: number): FlowIssue {
+  const message = `nested too deeply to read; a flow file may nest at most ${limits.maxDepth} levels`;
+  return fileIssue(file, 'REXIAN_FLOW_TOO_LARGE', message, line, col);
+}
+
+/**
+ * Nesting of [ ] and { } the parser is sure to survive quickly: far above any flow's (the limit
+ * the shape check applies after parsing is limits.maxDepth), far below where yaml's recursion
+ * runs out of stack.
+ */
+const PARSER_SAFE_DEPTH = 256;
+
+/**
+ * Where flow-style brackets first nest deeper than `limit`, outside quoted strings and comments;
+ * undefined when they never do. One pass over the text, no parsing.
+ */
+export function flowBracketsTooDeep(source: string, limit: number): { line: number; col: number } | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\n') {
+      line++;
+      lineStart = i + 1;
+    } else if (c === '#' && (i === 0 || source[i - 1] === ' ' || source[i - 1] === '\t' || source[i - 1] === '\n')) {
+      const end = source.indexOf('\n', i);
+      if (end < 0) break;
+      i = end - 1; // the newline is counted on the next turn
+    } else if (c === '"' || c === "'") {
+      // A quoted scalar: "…" with backslash escapes, '…' with '' for a quote. Its newlines count.
+      for (i++; i < source.length; i++) {
+        const q = source[i]!;
+        if (q === '\n') {
+          line++;
+          lineStart = i + 1;
+        } else if (c === '"' && q === '\\') i++;
+        else if (q === c) {
+          if (c === "'" && source[i + 1] === "'") i++;
+          else break;
+        }
+      }
+    } else if (c === '[' || c === '{') {
+      if (++depth > limit) return { line, col: i - lineStart + 1 };
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
 }

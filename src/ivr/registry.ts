@@ -11,10 +11,11 @@ import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 
+import { LogEvent } from '../events/log-events.js';
 import { Calendar, loadCalendar } from './calendar.js';
 import type { FlowRef } from './interpreter.js';
 import { type LintContext, lintFlows } from './lint.js';
-import { type FlowIssue, formatIssue, type LoadedFlow, parseFlow, readFlowSource } from './loader.js';
+import { type FlowIssue, flowVersion, formatIssue, type LoadedFlow, parseFlow, readFlowSource } from './loader.js';
 import { loadPromptCatalog } from './prompts.js';
 
 export const CALENDAR_FILE = 'calendar.yaml';
@@ -35,6 +36,20 @@ export interface FlowFileStatus {
   /** Errors of the file as it is on disk now; empty when it serves as written. */
   errors: string[];
 }
+
+/** What the registry knows of one file (paths in full; flow-status.ts shapes it for the API). */
+export interface FlowFileDetails {
+  file: string;
+  serving?: LoadedFlow;
+  loadedAt?: string;
+  diskVersion?: string;
+  history: Array<{ version: string; loadedAt: string }>;
+  errors: FlowIssue[];
+  warnings: FlowIssue[];
+}
+
+/** Versions listed per file in the ops page's history. */
+const HISTORY = 10;
 
 export interface VersionStore {
   saveVersion(version: string, file: string, source: string): Promise<void>;
@@ -70,14 +85,34 @@ export function checkFlowFiles(
   return { loaded, issues };
 }
 
-/** Reads and parses one flow file; never throws (whatever it would throw is the file's error). */
-export function loadFlowFile(file: string): { loaded?: LoadedFlow; issues: FlowIssue[] } {
+/**
+ * Reads and parses one flow file; never throws (whatever it would throw is the file's error).
+ * `version` is the hash of the text on disk, parsed or not: ops compare it with the one serving.
+ */
+type ParsedFile = { loaded?: LoadedFlow; issues: FlowIssue[]; version?: string };
+
+/**
+ * Reads and parses one flow file. `cache` keeps each file's last result by the hash of its text:
+ * a reload after one edit parses that file only (a pathological file takes the parser hundreds
+ * of ms, and a reload runs on the event loop that carries every call and the ARI lease).
+ */
+export function loadFlowFile(file: string, cache?: Map<string, ParsedFile>): ParsedFile {
   const read = readFlowSource(file);
   if (read.issue) return { issues: [read.issue] };
+  const version = flowVersion(read.source!);
+  const cached = cache?.get(file);
+  if (cached?.version === version) return cached;
+  const parsed = parseFlowText(file, read.source!, version);
+  cache?.set(file, parsed);
+  return parsed;
+}
+
+function parseFlowText(file: string, source: string, version: string): ParsedFile {
   try {
-    return parseFlow(file, read.source!);
+    return { ...parseFlow(file, source), version };
   } catch (err) {
     return {
+      version,
       issues: [
         {
           code: 'REXIAN_FLOW_LINT_FAILED',
@@ -102,8 +137,14 @@ export function flowFilesIn(dir: string): string[] {
 export class FlowRegistry {
   private readonly serving = new Map<string, LoadedFlow>(); // file → good version
   private readonly versions = new Map<string, FlowRef>(); // id@version → flow
-  private readonly errors = new Map<string, string[]>(); // file → errors now
+  private readonly errors = new Map<string, FlowIssue[]>(); // file → errors now
+  private readonly warnings = new Map<string, FlowIssue[]>(); // file → the lint's warnings now
+  private readonly onDiskVersion = new Map<string, string>(); // file → hash of its text on disk
+  private readonly parsedFiles = new Map<string, ParsedFile>(); // file → its last parse, by that hash
+  private readonly lastRejection = new Map<string, string>(); // file → the errors last logged for it
+  private readonly served = new Map<string, Array<{ version: string; loadedAt: string }>>(); // newest first
   private readonly loadedAt = new Map<string, string>();
+  private reloadedAt: string | undefined;
   private calendarNow: Calendar | undefined;
   private calendarError: string | undefined;
   private watcher: FSWatcher | undefined;
@@ -159,11 +200,15 @@ export class FlowRegistry {
     }
     const onDisk = new Set(files);
     const candidates = new Map<string, LoadedFlow>();
-    const problems = new Map<string, string[]>();
+    const problems = new Map<string, FlowIssue[]>();
+    const warnings = new Map<string, FlowIssue[]>();
+    for (const file of this.parsedFiles.keys()) if (!onDisk.has(file)) this.parsedFiles.delete(file);
     for (const file of files) {
-      const parsed = loadFlowFile(file);
+      const parsed = loadFlowFile(file, this.parsedFiles);
       if (parsed.loaded) candidates.set(file, parsed.loaded);
-      if (parsed.issues.length > 0) problems.set(file, parsed.issues.map(formatIssue));
+      if (parsed.version) this.onDiskVersion.set(file, parsed.version);
+      else this.onDiskVersion.delete(file);
+      if (parsed.issues.length > 0) problems.set(file, [...parsed.issues]);
     }
     // Lint the new versions together with the last good version of files that did not parse.
     // Files already in service go first: when a new file claims a number (or id) another one
@@ -179,31 +224,49 @@ export class FlowRegistry {
       return;
     }
     for (const issue of lintFlows([...mix.values()], context)) {
-      if (issue.severity !== 'error') continue;
-      const list = problems.get(issue.file);
-      if (list) list.push(formatIssue(issue));
-      else problems.set(issue.file, [formatIssue(issue)]);
+      const into = issue.severity === 'error' ? problems : warnings;
+      const list = into.get(issue.file);
+      if (list) list.push(issue);
+      else into.set(issue.file, [issue]);
     }
 
+    const now = new Date().toISOString();
+    this.reloadedAt = now;
     for (const file of files) {
       const errors = problems.get(file) ?? [];
       this.errors.set(file, errors);
+      this.warnings.set(file, warnings.get(file) ?? []);
       const candidate = candidates.get(file);
+      if (errors.length === 0) this.lastRejection.delete(file);
       if (errors.length === 0 && candidate) {
         const previous = this.serving.get(file);
         if (previous?.version !== candidate.version) {
           this.serving.set(file, candidate);
-          this.loadedAt.set(file, new Date().toISOString());
+          this.loadedAt.set(file, now);
+          this.served.set(file, [
+            { version: candidate.version, loadedAt: now },
+            ...(this.served.get(file) ?? []).slice(0, HISTORY - 1),
+          ]);
           this.remember(candidate);
           this.logger.info(
-            { file, flowId: candidate.flow.id, version: candidate.version, previous: previous?.version },
+            {
+              event: LogEvent.flowInService,
+              file,
+              flowId: candidate.flow.id,
+              version: candidate.version,
+              previous: previous?.version,
+            },
             'flow in service',
           );
         }
       } else if (errors.length > 0) {
+        // Once per file and set of errors: every other file's edit reloads the directory.
+        const said = errors.map(formatIssue).join('\n');
+        if (this.lastRejection.get(file) === said) continue;
+        this.lastRejection.set(file, said);
         const kept = this.serving.get(file);
         this.logger.error(
-          { file, errors, serving: kept?.version ?? null },
+          { event: LogEvent.flowRejected, file, errors: errors.map(formatIssue), serving: kept?.version ?? null },
           kept ? 'flow edit rejected; the last good version keeps serving' : 'flow rejected',
         );
       }
@@ -218,6 +281,10 @@ export class FlowRegistry {
       const served = this.serving.get(file);
       this.serving.delete(file);
       this.errors.delete(file);
+      this.warnings.delete(file);
+      this.onDiskVersion.delete(file);
+      this.lastRejection.delete(file);
+      this.served.delete(file);
       this.loadedAt.delete(file);
       if (served)
         this.logger.warn(
@@ -305,9 +372,46 @@ export class FlowRegistry {
         flowId: good?.flow.id,
         version: good?.version,
         loadedAt: this.loadedAt.get(file),
-        errors: this.errors.get(file) ?? [],
+        errors: (this.errors.get(file) ?? []).map(formatIssue),
       };
     });
+  }
+
+  /**
+   * Everything known about each file, for the ops page: what serves (and since when), the
+   * numbers it answers, whether the text on disk is what serves, the versions served before,
+   * and the errors and warnings as positions (see flow-status.ts for the shape on the wire).
+   */
+  fileDetails(): FlowFileDetails[] {
+    const files = new Set([...this.errors.keys(), ...this.serving.keys()]);
+    return [...files].sort().map((file) => ({
+      file,
+      serving: this.serving.get(file),
+      loadedAt: this.loadedAt.get(file),
+      diskVersion: this.onDiskVersion.get(file),
+      history: [...(this.served.get(file) ?? [])],
+      errors: [...(this.errors.get(file) ?? [])],
+      warnings: [...(this.warnings.get(file) ?? [])],
+    }));
+  }
+
+  /** The flows in service now, in the order a reload lints them (for checking an edit against them). */
+  servingFlows(): LoadedFlow[] {
+    return [...this.serving.values()];
+  }
+
+  /** The linter's view of queues, schedules and prompts as they are now (throws if unreadable). */
+  lintContext(): LintContext {
+    return lintContextFor(this.sources, this.calendarNow);
+  }
+
+  get flowsDir(): string {
+    return this.sources.flowsDir;
+  }
+
+  /** When the directory was last read (at start, and after each change the watcher saw). */
+  get lastReload(): string | undefined {
+    return this.reloadedAt;
   }
 
   get calendarProblem(): string | undefined {

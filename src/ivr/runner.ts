@@ -1,14 +1,19 @@
-// Runs IVR flows on live calls: feeds ARI events to the interpreter and carries out the
-// actions it returns. Before every side effect the interpreter's state is saved with the call,
-// with the playback id, the input deadline and the queue deadline, so a new controller
-// process can resume any call exactly where it was.
+// Runs IVR flows on live calls: starts and resumes them (the calls domain's CallFlow), is the
+// last member of a call's event path (calls/event-path.ts: `ivr`, with `divert` before the ACD),
+// and takes calls the ACD hands back (CallHandoffs: out of a queue unserved, after the agent).
+// It feeds ARI events to the interpreter and carries out the actions it returns. Before every
+// side effect the interpreter's state is saved with the call, with the playback id, the input
+// deadline and the queue deadline, so a new controller process can resume any call exactly
+// where it was.
 import type { Logger } from 'pino';
 
 import type { AcdService } from '../acd/service.js';
 import type { AriEvent } from '../asterisk/ari.js';
 import { divertPlayback, ivrPlayback, voicemailRecording } from '../asterisk/ids.js';
 import type { Call } from '../calls/call.js';
+import type { CallEventHandler, CallHandoffs, QueueExitResult } from '../calls/event-path.js';
 import type { CallFlow, LostState } from '../calls/service.js';
+import { LogEvent } from '../events/log-events.js';
 import type { CallbackTasks } from './callbacks.js';
 import type { PromptRef } from './flow-schema.js';
 import {
@@ -35,25 +40,40 @@ interface RecordingFacts {
   silence_duration?: number;
 }
 
-/** What the runner keeps in the call's saved state. */
-interface RunnerState {
-  ivr?: IvrState;
-  playbackId?: string;
-  playCount?: number;
-  inputToken?: number;
-  inputDeadline?: number;
-  httpToken?: number;
-  recording?: string;
+/** A flow the caller went through before the current one (kept for the record). */
+export interface PreviousFlow {
+  flowId: string;
+  version: string;
+  path: string[];
+  outcome: IvrState['outcome'] | null;
+}
+
+declare module '../calls/call.js' {
+  /** What the runner keeps in the call's saved state. */
+  interface CallSlots {
+    ivr?: IvrState | undefined;
+    playbackId?: string | undefined;
+    playCount?: number | undefined;
+    inputToken?: number | undefined;
+    inputDeadline?: number | undefined;
+    httpToken?: number | undefined;
+    /** The voicemail being recorded (a masked call keeps its talk recording's name here too). */
+    recording?: string | undefined;
+    /** The playback id of the "not for you" prompt of a refused virtual-number call. */
+    divert?: string | undefined;
+    previousFlows?: PreviousFlow[] | undefined;
+    /** The dialer's task a citizen reached by the dialer was called for (set as the call begins). */
+    dialerTask?: string | undefined;
+  }
 }
 
 export interface IvrRunnerDeps {
-  registry: FlowRegistry;
-  prompts: PromptResolver;
-  acd: AcdService;
-  /** Domains with legs of their own on a call (supervision): asked first. */
-  legHandlers?: Array<{ onEvent(call: Call, event: AriEvent): Promise<boolean>; onEnd(call: Call): Promise<void> }>;
-  callbacks: CallbackTasks;
-  surveys: SurveyAnswers;
+  registry: Pick<FlowRegistry, 'forNumber' | 'current' | 'version' | 'calendar'>;
+  prompts: Pick<PromptResolver, 'resolve'>;
+  /** What the flow asks of the ACD (its events reach the ACD along the path, not through here). */
+  acd: Pick<AcdService, 'enqueue' | 'resume' | 'recover' | 'onEnd'>;
+  callbacks: Pick<CallbackTasks, 'add'>;
+  surveys: Pick<SurveyAnswers, 'add'>;
   /** The flow a citizen reached by the dialer goes through. */
   outboundFlow?: string;
   /** Calls to virtual numbers (they run no flow unless refused). */
@@ -85,40 +105,50 @@ export class PromptResolver {
   }
 }
 
-export class IvrRunner implements CallFlow {
-  constructor(private readonly deps: IvrRunnerDeps) {
-    deps.acd.onAgentLeft(async (call, flowId) => {
-      const ref = deps.registry.current(flowId);
-      if (!ref) return false;
-      // The flow that brought the caller here is kept, for the record, before the next one starts.
-      const ivr = this.saved(call).ivr;
-      const before = (call.flow.previousFlows as unknown[] | undefined) ?? [];
-      await call.updateFlow({
-        previousFlows: ivr
-          ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }]
-          : before,
+export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
+  /** The divert check, a member of the event path of its own (before the ACD). */
+  readonly divert: CallEventHandler = { onEvent: (call, event) => this.onDivertEvent(call, event) };
+
+  constructor(private readonly deps: IvrRunnerDeps) {}
+
+  /** The agent hung up: the after-call flow (a survey) starts; false when it is not loaded. */
+  async agentLeft(call: Call, flowId: string): Promise<boolean> {
+    const ref = this.deps.registry.current(flowId);
+    if (!ref) return false;
+    // The flow that brought the caller here is kept, for the record, before the next one starts.
+    const ivr = call.flow.ivr;
+    const before = call.flow.previousFlows ?? [];
+    await call.updateFlow({
+      previousFlows: ivr
+        ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }]
+        : before,
+    });
+    await call.note(
+      'after-call-flow',
+      { event: LogEvent.afterCallFlowStarted, flowId: ref.id, flowVersion: ref.version },
+      'after-call flow started',
+    );
+    await this.apply(call, startFlow(ref, this.context(call)));
+    return true;
+  }
+
+  /** The caller left the queue without an agent: the flow goes on from its queue node. */
+  async queueExit(call: Call, result: QueueExitResult): Promise<void> {
+    if (!call.flow.ivr) {
+      // A caller put back in the queue after Redis lost its data: the flow that queued them
+      // is not known, so there is no "next" in it. The dialplan fallback queues them natively.
+      call.log.warn(
+        { result },
+        'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback',
+      );
+      await call.ari.channels.continueInDialplan(call.channelId, {
+        context: 'rexian-fallback',
+        extension: call.state.did,
       });
-      await call.note('after-call-flow', { flowId: ref.id, flowVersion: ref.version }, 'after-call flow started');
-      await this.apply(call, startFlow(ref, this.context(call)));
-      return true;
-    });
-    deps.acd.onQueueExit(async (call, result) => {
-      if (!this.saved(call).ivr) {
-        // A caller put back in the queue after Redis lost its data: the flow that queued them
-        // is not known, so there is no "next" in it. The dialplan fallback queues them natively.
-        call.log.warn(
-          { result },
-          'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback',
-        );
-        await call.ari.channels.continueInDialplan(call.channelId, {
-          context: 'rexian-fallback',
-          extension: call.state.did,
-        });
-        return;
-      }
-      await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
-      await this.feed(call, { type: 'queueResult', result });
-    });
+      return;
+    }
+    await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
+    await this.feed(call, { type: 'queueResult', result });
   }
 
   private context(call: Call): IvrContext {
@@ -129,10 +159,6 @@ export class IvrRunner implements CallFlow {
       calendar: this.deps.registry.calendar,
       flow: (id) => this.deps.registry.current(id),
     };
-  }
-
-  private saved(call: Call): RunnerState {
-    return call.flow as RunnerState;
   }
 
   async start(call: Call): Promise<void> {
@@ -151,12 +177,12 @@ export class IvrRunner implements CallFlow {
     }
     await call.answer();
     const step = startFlow(ref, this.context(call));
-    await call.note('flow', { flowId: ref.id, flowVersion: ref.version }, 'flow started');
+    await call.note('flow', { event: LogEvent.flowStarted, flowId: ref.id, flowVersion: ref.version }, 'flow started');
     await this.apply(call, step);
   }
 
   /** Says why, then hands the caller to the 12345 flow (a call to a virtual number not theirs). */
-  async divertToHotline(call: Call, prompt: PromptRef): Promise<void> {
+  async toHotline(call: Call, prompt: PromptRef): Promise<void> {
     const media = await this.deps.prompts.resolve(prompt);
     const playbackId = divertPlayback(call.id);
     await call.updateFlow({ divert: playbackId });
@@ -173,14 +199,14 @@ export class IvrRunner implements CallFlow {
     }
     await call.note(
       'flow',
-      { flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask as string | undefined },
+      { event: LogEvent.callbackFlowStarted, flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask },
       'callback answered; flow started',
     );
     await this.apply(call, startFlow(ref, this.context(call)));
   }
 
   async resume(call: Call): Promise<void> {
-    const saved = this.saved(call);
+    const saved = call.flow;
     if (call.state.kind === 'callback') return this.deps.acd.resume(call);
     // A call rebuilt from Asterisk after Redis lost its data has queue state and no flow state:
     // it resumes in its queue; starting it would greet the citizen again.
@@ -193,7 +219,10 @@ export class IvrRunner implements CallFlow {
     switch (ivr.waiting) {
       case 'prompt':
         if (saved.playbackId && (await call.isPlaying(saved.playbackId))) {
-          call.log.info({ node: ivr.node, playbackId: saved.playbackId }, 'prompt still playing; waiting for its end');
+          call.log.info(
+            { event: LogEvent.promptStillPlaying, node: ivr.node, playbackId: saved.playbackId },
+            'prompt still playing; waiting for its end',
+          );
           return; // its end will come as an event
         }
         return this.feed(call, { type: 'playbackFinished' });
@@ -221,41 +250,48 @@ export class IvrRunner implements CallFlow {
     }
   }
 
-  async onEvent(call: Call, event: AriEvent): Promise<void> {
-    const saved = this.saved(call);
-    call.log.trace({ event: event.type }, 'ARI event');
-    for (const handler of this.deps.legHandlers ?? []) if (await handler.onEvent(call, event)) return;
-    if (event.type === 'PlaybackFinished' && call.flow.divert && event.playback?.id === call.flow.divert) {
-      await call.updateFlow({ divert: undefined });
-      const ref = this.deps.registry.forNumber('12345');
-      if (!ref) {
-        await call.hangup();
-        return;
-      }
-      await call.note('flow', { flowId: ref.id, flowVersion: ref.version }, 'flow started');
-      await this.apply(call, startFlow(ref, this.context(call)));
-      return;
+  /** The divert prompt ended: the caller goes on to the 12345 flow (or is hung up if none answers). */
+  private async onDivertEvent(call: Call, event: AriEvent): Promise<boolean> {
+    if (event.type !== 'PlaybackFinished' || !call.flow.divert || event.playback?.id !== call.flow.divert) return false;
+    await call.updateFlow({ divert: undefined });
+    const ref = this.deps.registry.forNumber('12345');
+    if (!ref) {
+      await call.hangup();
+      return true;
     }
-    if (await this.deps.acd.onEvent(call, event)) return;
+    await call.note('flow', { event: LogEvent.flowStarted, flowId: ref.id, flowVersion: ref.version }, 'flow started');
+    await this.apply(call, startFlow(ref, this.context(call)));
+    return true;
+  }
+
+  /** The flow's own events, last on the path; true when the flow took the event. */
+  async onEvent(call: Call, event: AriEvent): Promise<boolean> {
+    const saved = call.flow;
     switch (event.type) {
       case 'PlaybackFinished':
-        if (!saved.playbackId || event.playback?.id !== saved.playbackId) return; // a stopped or older prompt
+        if (!saved.playbackId || event.playback?.id !== saved.playbackId) return false; // a stopped or older prompt
         await call.updateFlow({ playbackId: undefined });
-        call.log.info({ node: saved.ivr?.node, playbackId: event.playback.id }, 'prompt finished');
-        return this.feed(call, { type: 'playbackFinished' });
+        call.log.info(
+          { event: LogEvent.promptFinished, node: saved.ivr?.node, playbackId: event.playback.id },
+          'prompt finished',
+        );
+        await this.feed(call, { type: 'playbackFinished' });
+        return true;
       case 'ChannelDtmfReceived':
-        if (typeof event.digit !== 'string') return;
+        if (typeof event.digit !== 'string') return false;
         call.log.debug({ digit: event.digit }, 'key pressed');
         await call.updateFlow({ inputToken: (saved.inputToken ?? 0) + 1 }); // a pending no-input timer is void
-        return this.feed(call, { type: 'dtmf', digit: event.digit });
+        await this.feed(call, { type: 'dtmf', digit: event.digit });
+        return true;
       case 'RecordingFinished':
       case 'RecordingFailed': {
         const recording = event.recording as RecordingFacts | undefined;
-        if (recording?.name && recording.name === saved.recording)
-          return this.finishRecording(call, recording.name, recording);
-        return;
+        if (!recording?.name || recording.name !== saved.recording) return false;
+        await this.finishRecording(call, recording.name, recording);
+        return true;
       }
       default:
+        return false;
     }
   }
 
@@ -264,31 +300,26 @@ export class IvrRunner implements CallFlow {
     return this.deps.acd.recover(lost);
   }
 
+  /** The call is over (the path ended every domain before this one): the flow's summary goes to the log. */
   async onEnd(call: Call): Promise<void> {
-    const saved = this.saved(call);
-    for (const handler of this.deps.legHandlers ?? [])
-      await handler.onEnd(call).catch((err: unknown) => call.log.error({ err }, 'cleanup failed'));
-    try {
-      await this.deps.acd.onEnd(call); // a failure goes on to the calls domain, which keeps the record anyway
-    } finally {
-      if (saved.ivr) {
-        call.log.info(
-          {
-            flowId: saved.ivr.flowId,
-            flowVersion: saved.ivr.version,
-            path: saved.ivr.path,
-            outcome: saved.ivr.outcome ?? null,
-            vars: saved.ivr.vars,
-            previousFlows: call.flow.previousFlows,
-          },
-          'flow ended',
-        );
-      }
-    }
+    const ivr = call.flow.ivr;
+    if (!ivr) return;
+    call.log.info(
+      {
+        event: LogEvent.flowEnded,
+        flowId: ivr.flowId,
+        flowVersion: ivr.version,
+        path: ivr.path,
+        outcome: ivr.outcome ?? null,
+        vars: ivr.vars,
+        previousFlows: call.flow.previousFlows,
+      },
+      'flow ended',
+    );
   }
 
   private async refFor(call: Call): Promise<FlowRef> {
-    const ivr = this.saved(call).ivr!;
+    const ivr = call.flow.ivr!;
     const ref = await this.deps.registry.version(ivr.flowId, ivr.version);
     if (ref) return ref;
     // The exact version is gone (never stored): continue on the current one rather than drop.
@@ -302,14 +333,14 @@ export class IvrRunner implements CallFlow {
   }
 
   private async feed(call: Call, event: IvrEvent): Promise<void> {
-    const ivr = this.saved(call).ivr;
+    const ivr = call.flow.ivr;
     if (!ivr) return;
     const step = advance(await this.refFor(call), ivr, event, this.context(call));
     await this.apply(call, step);
   }
 
   private async apply(call: Call, step: Step, extra: IvrAction[] = []): Promise<void> {
-    const answerBefore = this.saved(call).ivr?.vars.survey;
+    const answerBefore = call.flow.ivr?.vars.survey;
     await call.updateFlow({ ivr: step.state });
     if (step.state.vars.survey !== undefined && step.state.vars.survey !== answerBefore)
       await this.keepSurveyAnswer(call, step.state);
@@ -337,7 +368,7 @@ export class IvrRunner implements CallFlow {
   }
 
   private async perform(call: Call, state: IvrState, action: IvrAction): Promise<void> {
-    const saved = this.saved(call);
+    const saved = call.flow;
     switch (action.type) {
       case 'play': {
         const media = await Promise.all(action.prompts.map((p) => this.deps.prompts.resolve(p)));
@@ -346,7 +377,12 @@ export class IvrRunner implements CallFlow {
         await call.updateFlow({ playbackId, playCount: count });
         await call.ari.channels.play(call.channelId, playbackId, media.map((m) => `sound:${m}`).join(','));
         call.log.info(
-          { node: state.node, playbackId, prompts: action.prompts.map((p) => (typeof p === 'string' ? p : p.text)) },
+          {
+            event: LogEvent.promptPlaying,
+            node: state.node,
+            playbackId,
+            prompts: action.prompts.map((p) => (typeof p === 'string' ? p : p.text)),
+          },
           'playing prompt',
         );
         return;
@@ -365,12 +401,18 @@ export class IvrRunner implements CallFlow {
       case 'http': {
         const token = (saved.httpToken ?? 0) + 1;
         await call.updateFlow({ httpToken: token });
-        call.log.info({ node: state.node, url: action.url, timeoutMs: action.timeoutMs }, 'http lookup');
+        call.log.info(
+          { event: LogEvent.httpLookup, node: state.node, url: action.url, timeoutMs: action.timeoutMs },
+          'http lookup',
+        );
         // Not awaited: the call's queue must keep serving events (a hang-up) meanwhile.
         void performHttp(action).then((result) => {
           call.later(0, async () => {
-            if (this.saved(call).httpToken !== token) return;
-            call.log.info({ ok: result.ok, error: result.error }, 'http lookup answered');
+            if (call.flow.httpToken !== token) return;
+            call.log.info(
+              { event: LogEvent.httpLookupAnswered, ok: result.ok, error: result.error },
+              'http lookup answered',
+            );
             await this.feed(call, result);
           });
         });
@@ -409,7 +451,8 @@ export class IvrRunner implements CallFlow {
               ? 'rexian-internal'
               : 'rexian-transfer';
         const log = { kind: action.kind, number: action.number, path: state.path };
-        if (action.kind === 'emergency') call.log.warn(log, 'emergency transfer');
+        if (action.kind === 'emergency')
+          call.log.warn({ event: LogEvent.emergencyTransfer, ...log }, 'emergency transfer');
         else call.log.info(log, 'transfer');
         await call.ari.channels.continueInDialplan(call.channelId, { context, extension: action.number });
         return;
@@ -422,7 +465,7 @@ export class IvrRunner implements CallFlow {
 
   /** The survey answer is kept with the call and the agent who served it. */
   private async keepSurveyAnswer(call: Call, state: IvrState): Promise<void> {
-    const acd = call.flow.acd as { agentId?: string; origin?: string; answeredAt?: number } | undefined;
+    const acd = call.flow.acd;
     const answer = state.vars.survey!;
     await this.deps.surveys.add({
       callId: call.id,
@@ -437,7 +480,7 @@ export class IvrRunner implements CallFlow {
 
   private armInputTimer(call: Call, delayMs: number, token: number): void {
     call.later(delayMs, async () => {
-      if (this.saved(call).inputToken !== token) return; // a key came first
+      if (call.flow.inputToken !== token) return; // a key came first
       await this.feed(call, { type: 'timeout' });
     });
   }
@@ -460,11 +503,16 @@ export class IvrRunner implements CallFlow {
    */
   private async finishRecording(call: Call, name: string, facts?: RecordingFacts): Promise<void> {
     await call.updateFlow({ recording: undefined });
-    const ivr = this.saved(call).ivr;
+    const ivr = call.flow.ivr;
     if (typeof facts?.talking_duration === 'number' && facts.talking_duration < 1) {
       await call.note(
         'voicemail-silent',
-        { recording: name, durationS: facts.duration ?? null, talkingS: facts.talking_duration },
+        {
+          event: LogEvent.voicemailSilent,
+          recording: name,
+          durationS: facts.duration ?? null,
+          talkingS: facts.talking_duration,
+        },
         'voicemail had no speech; no callback task (the recording is kept)',
       );
       await this.feed(call, { type: 'recordingFinished', recording: name });
@@ -478,7 +526,11 @@ export class IvrRunner implements CallFlow {
       recording: name,
       flowId: ivr?.flowId,
     });
-    await call.note('voicemail', { recording: name, callbackTask: id }, 'voicemail recorded; callback task created');
+    await call.note(
+      'voicemail',
+      { event: LogEvent.voicemailRecorded, recording: name, callbackTask: id },
+      'voicemail recorded; callback task created',
+    );
     await this.feed(call, { type: 'recordingFinished', recording: name });
   }
 }

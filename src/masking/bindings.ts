@@ -34,12 +34,12 @@ export interface BindRequest {
   maxCalls?: number;
 }
 
-// KEYS: none. ARGV: prefix, id, expiresAt (ms), then the pool's numbers from a random start.
-// Takes the first X not held by a live binding.
+// KEYS: the pool's X keys from a random start (every key it may take is declared). ARGV: id,
+// expiresAt (ms). Takes the first X not held by a live binding; answers its place in KEYS.
 const ALLOCATE = `
-local prefix, id, expires = ARGV[1], ARGV[2], ARGV[3]
-for i = 4, #ARGV do
-  if redis.call('SET', prefix .. ':masking:x:' .. ARGV[i], id, 'NX', 'PXAT', expires) then return ARGV[i] end
+local id, expires = ARGV[1], ARGV[2]
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], id, 'NX', 'PXAT', expires) then return i end
 end
 return false
 `;
@@ -97,15 +97,10 @@ export class BindingStore {
       if (!x) throw new RexianError('REXIAN_NUMBER_TAKEN', { field: 'x', value: req.x });
     } else {
       const start = Math.floor(Math.random() * Math.max(1, pool.length));
-      x = (await this.redis.eval(
-        ALLOCATE,
-        0,
-        this.prefix,
-        id,
-        expires,
-        ...pool.slice(start),
-        ...pool.slice(0, start),
-      )) as string | null;
+      const order = [...pool.slice(start), ...pool.slice(0, start)];
+      const place = (await this.redis.eval(ALLOCATE, order.length, ...order.map((n) => this.xKey(n)), id, expires)) as
+        number | null;
+      x = place ? order[place - 1]! : null;
       if (!x) throw new RexianError('REXIAN_POOL_EXHAUSTED', { pool: pool.length });
     }
     const binding: Binding = {

@@ -9,7 +9,7 @@ import type { AriEvent } from '../asterisk/ari.js';
 import { maskedLeg, maskedRecording, talkBridge } from '../asterisk/ids.js';
 import type { Call } from '../calls/call.js';
 import type { CallService } from '../calls/service.js';
-import type { PromptRef } from '../ivr/flow-schema.js';
+import { LogEvent } from '../events/log-events.js';
 import type { RecordingService } from '../recording/service.js';
 import type { BindingStore } from './bindings.js';
 
@@ -33,10 +33,9 @@ export interface MaskedCallDeps {
   bindings: BindingStore;
   /** Whether a dialled number is one of the pool's. */
   isVirtual: (did: string) => boolean;
-  calls: () => CallService;
+  /** The calls domain: legs, and the hand-off to the 12345 flow (calls/event-path.ts). */
+  calls: CallService;
   recordings: RecordingService;
-  /** Plays a prompt and then starts the 12345 flow on the call. */
-  toHotline: (call: Call, prompt: PromptRef) => Promise<void>;
   pstnEndpoint?: string;
   logger: Logger;
 }
@@ -57,9 +56,15 @@ export class MaskedCalls {
     const x = call.state.did;
     const decision = await this.deps.bindings.route(x, call.state.caller);
     if ('refused' in decision) {
-      await call.note('refused', { x, refused: decision.refused }, 'call to a virtual number refused');
+      await call.note(
+        'refused',
+        { event: LogEvent.maskingRefused, x, refused: decision.refused },
+        'call to a virtual number refused',
+      );
       await call.answer();
-      await this.deps.toHotline(call, { text: `${REFUSALS[decision.refused]}正在为您转接12345政务服务便民热线。` });
+      await this.deps.calls.handoffs.toHotline(call, {
+        text: `${REFUSALS[decision.refused]}正在为您转接12345政务服务便民热线。`,
+      });
       return;
     }
     const { binding, to } = decision;
@@ -72,7 +77,7 @@ export class MaskedCalls {
       record: binding.record,
     };
     await call.updateFlow({ masking: state, maskingBinding: binding.id });
-    await this.deps.calls().attachLeg(call, state.leg, { role: 'far-party', party: maskNumber(to) });
+    await this.deps.calls.attachLeg(call, state.leg, { role: 'far-party', party: maskNumber(to) });
     call.log.info({ binding: binding.id, x, leg: state.leg }, 'virtual number: ringing the other party');
     await call.ari.originate({
       channelId: state.leg,
@@ -106,11 +111,15 @@ export class MaskedCalls {
         )
           await call.updateFlow({ recording: name });
       }
-      await call.note('far-party-answered', { binding: state.bindingId }, 'virtual number: connected');
+      await call.note(
+        'far-party-answered',
+        { event: LogEvent.maskingConnected, binding: state.bindingId },
+        'virtual number: connected',
+      );
       return true;
     }
     if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
-      await this.deps.calls().detachLeg(call, state.leg);
+      await this.deps.calls.detachLeg(call, state.leg);
       await call.note(
         'far-party-left',
         { binding: state.bindingId, connected: state.connected, cause: String(event.cause_txt ?? '') },

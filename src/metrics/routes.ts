@@ -1,6 +1,7 @@
 // Prometheus text at /metrics: live calls by phase, queue waits and service level, agents by
-// state, the ARI and AMI connections, and the Node.js runtime (event-loop lag among them,
-// from prom-client's default collectors). Values are read at scrape time, not kept twice.
+// state, the ARI and AMI connections, the role in the controller pair, and the Node.js runtime
+// (event-loop lag among them, from prom-client's default collectors). Values are read at
+// scrape time, not kept twice.
 // Scrapers authenticate like any client (a bearer token of role ops).
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -18,6 +19,8 @@ export interface MetricsSources {
   outboxLength: () => Promise<number>;
   /** Records PostgreSQL refused, set aside for ops to replay. */
   deadLetters: () => Promise<number>;
+  /** This controller's role in its pair (src/ha/ari-lease.ts): active, standby, fenced. */
+  role: () => string;
 }
 
 export function registerMetricsRoute(app: FastifyInstance, sources: MetricsSources, authn: Authenticator): void {
@@ -88,6 +91,9 @@ export function registerMetricsRoute(app: FastifyInstance, sources: MetricsSourc
   gauge('rexian_asterisk_connected', 'Connection to Asterisk (1 up, 0 down)', ['interface'], (g) => {
     g.set({ interface: 'ari' }, sources.ariConnected() ? 1 : 0);
     g.set({ interface: 'ami' }, sources.amiConnected() ? 1 : 0);
+  });
+  gauge('rexian_controller_role', 'Role in the controller pair (1 for the role it has now)', ['role'], (g) => {
+    for (const role of ['active', 'standby', 'fenced']) g.set({ role }, sources.role() === role ? 1 : 0);
   });
   gauge('rexian_records_outbox', 'Call records waiting to be written to PostgreSQL', [], async (g) => {
     g.set(await sources.outboxLength());

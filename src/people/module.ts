@@ -30,6 +30,10 @@ export interface PeopleCore {
   isAgent: (agentId: string) => boolean;
   /** The roster's device of an agent (sip or webrtc), for the browser phone's credentials. */
   agentDevice?: (agentId: string) => 'sip' | 'webrtc' | undefined;
+  /** The roster's autoAnswer of an agent (the page answers by itself after a beep). */
+  agentAutoAnswer?: (agentId: string) => boolean;
+  /** A supervisor's own browser seat (src/supervision/seats.ts), for GET /api/session/phone. */
+  supervisorSeat?: (name: string) => Promise<{ endpoint: string; password: string }>;
 }
 
 export interface PeopleModule {
@@ -70,6 +74,8 @@ export function createPeople(core: PeopleCore): PeopleModule {
     ariUrl: () => config.ari.url,
     webrtcUrl: () => config.acd.webrtcUrl,
     agentDevice: core.agentDevice ?? (() => undefined),
+    agentAutoAnswer: core.agentAutoAnswer,
+    supervisorSeat: core.supervisorSeat,
   });
   return {
     start: () => service.start(),

@@ -1,13 +1,16 @@
 // Quality-inspection recordings: a talk bridge is recorded from the moment an agent answers
 // (per queue), agents pause and resume it while a citizen reads out an ID number, and each
-// recording is indexed by call so inspectors can list and download it. Asterisk keeps the
+// recording is indexed by call, by agent and by time so inspectors can find, hear and
+// download it (every listen and download audited in `<prefix>:audit`). Asterisk keeps the
 // files; Redis keeps the index; a sweep removes both once the retention period is over.
 import type { Logger } from 'pino';
 
 import type { AriClient } from '../asterisk/ari.js';
 import { isNotFound } from '../asterisk/ari.js';
 import { RexianError } from '../errors/index.js';
+import { LogEvent } from '../events/log-events.js';
 import type { Redis } from '../store/redis.js';
+import { appendToStream } from '../store/streams.js';
 
 export interface RecordingInfo {
   name: string;
@@ -26,6 +29,19 @@ export interface RecordingInfo {
 }
 
 type NewRecording = Omit<RecordingInfo, 'startedAt' | 'pauses' | 'scope' | 'controller'>;
+
+/** What an inspector did with a recording: heard it in the browser, or downloaded the file. */
+export type RecordingUse = 'listen' | 'download';
+
+export interface RecordingSearch {
+  /** Instants, [from, to). */
+  from: Date;
+  to: Date;
+  agentId?: string;
+  /** Who may see which: the search answers only what passes. */
+  visible: (r: RecordingInfo) => boolean;
+  limit: number;
+}
 
 export interface RecordingOptions {
   retentionDays: number;
@@ -58,6 +74,15 @@ export class RecordingService {
     return `${this.prefix}:asterisk:${this.scope}:recordings`;
   }
 
+  /** Every recording, of every Asterisk, by time: the search by date reads it. */
+  private get allByTime(): string {
+    return `${this.prefix}:recordings:by-time`;
+  }
+
+  private byAgent(agentId: string): string {
+    return `${this.prefix}:agent-recordings:${agentId}`;
+  }
+
   /** Starts recording a bridge and indexes it; a failure is logged, never fatal to the call. */
   async recordBridge(bridgeId: string, info: NewRecording): Promise<boolean> {
     try {
@@ -70,7 +95,10 @@ export class RecordingService {
       return false;
     }
     await this.index(info);
-    this.log.info({ callId: info.callId, recording: info.name, bridgeId, kind: info.kind }, 'recording started');
+    this.log.info(
+      { event: LogEvent.recordingStarted, callId: info.callId, recording: info.name, bridgeId, kind: info.kind },
+      'recording started',
+    );
     return true;
   }
 
@@ -87,6 +115,8 @@ export class RecordingService {
         controller: this.controllerId,
       })
       .zadd(this.byTime, now, info.name)
+      .zadd(this.allByTime, now, info.name)
+      .zadd(this.byAgent(info.agentId), now, info.name)
       .sadd(`${this.prefix}:call-recordings:${info.callId}`, info.name)
       .exec();
   }
@@ -116,6 +146,44 @@ export class RecordingService {
     return all
       .filter((r): r is RecordingInfo => r !== undefined)
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+
+  /**
+   * Recordings started in [from, to), newest first, for one agent or all, that the asker may
+   * see; at most `limit` (truncated says more matched). Reads the index in Redis: a recording
+   * is findable exactly as long as it can be heard.
+   */
+  async search(q: RecordingSearch): Promise<{ recordings: RecordingInfo[]; truncated: boolean }> {
+    const key = q.agentId ? this.byAgent(q.agentId) : this.allByTime;
+    const names = await this.redis.zrevrangebyscore(key, `(${q.to.getTime()}`, q.from.getTime());
+    const found: RecordingInfo[] = [];
+    // In pages: a day of a busy hotline is thousands of recordings, read a few hundred at a time.
+    for (let i = 0; i < names.length && found.length <= q.limit; i += 200) {
+      const page = names.slice(i, i + 200);
+      const pipeline = this.redis.pipeline();
+      for (const n of page) pipeline.hgetall(this.key(n));
+      for (const [, h] of (await pipeline.exec()) ?? []) {
+        const r = h as Record<string, string> | null;
+        if (!r?.name) continue;
+        const info: RecordingInfo = { ...(r as unknown as RecordingInfo), pauses: Number(r.pauses ?? 0) };
+        if (q.visible(info)) found.push(info);
+      }
+    }
+    return { recordings: found.slice(0, q.limit), truncated: found.length > q.limit };
+  }
+
+  /** A listen or download, with who: appended to the audit stream before a byte is sent. */
+  async audit(use: RecordingUse, info: RecordingInfo, by: { name: string; role: string }): Promise<void> {
+    await appendToStream(this.redis, `${this.prefix}:audit`, {
+      who: by.name,
+      role: by.role,
+      action: `recording-${use}`,
+      recording: info.name,
+      callId: info.callId,
+      agentId: info.agentId,
+      at: new Date().toISOString(),
+    });
+    this.log.info({ recording: info.name, callId: info.callId, by: by.name, use }, `recording ${use}`);
   }
 
   /** The file, streamed from Asterisk. 404 when it was never made or is gone. */
@@ -160,11 +228,12 @@ export class RecordingService {
         // Still being recorded (a call longer than the retention period): try at the next sweep.
         if (!isNotFound(err)) continue;
       }
-      const multi = this.redis.multi().del(this.key(name)).zrem(this.byTime, name);
-      if (info) multi.srem(`${this.prefix}:call-recordings:${info.callId}`, name);
+      const multi = this.redis.multi().del(this.key(name)).zrem(this.byTime, name).zrem(this.allByTime, name);
+      if (info)
+        multi.srem(`${this.prefix}:call-recordings:${info.callId}`, name).zrem(this.byAgent(info.agentId), name);
       await multi.exec();
       this.log.info(
-        { recording: name, callId: info?.callId, startedAt: info?.startedAt },
+        { event: LogEvent.recordingRemoved, recording: name, callId: info?.callId, startedAt: info?.startedAt },
         'recording removed: retention period over',
       );
     }

@@ -12,9 +12,8 @@
 // - handle = talk + hold (+ wrap-up, the after-call work, which runs after the call ends and
 //   so is not in the record: the live figures and the staffing report add the queue's).
 // A masked call (src/calls/privacy.ts) keeps only the masked form of the number.
-import { holdSoFar } from '../acd/call-actions.js';
+import { type AcdCallState, holdSoFar } from '../acd/call-state.js';
 import { lineName } from '../acd/screen-pop.js';
-import type { AcdCallState } from '../acd/service.js';
 import { emergencyRecording } from '../asterisk/ids.js';
 import type { CallEvent, CallRecordState, LegRole } from '../calls/call.js';
 import { isMasked, maskNumber, type PrivacyPolicy } from '../calls/privacy.js';
@@ -95,7 +94,7 @@ export function buildCallRecord(
   endReason: string,
   privacy?: PrivacyPolicy,
 ): CallRecord {
-  const acd = state.flow.acd as AcdCallState | undefined;
+  const acd = state.flow.acd;
   const ivr = state.flow.ivr as IvrState | undefined;
   // The flow that brought the caller in; an after-call flow (the survey) comes later.
   const first = ((state.flow.previousFlows as FlowSummary[] | undefined) ?? [])[0] ?? ivr;

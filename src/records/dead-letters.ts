@@ -7,7 +7,8 @@ import type pg from 'pg';
 
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
-import { insertRecords, isDataError, pgError, type RecordOutbox, type StoredRecord } from './outbox.js';
+import { isDataError, pgError, type RecordOutbox } from './outbox.js';
+import { insertRecords, type StoredRecord } from './record-rows.js';
 import { sanitizeRecord } from './sanitize.js';
 
 export interface DeadLetter {

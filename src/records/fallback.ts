@@ -23,7 +23,8 @@ import {
   parseFallbackFacts,
 } from './asterisk-facts.js';
 import type { CallRecord } from './call-record.js';
-import type { RecordOutbox, StoredRecord } from './outbox.js';
+import type { RecordOutbox } from './outbox.js';
+import type { StoredRecord } from './record-rows.js';
 
 /** The name of the native queue in sip-config/queues.conf. */
 export const FALLBACK_QUEUE = 'rexian-fallback';

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AmiClient } from '../asterisk/ami.js';
 import type { CallRecordState } from '../calls/call.js';
 import { isMasked, type PrivacyPolicy } from '../calls/privacy.js';
+import { LogEvent } from '../events/log-events.js';
 import type { Redis } from '../store/redis.js';
 import { AsteriskDb, EndFactsReader } from './asterisk-facts.js';
 import { DeadLetters } from './dead-letters.js';
@@ -67,6 +68,7 @@ export function recordsDomain(deps: RecordsDeps): RecordsDomain {
       if (end) {
         deps.logger.info(
           {
+            event: LogEvent.recordEndFromAsterisk,
             callId: state.callId,
             channelId: state.channelId,
             endedAt: record.endedAt,

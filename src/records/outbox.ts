@@ -13,119 +13,39 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 
-import type { Redis } from '../store/redis.js';
-import type { CallRecord } from './call-record.js';
+import { LogEvent } from '../events/log-events.js';
+import { type Redis, replicaAck } from '../store/redis.js';
 import { migrate } from './migrate.js';
+import { insertRecords, type StoredRecord } from './record-rows.js';
 import { sanitizeRecord } from './sanitize.js';
-import { ROLL_UP } from './sums.js';
 
 const GROUP = 'writers';
 
-/** A record as the outbox carries it: who served the call (a controller unless told). */
-export type StoredRecord = CallRecord & { servedBy?: 'controller' | 'fallback' };
-const COLUMNS = [
-  'call_id',
-  'direction',
-  'did',
-  'line',
-  'caller',
-  'caller_masked',
-  'started_at',
-  'ended_at',
-  'end_reason',
-  'flow_id',
-  'flow_version',
-  'ivr_path',
-  'digits',
-  'queue',
-  'origin_queue',
-  'entered_queue_at',
-  'wait_ms',
-  'answered',
-  'answered_at',
-  'abandoned',
-  'short_abandon',
-  'agent_id',
-  'agents',
-  'talk_ms',
-  'hold_ms',
-  'transfers',
-  'window_id',
-  'emergency',
-  'survey',
-  'recordings',
-  'masking_binding',
-  'hangup_side',
-  'legs',
-  'events',
-  'served_by',
-] as const;
-
-function row(r: StoredRecord): unknown[] {
-  return [
-    r.callId,
-    r.direction,
-    r.did,
-    r.line,
-    r.caller,
-    r.callerMasked,
-    r.startedAt,
-    r.endedAt,
-    r.endReason,
-    r.flowId,
-    r.flowVersion,
-    r.ivrPath,
-    JSON.stringify(r.digits),
-    r.queue,
-    r.originQueue,
-    r.enteredQueueAt,
-    r.waitMs,
-    r.answered,
-    r.answeredAt,
-    r.abandoned,
-    r.shortAbandon,
-    r.agentId,
-    r.agents,
-    r.talkMs,
-    r.holdMs,
-    r.transfers,
-    r.windowId,
-    r.emergency,
-    r.survey,
-    r.recordings,
-    r.maskingBinding,
-    r.hangupSide,
-    // Records queued in the outbox by an older version have neither.
-    JSON.stringify(r.legs ?? []),
-    JSON.stringify(r.events ?? []),
-    r.servedBy ?? 'controller',
-  ];
-}
-
 /**
- * Inserts records and adds them to the daily roll-up; one already written (a replay) is skipped.
- * Returns how many were new.
+ * The master took a record but no replica confirmed it within the WAIT timeout. The record is
+ * not dropped: it is in the master, the call's live state stays, and the call's end tries again
+ * (calls/call-end.ts), appending it anew; the writer keeps one row per call id, so a record that
+ * reached PostgreSQL twice is one row.
  */
-export async function insertRecords(pool: pg.Pool, records: StoredRecord[]): Promise<number> {
-  if (records.length === 0) return 0;
-  const values: unknown[] = [];
-  const tuples = records.map((r) => {
-    const base = values.length;
-    values.push(...row(r));
-    return `(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(', ')})`;
-  });
-  // One statement: the rows that are new (a replay inserts none) go into the roll-up too.
-  const res = await pool.query(
-    `WITH source AS (
-      INSERT INTO call_records (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (call_id) DO NOTHING RETURNING *
-    ), rolled AS (${ROLL_UP})
-    SELECT count(*) AS n FROM source`,
-    values,
-  );
-  return Number((res.rows[0] as { n: string }).n);
+export class RecordNotReplicated extends Error {
+  constructor(
+    readonly callId: string,
+    readonly replicas: number,
+    readonly wanted: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `call record ${callId} is on the Redis master only: ${replicas} of ${wanted} replicas within ${timeoutMs} ms`,
+    );
+  }
 }
 
 export class RecordOutbox {
+  /** With replicas to wait for: the appends' own connection, since WAIT blocks the one it runs on. */
+  private appender: Redis | undefined;
+  /** How many times the appends' connection has been (re)made. */
+  private generation = 0;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -140,8 +60,60 @@ export class RecordOutbox {
     return `${this.prefix}:records:dead`;
   }
 
+  /**
+   * Appends a record. When the connection asks for replicas (redis.waitReplicas), it counts as
+   * kept only once that many replicas hold it (WAIT); short of that it throws RecordNotReplicated
+   * and the caller tries again, so a failover to a replica that never got the record cannot lose it.
+   */
   async add(record: StoredRecord): Promise<void> {
-    await this.redis.xadd(this.key, '*', 'record', JSON.stringify(record));
+    const ack = replicaAck(this.redis);
+    if (!ack) {
+      await this.redis.xadd(this.key, '*', 'record', JSON.stringify(record));
+      return;
+    }
+    const conn = await this.appendConnection(ack.timeoutMs, record.callId);
+    const generation = this.generation;
+    // One write on one socket: WAIT counts this connection's writes, the XADD just before it
+    // included. Had the connection been remade in between (a failover), WAIT would count nothing
+    // of ours and answer at once: such an answer is not taken as a confirmation.
+    const replies =
+      (await conn
+        .pipeline()
+        .xadd(this.key, '*', 'record', JSON.stringify(record))
+        .wait(ack.replicas, ack.timeoutMs)
+        .exec()) ?? [];
+    const failed = replies.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    const held = Number(replies[1]?.[1] ?? 0);
+    if (held < ack.replicas || generation !== this.generation)
+      throw new RecordNotReplicated(record.callId, held, ack.replicas, ack.timeoutMs);
+  }
+
+  private async appendConnection(timeoutMs: number, callId: string): Promise<Redis> {
+    if (!this.appender) {
+      const appender = this.redis.duplicate({ connectionName: `${this.prefix}:records-outbox` });
+      appender.on('error', () => undefined); // the main connection logs Redis trouble
+      appender.on('ready', () => this.generation++);
+      // Closed with the main connection (the controller's shutdown disconnects it).
+      this.redis.once('end', () => appender.disconnect());
+      this.appender = appender;
+    }
+    const appender = this.appender;
+    if (appender.status !== 'ready') {
+      const ready = await new Promise<boolean>((resolve) => {
+        const onReady = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          appender.off('ready', onReady);
+          resolve(false);
+        }, timeoutMs);
+        appender.once('ready', onReady);
+      });
+      if (!ready) throw new RecordNotReplicated(callId, 0, replicaAck(this.redis)?.replicas ?? 1, timeoutMs);
+    }
+    return appender;
   }
 }
 
@@ -257,7 +229,7 @@ export class RecordWriter {
           );
           if (ok) {
             this.logger.warn(
-              { stream: this.outbox.key, group: GROUP },
+              { event: LogEvent.outboxRecreated, stream: this.outbox.key, group: GROUP },
               'the outbox stream or its consumer group was missing (Redis lost data?): recreated them',
             );
             continue;
@@ -269,6 +241,7 @@ export class RecordWriter {
             : 'call records wait in the outbox: cannot read or acknowledge them in Redis';
         this.logger.warn(
           {
+            event: LogEvent.recordsWaiting,
             err: failure.message,
             side: failure.side,
             code: (failure.inner as { code?: string }).code,
@@ -328,7 +301,7 @@ export class RecordWriter {
         ...pending.map(([id]) => id),
       )) as Array<[string, string[]] | null>;
       this.logger.warn(
-        { from: name, records: claimed.length },
+        { event: LogEvent.recordsTakenOver, from: name, records: claimed.length },
         'took over call records a stopped writer had not written',
       );
       return claimed.filter((e): e is [string, string[]] => e !== null && Array.isArray(e[1]));
@@ -358,7 +331,7 @@ export class RecordWriter {
       const { value, repaired } = sanitizeRecord(parsed);
       if (repaired.length > 0)
         this.logger.warn(
-          { callId: value.callId, repaired },
+          { event: LogEvent.recordRepaired, callId: value.callId, repaired },
           'call record repaired: characters PostgreSQL cannot store were removed',
         );
       batch.push({ id, record: value });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { type Authenticator, requireRole } from '../api/auth.js';
 import type { DeadLetters } from './dead-letters.js';
-import type { StoredRecord } from './outbox.js';
+import type { StoredRecord } from './record-rows.js';
 
 const security = [{ bearer: [] }];
 const streamId = {

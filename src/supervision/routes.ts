@@ -42,7 +42,7 @@ export function registerSupervisionRoutes(
    */
   const agentOf = (req: FastifyRequest, callId: string): string => {
     const call = calls.get(callId);
-    const agentId = (call?.flow.acd as { agentId?: string } | undefined)?.agentId;
+    const agentId = call?.flow.acd?.agentId;
     const p = req.principal!;
     if (p.role !== 'admin' && (!agentId || !mayActForAgent(p, agentId, teamOf(agentId)))) {
       throw forbidden(
@@ -77,7 +77,8 @@ export function registerSupervisionRoutes(
       ...supervisors,
       schema: {
         tags: ['supervision'],
-        summary: "Ring the supervisor's phone and join the call to monitor, whisper or barge",
+        summary:
+          "Ring the supervisor's phone (a desk phone, or their own browser seat) and join the call to monitor, whisper or barge",
         security,
         params: callParams,
         body: {
@@ -89,7 +90,8 @@ export function registerSupervisionRoutes(
             phone: {
               type: 'string',
               pattern: '^[0-9A-Za-z_-]{1,32}$',
-              description: "roster id of the supervisor's phone (default: the token's agent)",
+              description:
+                "roster id of the supervisor's desk phone (default: the token's agent, else the supervisor's own browser seat)",
             },
           },
         },
@@ -98,7 +100,8 @@ export function registerSupervisionRoutes(
     async (req) => {
       agentOf(req, req.params.callId);
       const phone = req.body.phone ?? req.principal!.agentId;
-      if (!phone)
+      // Without a phone a supervisor is rung on their own browser seat (GET /api/session/phone).
+      if (!phone && !(req.principal!.role === 'supervisor' && supervision.hasSeats))
         throw new RexianError(
           'REXIAN_BAD_REQUEST',
           { field: 'phone' },

@@ -2,6 +2,10 @@
 // the supervisor), barge (everyone hears everyone), switch between them during the call,
 // and take over (the agent drops, the supervisor stays with the citizen).
 //
+// The supervisor's phone is a roster seat given by id (a desk phone), or else their own browser
+// seat (./seats.ts, `sup-<name>`), which answers by itself (Call-Info answer-after=0): the page
+// asked for this call. Either way the dial string is checked before it reaches Asterisk.
+//
 // Built from ARI pieces: the supervisor's phone is rung with a channel id of our own; for
 // monitor and whisper it meets, in a private mixing bridge, a snoop channel on the agent's
 // leg (spy both ways; whisper "out" sends the supervisor's voice to the agent only). Barge
@@ -18,11 +22,14 @@ import { mayActForAgent, type Principal } from '../api/auth.js';
 import type { AriClient, AriEvent } from '../asterisk/ari.js';
 import { agentEndpoint, snoopLeg, supervisionBridge, supervisorLeg } from '../asterisk/ids.js';
 import type { Call } from '../calls/call.js';
+import { endpointDialString } from '../calls/dial-string.js';
 import { isMasked, type PrivacyPolicy, visibleNumber } from '../calls/privacy.js';
 import type { CallService } from '../calls/service.js';
 import { RexianError } from '../errors/index.js';
+import { LogEvent } from '../events/log-events.js';
 import type { Redis } from '../store/redis.js';
 import { appendToStream } from '../store/streams.js';
+import type { SupervisorSeats } from './seats.js';
 
 export type SupervisionMode = 'monitor' | 'whisper' | 'barge';
 
@@ -47,6 +54,8 @@ export interface SupervisionDeps {
   logger: Logger;
   /** Which calls are masked (the virtual pool, the queues' callerNumber policy). */
   privacy?: PrivacyPolicy;
+  /** Supervisors' own browser seats; without them a phone must be given. */
+  seats?: SupervisorSeats;
 }
 
 /** One live call as the list shows it. */
@@ -76,7 +85,7 @@ export class SupervisionService {
     const hidden = new Set<string>();
     const list = (await this.deps.calls.store.allLive())
       .map((state): LiveCallView => {
-        const acd = state.flow.acd as { queue?: string; phase?: string; agentId?: string } | undefined;
+        const acd = state.flow.acd;
         const masked = isMasked(state, this.deps.privacy);
         if (masked) hidden.add(state.callId);
         return {
@@ -137,9 +146,27 @@ export class SupervisionService {
     await call.note('supervision', { supervisor: who, action, ...details }, 'supervision', 'warn');
   }
 
-  /** Rings the supervisor's phone; they join in `mode` when they answer. */
-  start(callId: string, supervisor: string, phone: string, mode: SupervisionMode): Promise<Record<string, unknown>> {
+  /** Whether a supervisor without a phone given can be rung on a browser seat of their own. */
+  get hasSeats(): boolean {
+    return this.deps.seats !== undefined;
+  }
+
+  /**
+   * Rings the supervisor's phone (a roster id; undefined: their own browser seat); they join
+   * in `mode` when they answer.
+   */
+  start(
+    callId: string,
+    supervisor: string,
+    phone: string | undefined,
+    mode: SupervisionMode,
+  ): Promise<Record<string, unknown>> {
     return this.deps.calls.within(callId, async (call) => {
+      const seats = this.deps.seats;
+      if (phone === undefined && !seats)
+        throw new RexianError('REXIAN_BAD_REQUEST', { field: 'phone' }, 'no phone: give "phone"');
+      const ownSeat = phone === undefined ? (await seats!.seat(supervisor)).endpoint : undefined;
+      const endpoint = endpointDialString(ownSeat ?? agentEndpoint(phone!));
       const talk = this.deps.acd.talkOf(call);
       if (!talk) throw new RexianError('REXIAN_AGENT_STATE', { callId }, `call ${callId} is not connected to an agent`);
       if (this.state(call))
@@ -151,7 +178,7 @@ export class SupervisionService {
       const leg = supervisorLeg(callId);
       await this.save(call, {
         supervisor,
-        phone,
+        phone: phone ?? ownSeat!,
         leg,
         mode,
         bridge: supervisionBridge(callId),
@@ -159,15 +186,18 @@ export class SupervisionService {
         count: 1,
       });
       await this.deps.calls.attachLeg(call, leg, { role: 'supervisor', party: supervisor });
-      await this.audit(supervisor, 'start', call, { mode, agentId: talk.agentId, phone });
+      await this.audit(supervisor, 'start', call, { mode, agentId: talk.agentId, phone: phone ?? ownSeat });
+      this.deps.logger.info({ callId, channelId: leg, supervisor, endpoint, mode }, "ringing the supervisor's phone");
       await this.deps.ari.originate({
         channelId: leg,
-        endpoint: `PJSIP/${agentEndpoint(phone)}`,
+        endpoint,
         callerId: `"监听" <${call.state.did}>`,
         timeout: 30,
         appArgs: `agent-leg,${callId}`,
+        // The browser seat answers by itself: its owner just asked for this call.
+        ...(ownSeat ? { variables: { 'PJSIP_HEADER(add,Call-Info)': '<sip:rexian>;answer-after=0' } } : {}),
       });
-      return { callId, supervisorChannel: leg, mode };
+      return { callId, supervisorChannel: leg, mode, phone: phone ?? ownSeat };
     });
   }
 
@@ -269,7 +299,11 @@ export class SupervisionService {
     if (channelId !== s.leg) return false;
     if (event.type === 'StasisStart' && !s.joined) {
       await this.save(call, { joined: true });
-      await call.note('supervisor-joined', { supervisor: s.supervisor, mode: s.mode }, 'supervisor joined');
+      await call.note(
+        'supervisor-joined',
+        { event: LogEvent.supervisorJoined, supervisor: s.supervisor, mode: s.mode },
+        'supervisor joined',
+      );
       await this.place(call, { ...s, joined: true });
     } else if (event.type === 'ChannelDestroyed' || event.type === 'StasisEnd') {
       await this.teardown(call, s);

@@ -20,12 +20,14 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, acdQueuesWith, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
 import { ensurePagesBuilt, launchBrowser, resultsDir, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { streamEntries, until } from '../helpers/lab.js';
 import { createNetns, INNER_ADDRESS, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
+import { pageHearsTone } from '../helpers/page-tone.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const CITIZEN_HZ = 600;
@@ -96,44 +98,9 @@ t.teardown(async () => {
   netns?.close();
 });
 
-/** Share of 50 ms analyser frames of the page's remote stream in which `hz` dominates. */
-async function remoteTone(hz: number, ms: number): Promise<number> {
-  return browser.page.evaluate(
-    async ({ hz, ms }) => {
-      const audio = document.querySelector<HTMLAudioElement>('[data-test=phone-remote-audio]');
-      const stream = audio?.srcObject;
-      if (!(stream instanceof MediaStream)) return -1;
-      const ctx = new AudioContext();
-      const analyser = ctx.createAnalyser();
-      analyser.fftSize = 2048;
-      ctx.createMediaStreamSource(stream).connect(analyser);
-      const frame = new Float32Array(analyser.fftSize);
-      const coeff = 2 * Math.cos((2 * Math.PI * hz) / ctx.sampleRate);
-      let hits = 0;
-      let frames = 0;
-      const deadline = performance.now() + ms;
-      while (performance.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        analyser.getFloatTimeDomainData(frame);
-        let s1 = 0;
-        let s2 = 0;
-        let energy = 0;
-        for (const x of frame) {
-          energy += x * x;
-          const s0 = x + coeff * s1 - s2;
-          s2 = s1;
-          s1 = s0;
-        }
-        frames++;
-        const power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((frame.length / 2) * Math.max(energy, 1e-12));
-        if (energy / frame.length > 1e-5 && power > 0.25) hits++;
-      }
-      await ctx.close();
-      return frames ? hits / frames : 0;
-    },
-    { hz, ms },
-  );
-}
+/** Share of 50 ms frames of the page's remote stream in which `hz` dominates. */
+const remoteTone = (hz: number, ms: number): Promise<number> =>
+  pageHearsTone(browser.page, '[data-test=phone-remote-audio]', hz, ms);
 
 t.test("the page's phone registers, answers a queued citizen, and audio flows both ways", async (t) => {
   const { page } = browser;
@@ -187,7 +154,7 @@ t.test("the page's phone registers, answers a queued citizen, and audio flows bo
   t.match(await call.textContent(), /^来电：/, `the page shows the call (${await call.textContent()})`);
   await page.getByRole('button', { name: '接听' }).click();
   await until('the page is talking', async () => /^通话中：/.test((await call.textContent()) ?? ''), 10_000, 100);
-  await c.log('call connected to agent', 15_000);
+  await c.log(LogEvent.callConnectedToAgent, 15_000);
   t.pass('the controller connected the citizen to w1');
 
   const citizenChannel = await until(
@@ -230,11 +197,16 @@ t.test("the page's phone registers, answers a queued citizen, and audio flows bo
   await browser.screenshot('agent-phone-in-call');
   t.pass(`screenshot in ${resultsDir}`);
 
+  // While the desk shows the call, hanging up and muting are Call controls' only: one of each on the screen.
+  t.equal(await page.locator('[data-test=phone-hang-up]').count(), 0, "the phone's own hang-up gives way");
+  t.equal(await page.locator('[data-test=phone-mute]').count(), 0, 'and its own mute');
+  t.match(await page.locator('[data-test=phone-controls-in-desk]').textContent(), /通话控制/, 'it says where they are');
+
   // Mute from the keyboard: the button is reachable, pressed state announced, the citizen hears nothing of the page.
-  const mute = page.getByRole('button', { name: '静音' });
+  const mute = page.getByRole('button', { name: /^闭麦/ });
   await mute.focus();
   await page.keyboard.press('Enter');
-  const unmute = page.getByRole('button', { name: '取消静音' });
+  const unmute = page.getByRole('button', { name: /^开麦/ });
   await unmute.waitFor();
   t.equal(await unmute.getAttribute('aria-pressed'), 'true', 'the button says it is pressed');
   const muted = await listen(lab, probe, citizenChannel, 'citizen-hears-muted', 1_500, AGENT_HZ);
@@ -242,10 +214,10 @@ t.test("the page's phone registers, answers a queued citizen, and audio flows bo
     muted.toneWindows < 0.2,
     `muted, the citizen no longer hears the page (${(muted.toneWindows * 100).toFixed(0)} % of windows)`,
   );
-  await page.keyboard.press('Enter');
+  await unmute.click(); // the button was disabled while the mute was applied, so it lost the focus
   await mute.waitFor();
 
-  await page.getByRole('button', { name: '挂断' }).click();
+  await page.getByRole('button', { name: /^结束通话/ }).click();
   await until('the page is idle again', async () => (await call.textContent()) === '空闲，等待来电', 10_000, 100);
   await until(
     "the citizen's channel is gone",
@@ -255,7 +227,7 @@ t.test("the page's phone registers, answers a queued citizen, and audio flows bo
     },
     10_000,
   );
-  t.pass('Hang up in the page ends the call');
+  t.pass("the desk's End call ends the call");
   await c.sipp.done.catch(() => undefined);
   t.same(browser.errors, [], 'no console errors');
 });

@@ -68,7 +68,11 @@ t.test(
     await page.locator('[data-test=person-name]').waitFor();
     t.equal(await page.locator('[data-test=person-name]').textContent(), '王芳');
     t.equal((await page.locator('[data-test=person-role]').textContent())?.trim(), '坐席');
-    t.match(await page.locator('[data-test=page-body]').textContent(), /坐席工作台即将在这里上线/);
+    t.equal(
+      await page.locator('[data-test=agent-state]').textContent(),
+      '未签入',
+      'the desk shows the agent logged out',
+    );
     await page.getByText('实时连接：正常').waitFor({ timeout: 5_000 });
     t.pass('the event stream is live on the session cookie');
     await browser.screenshot('agent-signed-in');
@@ -109,7 +113,7 @@ t.test('the page switches to English and every control is reachable by keyboard'
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   t.equal(await page.evaluate(() => document.documentElement.lang), 'en');
-  t.match(await page.locator('[data-test=page-body]').textContent(), /The agent desk comes here next/);
+  t.equal(await page.locator('[data-test=agent-state]').textContent(), 'Logged out', 'the desk speaks English');
   await page.getByRole('button', { name: 'Sign out' }).focus();
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { agentSipPassword } from '../../src/acd/roster.js';
 import { hotlineNumbers, repoRoot } from '../../src/asterisk/instance.js';
 import { maskNumber } from '../../src/calls/privacy.js';
+import { LogEvent, type LogEventName } from '../../src/events/log-events.js';
 import type { ControllerProcess, LogLine } from './controller.js';
 import { type Lab, startLab } from './lab.js';
 import { citizenScenario, type CitizenStep, type RunningSipp, runSipp } from './sipp.js';
@@ -191,25 +192,20 @@ export function citizen(
   void sipp.done.finally(() => busyPorts.delete(port));
   if (options.expectController === false)
     return { sipp, entered: new Promise<LogLine>(() => {}), log: () => new Promise<LogLine>(() => {}) };
-  const entered = controller.waitForLog(
-    `call from ${options.caller} entered`,
-    (l) => l.msg === 'call entered' && l.caller === maskNumber(options.caller),
+  const entered = controller.waitForEvent(
+    LogEvent.callEntered,
+    (l) => l.caller === maskNumber(options.caller),
     30_000,
     from,
   );
   const log = async (
-    msg: string,
+    event: LogEventName,
     timeoutMs = 30_000,
     extra: (l: LogLine) => boolean = () => true,
     c: ControllerProcess = controller,
   ): Promise<LogLine> => {
     const { callId } = await entered;
-    return c.waitForLog(
-      `${msg} (${options.caller})`,
-      (l) => l.msg === msg && l.callId === callId && extra(l),
-      timeoutMs,
-      0,
-    );
+    return c.waitForEvent(event, (l) => l.callId === callId && extra(l), timeoutMs, 0);
   };
   return { sipp, entered, log };
 }

@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { repoRoot } from '../../src/asterisk/instance.js';
+import type { LogEventName } from '../../src/events/log-events.js';
 import { until } from './lab.js';
 
 export interface LogLine {
   level: number;
   msg: string;
   time: number;
+  /** What happened, a stable name (src/events/log-events.ts); msg is prose and may be reworded. */
+  event?: string;
   callId?: string;
   channelId?: string;
   [key: string]: unknown;
@@ -99,8 +102,24 @@ export class ControllerProcess {
     );
   }
 
-  waitForLog(label: string, predicate: (line: LogLine) => boolean, timeoutMs = 15_000, from = 0): Promise<LogLine> {
-    return until(label, () => this.logs.slice(from).find(predicate), timeoutMs, 50);
+  /**
+   * The first log line (from index `from` on) with this event (or one of these) that the predicate
+   * accepts. Tests key on `event`, never on the message, so that rewording a message breaks no test.
+   */
+  waitForEvent(
+    event: LogEventName | readonly LogEventName[],
+    predicate: (line: LogLine) => boolean = () => true,
+    timeoutMs = 15_000,
+    from = 0,
+  ): Promise<LogLine> {
+    const events: readonly string[] = typeof event === 'string' ? [event] : event;
+    const found = (l: LogLine): boolean => l.event !== undefined && events.includes(l.event) && predicate(l);
+    return until(events.join(' or '), () => this.logs.slice(from).find(found), timeoutMs, 50);
+  }
+
+  /** The log lines with this event, from index `from` on. */
+  eventsOf(event: LogEventName, from = 0): LogLine[] {
+    return this.logs.slice(from).filter((l) => l.event === event);
   }
 
   /** Resolves with the exit code once the process has ended. */

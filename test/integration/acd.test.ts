@@ -3,6 +3,7 @@
 // keep the caller's place, and a controller restart that loses nobody's place.
 import t, { type Test } from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { openEventStream } from '../helpers/events.js';
@@ -69,7 +70,7 @@ async function resetAgents(t: Test): Promise<void> {
 }
 
 function connected(since: number): LogLine[] {
-  return controller.logs.slice(since).filter((l) => l.msg === 'call connected to agent');
+  return controller.logs.slice(since).filter((l) => l.event === LogEvent.callConnectedToAgent);
 }
 
 async function waiting(queue: string): Promise<string[]> {
@@ -81,11 +82,11 @@ t.test('callers are served by priority, then in order of arrival, and wrap-up is
   await agent(t, 'a1', 'login');
   const from = controller.logs.length;
   const early = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000001' });
-  await early.log('call queued');
+  await early.log(LogEvent.callQueued);
   const later = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000002' });
-  await later.log('call queued');
+  await later.log(LogEvent.callQueued);
   const urgent = citizen(acdLab.lab, controller, { did: '7002', caller: '13800000003' });
-  await urgent.log('call queued');
+  await urgent.log(LogEvent.callQueued);
   t.same(
     await waiting('general'),
     [(await urgent.entered).callId, (await early.entered).callId, (await later.entered).callId],
@@ -109,8 +110,8 @@ t.test('callers are served by priority, then in order of arrival, and wrap-up is
   );
   t.ok(order.every((l) => l.agentId === 'a1'));
 
-  const ended = controller.logs.slice(from).filter((l) => l.msg === 'wrap-up ended' && l.agentId === 'a1');
-  const hungUp = controller.logs.slice(from).filter((l) => l.msg === 'agent hung up; ending the call');
+  const ended = controller.logs.slice(from).filter((l) => l.event === LogEvent.wrapUpEnded && l.agentId === 'a1');
+  const hungUp = controller.logs.slice(from).filter((l) => l.event === LogEvent.agentHungUp);
   t.ok(hungUp.length >= 2 && ended.length >= 2, 'each call was followed by wrap-up');
   for (let i = 1; i < 3; i++) {
     const gap = order[i]!.time - hungUp[i - 1]!.time;
@@ -130,12 +131,12 @@ t.test('the best-skilled agent serves first, and among equals the one idle longe
   const from = controller.logs.length;
   const first = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000011', hangUpAfterMs: 6000 });
   t.equal(
-    (await first.log('call connected to agent')).agentId,
+    (await first.log(LogEvent.callConnectedToAgent)).agentId,
     'a3',
     'level 9 beats level 5 even though a2 was idle longer',
   );
   const second = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000012', hangUpAfterMs: 3000 });
-  t.equal((await second.log('call connected to agent')).agentId, 'a2');
+  t.equal((await second.log(LogEvent.callConnectedToAgent)).agentId, 'a2');
   await Promise.all([first.sipp.done, second.sipp.done]);
   t.equal(connected(from).length, 2);
 });
@@ -149,13 +150,13 @@ t.test(
       await agent(t, id, 'ready');
     }
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000021', hangUpAfterMs: 9000 });
-    const offered = await c.log('call offered to agent');
+    const offered = await c.log(LogEvent.callOffered);
     t.equal(offered.agentId, 'n1', 'the better-skilled agent is offered first');
-    const noAnswer = await c.log('agent did not answer; the call keeps its place and goes to the next agent', 15_000);
+    const noAnswer = await c.log(LogEvent.agentNoAnswer, 15_000);
     t.ok(noAnswer.time - offered.time >= 3500, `rang for the queue's ring time (${noAnswer.time - offered.time} ms)`);
-    const next = await c.log('call offered to agent', 5_000, (l) => l.agentId === 'a2');
+    const next = await c.log(LogEvent.callOffered, 5_000, (l) => l.agentId === 'a2');
     t.ok(next.time - noAnswer.time < 1000, `next agent offered ${next.time - noAnswer.time} ms later`);
-    await c.log('call connected to agent');
+    await c.log(LogEvent.callConnectedToAgent);
     t.match(await agentState('n1'), { state: 'not-ready', reason: 'no-answer', reasonLabel: '未接听' });
     await c.sipp.done;
   },
@@ -166,9 +167,9 @@ t.test('overflow widens to backup agents before the answer target is missed', as
   await agent(t, 'b1', 'login');
   await agent(t, 'b1', 'ready');
   const c = citizen(acdLab.lab, controller, { did: '7003', caller: '13800000031', hangUpAfterMs: 8000 });
-  const queued = await c.log('call queued');
+  const queued = await c.log(LogEvent.callQueued);
   t.equal(queued.queue, 'special');
-  const conn = await c.log('call connected to agent', 15_000);
+  const conn = await c.log(LogEvent.callConnectedToAgent, 15_000);
   t.equal(conn.agentId, 'b1', 'an agent with the overflow skill took it');
   t.ok((conn.waitMs as number) >= 2900, `not before the overflow time (${conn.waitMs} ms)`);
   t.ok((conn.waitMs as number) < 5000, `well before the 10 s target (${conn.waitMs} ms)`);
@@ -183,8 +184,8 @@ t.test('abandons are counted, short abandons apart', async (t) => {
   ).body;
   const quick = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000041', hangUpAfterMs: 1000 });
   const patient = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000042', hangUpAfterMs: 4500 });
-  await quick.log('caller hung up while queued (short abandon)', 20_000);
-  await patient.log('caller hung up while queued (abandon)', 20_000);
+  await quick.log(LogEvent.callAbandoned, 20_000, (l) => l.short === true);
+  await patient.log(LogEvent.callAbandoned, 20_000, (l) => l.short === false);
   const after = (
     await controller.api<{
       abandoned: number;
@@ -210,10 +211,10 @@ t.test('a caller who chooses a callback keeps their place and is called back bef
     caller: '13900000051',
     steps: [{ pauseMs: 4000 }, { key: '1' }],
   });
-  await x.log('caller chose a callback; their place in the queue is kept', 20_000);
+  await x.log(LogEvent.callbackChosen, 20_000);
   t.equal((await x.sipp.done).exitCode, 0, 'the caller heard the confirmation and was hung up on');
   const y = citizen(acdLab.lab, controller, { did: '7004', caller: '13900000052', hangUpAfterMs: 20_000 });
-  await y.log('call queued');
+  await y.log(LogEvent.callQueued);
   const { callId: xId } = await x.entered;
   t.same((await waiting('cbq'))[0], xId, 'the callback entry is still first in line');
 
@@ -227,14 +228,9 @@ t.test('a caller who chooses a callback keeps their place and is called back bef
     extraArgs: ['-d', '1000'],
   });
   await agent(t, 'cb1', 'ready');
-  const ringing = await controller.waitForLog(
-    'callback rings the agent',
-    (l) => l.msg === 'queue callback: ringing the agent first',
-    15_000,
-    from,
-  );
+  const ringing = await controller.waitForEvent(LogEvent.queueCallbackRinging, undefined, 15_000, from);
   t.equal(ringing.originCallId, xId, 'the agent is rung for the callback, not for the later caller');
-  await controller.waitForLog('callback connected', (l) => l.msg === 'queue callback connected', 20_000, from);
+  await controller.waitForEvent(LogEvent.queueCallbackConnected, undefined, 20_000, from);
   const leg = await callbackPhone.done;
   const invite = leg.messages.find((m) => m.direction === 'received' && startLine(m.text).startsWith('INVITE'));
   t.match(startLine(invite?.text ?? ''), /^INVITE sip:13900000051@/, "the citizen's number was dialled");
@@ -247,29 +243,25 @@ t.test('after a controller crash, waiting callers keep their places and are serv
   await resetAgents(t);
   await agent(t, 'a2', 'login');
   const p = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000061', hangUpAfterMs: 15_000 });
-  await p.log('call queued');
+  await p.log(LogEvent.callQueued);
   const q = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000062', hangUpAfterMs: 15_000 });
-  await q.log('call queued');
+  await q.log(LogEvent.callQueued);
   const before = await waiting('general');
   await controller.kill('SIGKILL');
   controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
   await controller.waitReady();
   const { callId: pId } = await p.entered;
-  await controller.waitForLog(
-    'P picked up',
-    (l) => l.msg === 'caller still queued after restart; place kept' && l.callId === pId,
-    15_000,
-  );
+  await controller.waitForEvent(LogEvent.queuePlaceKept, (l) => l.callId === pId, 15_000);
   t.same(await waiting('general'), before, 'same callers, same order');
   const r = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000063', hangUpAfterMs: 12_000 });
-  await r.log('call queued');
+  await r.log(LogEvent.callQueued);
   t.same(
     await waiting('general'),
     [...before, (await r.entered).callId],
     'a caller arriving after the restart queues behind them',
   );
   await agent(t, 'a2', 'ready');
-  const conn = await controller.waitForLog('first connect', (l) => l.msg === 'call connected to agent', 15_000);
+  const conn = await controller.waitForEvent(LogEvent.callConnectedToAgent, undefined, 15_000);
   t.equal(conn.callId, (await p.entered).callId, 'the caller who came first is served first');
   await Promise.all([p.sipp.done, q.sipp.done, r.sipp.done]);
 });
@@ -396,8 +388,8 @@ t.test(
       caller: '13800000091',
       steps: [{ pauseMs: 3000 }, { key: '1' }],
     });
-    await c.log('after-call flow started', 20_000, (l) => l.flowId === 'survey');
-    const ended = await c.log('flow ended', 40_000);
+    await c.log(LogEvent.afterCallFlowStarted, 20_000, (l) => l.flowId === 'survey');
+    const ended = await c.log(LogEvent.flowEnded, 40_000);
     t.equal(ended.flowId, 'survey');
     t.equal((ended.vars as Record<string, string>).survey, 'satisfied', '1 满意 was recorded');
     t.match(
@@ -419,8 +411,8 @@ t.test("a caller past the flow's maximum wait, or turned away by a full queue, g
   await resetAgents(t);
   await agent(t, 'a2', 'login'); // logged in, not ready: nobody answers
   const impatient = citizen(acdLab.lab, controller, { did: '7006', caller: '13800000101' });
-  const queued = await impatient.log('call queued');
-  const left = await impatient.log('left the queue', 10_000);
+  const queued = await impatient.log(LogEvent.callQueued);
+  const left = await impatient.log(LogEvent.leftQueue, 10_000);
   t.equal(left.result, 'timeout');
   t.ok(
     left.time - queued.time >= 4900 && left.time - queued.time < 6500,
@@ -429,9 +421,9 @@ t.test("a caller past the flow's maximum wait, or turned away by a full queue, g
   t.equal((await impatient.sipp.done).exitCode, 0, 'then the flow said goodbye and hung up');
 
   const first = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000102', hangUpAfterMs: 8000 });
-  await first.log('call queued');
+  await first.log(LogEvent.callQueued);
   const second = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000103' });
-  const full = await second.log('the queue cannot take the call; the flow decides what next');
+  const full = await second.log(LogEvent.queueRefused);
   t.match(String(full.why), /queue is full/, 'because the queue is full');
   t.equal(
     (await second.sipp.done).exitCode,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { agentSpeakingScenario, listen, type ProbeApp, readWav, testApp, toneReport } from '../helpers/audio.js';
 import { ControllerProcess } from '../helpers/controller.js';
@@ -42,7 +43,7 @@ t.test(
   'on hold the citizen hears music and not the agent; resumed, the agent again; the agent ends the call',
   async (t) => {
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000111' });
-    const connected = await c.log('call connected to agent');
+    const connected = await c.log(LogEvent.callConnectedToAgent);
     const callId = connected.callId as string;
 
     const talking = await listen(acdLab.lab, probe, callId, 'talk-1', 2500, 1004);
@@ -72,7 +73,7 @@ t.test(
 
     t.equal((await controller.api('POST', '/api/agents/h1/call/hangup')).status, 200);
     t.equal((await c.sipp.done).exitCode, 0, 'the citizen was hung up on normally');
-    await controller.waitForLog('wrap-up', (l) => l.msg === 'agent in wrap-up' && l.agentId === 'h1', 10_000);
+    await controller.waitForEvent(LogEvent.agentInWrapUp, (l) => l.agentId === 'h1', 10_000);
   },
 );
 
@@ -82,7 +83,7 @@ t.test(
     await controller.api('POST', '/api/agents/h1/end-wrap-up');
     await controller.api('POST', '/api/agents/h1/ready');
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000121' });
-    const { callId } = await c.log('call connected to agent');
+    const { callId } = await c.log(LogEvent.callConnectedToAgent);
     const forged = await controller.api('POST', '/api/agents/h1/call/emergency', { number: '120&PJSIP/agent-h1' });
     t.equal(forged.status, 400, 'a forged number is refused');
     t.match(forged.body, { error: { code: 'REXIAN_BAD_DIAL_STRING', details: { field: 'number' } } });
@@ -105,14 +106,14 @@ t.test(
       { number: '120' },
     );
     t.equal(res.status, 200);
-    await c.log('emergency line joined the call', 15_000);
+    await c.log(LogEvent.emergencyJoined, 15_000);
     const bridge = await acdLab.lab.ari<{ channels: string[] }>('GET', `/bridges/${callId}-talk`);
     t.equal(bridge.body.channels.length, 3, 'citizen, agent and 120 in one bridge');
     const heard = await listen(acdLab.lab, probe, res.body.emergencyChannel, 'centre-hears', 2000, 1004);
     t.ok(heard.toneWindows > 0.7, `120 hears the agent (${Math.round(heard.toneWindows * 100)}%)`);
 
     t.equal((await controller.api('POST', '/api/agents/h1/call/hangup')).status, 200, 'the agent leaves');
-    await c.log('agent left; the citizen stays with the emergency line');
+    await c.log(LogEvent.agentLeftEmergency);
     const after = await acdLab.lab.ari<{ channels: string[] }>('GET', `/bridges/${callId}-talk`);
     t.same(after.body.channels.sort(), [callId, res.body.emergencyChannel].sort(), 'the citizen stays with 120');
 
@@ -143,7 +144,7 @@ async function readyAgain(): Promise<void> {
 t.test('mute: the citizen no longer hears the agent; unmuted, again', async (t) => {
   await readyAgain();
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000141' });
-  const { callId } = await c.log('call connected to agent');
+  const { callId } = await c.log(LogEvent.callConnectedToAgent);
   const muted = await controller.api('POST', '/api/agents/h1/call/mute');
   t.equal(muted.status, 200);
   t.match(muted.body, { callId, muted: true });
@@ -165,7 +166,7 @@ t.test(
     });
     t.teardown(() => stream.close());
     const open = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000151' });
-    await open.log('call connected to agent');
+    await open.log(LogEvent.callConnectedToAgent);
     const plain = await until('first screen pop', () => stream.messages.find((m) => m.type === 'agent.offer'), 5_000);
     t.match(plain, {
       agentId: 'h1',
@@ -182,7 +183,7 @@ t.test(
 
     await readyAgain();
     const privateCall = citizen(acdLab.lab, controller, { did: '7008', caller: '13800000152' });
-    const { callId } = await privateCall.log('call connected to agent');
+    const { callId } = await privateCall.log(LogEvent.callConnectedToAgent);
     const pop = await until(
       'private screen pop',
       () => stream.messages.find((m) => m.type === 'agent.offer' && m.did === '7008'),
@@ -209,9 +210,9 @@ t.test(
   async (t) => {
     await readyAgain();
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000161' });
-    const connected = await c.log('call connected to agent');
+    const connected = await c.log(LogEvent.callConnectedToAgent);
     const callId = connected.callId as string;
-    await c.log('recording started');
+    await c.log(LogEvent.recordingStarted);
     await sleep(2000);
     const pause = await controller.api('POST', '/api/agents/h1/call/recording/pause');
     t.equal(pause.status, 200);
@@ -264,8 +265,8 @@ t.test(
 t.test('recording retention: once the period is over the file and its listing are gone', async (t) => {
   await readyAgain();
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000171' });
-  const { callId } = await c.log('call connected to agent');
-  await c.log('recording started');
+  const { callId } = await c.log(LogEvent.callConnectedToAgent);
+  await c.log(LogEvent.recordingStarted);
   await sleep(1500);
   await controller.api('POST', '/api/agents/h1/call/hangup');
   await c.sipp.done;
@@ -278,11 +279,7 @@ t.test('recording retention: once the period is over the file and its listing ar
     acdLab.lab.ports.controller,
   ).start();
   await controller.waitReady();
-  await controller.waitForLog(
-    'swept',
-    (l) => l.msg === 'recording removed: retention period over' && l.callId === callId,
-    15_000,
-  );
+  await controller.waitForEvent(LogEvent.recordingRemoved, (l) => l.callId === callId, 15_000);
   t.notOk(existsSync(file), 'the file is removed');
   t.same(
     (await controller.api<{ recordings: unknown[] }>('GET', `/api/calls/${callId}/recordings`)).body.recordings,

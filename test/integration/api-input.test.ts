@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess } from '../helpers/controller.js';
 
@@ -155,7 +156,7 @@ t.test("a client's malformed requests get their own codes and statuses, and no e
     lines.some((l) => JSON.stringify(l).includes('"stack"')),
     'no stack trace',
   );
-  t.notOk(lines.some((l) => l.code === 'REXIAN_INTERNAL' || l.msg === 'unhandled error'));
+  t.notOk(lines.some((l) => l.code === 'REXIAN_INTERNAL' || l.event === LogEvent.unhandledError));
 });
 
 t.test('without a valid token a request is refused before its body is read: 401, not 400', async (t) => {
@@ -194,7 +195,7 @@ t.test(
   async (t) => {
     t.equal((await controller.api('POST', '/api/agents/n1/login', { ready: true })).status, 200);
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000413' });
-    const { callId } = (await c.log('call connected to agent', 30_000)) as { callId: string };
+    const { callId } = (await c.log(LogEvent.callConnectedToAgent, 30_000)) as { callId: string };
 
     const unsupervised = await json(tokens.supB, 'DELETE', `/api/calls/${callId}/supervise`);
     t.equal(unsupervised.status, 403, 'not supervised: 403, not 404 "not being supervised"');

@@ -2,6 +2,7 @@
 // own; calls Asterisk lost in the crash are closed out, not left hanging in our state.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { type Lab, sleep, startLab, until } from '../helpers/lab.js';
 import { dialCitizen } from '../helpers/sipp.js';
@@ -50,7 +51,7 @@ t.test(
 t.test('an Asterisk crash with a call in progress: the lost call is closed out at reconnect', async (t) => {
   const citizen = dialCitizen(lab, { scenario: 'citizen-waits-for-bye.xml', caller: '13600136000', timeoutSec: 60 });
   t.teardown(() => citizen.kill());
-  const playing = await controller.waitForLog('welcome playing', (l) => l.msg === 'playing prompt');
+  const playing = await controller.waitForEvent(LogEvent.promptPlaying);
   t.same(await lab.redis.smembers(`${lab.prefix}:calls:all`), [playing.callId], 'the call is live in Redis');
 
   process.kill(lab.asterisk.pid()!, 'SIGKILL');
@@ -60,11 +61,7 @@ t.test('an Asterisk crash with a call in progress: the lost call is closed out a
     if (t.passing()) return;
     for (const l of controller.logs.slice(-30)) console.error(JSON.stringify(l).slice(0, 300));
   });
-  const closed = await controller.waitForLog(
-    'lost call closed out',
-    (l) => l.msg === 'call closed out at reconcile' && l.callId === playing.callId,
-    30_000,
-  );
+  const closed = await controller.waitForEvent(LogEvent.callClosedOut, (l) => l.callId === playing.callId, 30_000);
   t.equal(closed.reason, 'asterisk-restarted');
   t.same(await lab.redis.smembers(`${lab.prefix}:calls:all`), [], 'no stale call is left in Redis');
   await controller.waitReady(30_000);
@@ -92,9 +89,9 @@ t.test('a frozen Asterisk (sockets open, nothing answers) is detected by keepali
   );
   t.match(String(down.body.reason), /ari|ami/, 'the reason names the dead connection');
   const noticed = await controller
-    .waitForLog(
-      'keepalive',
-      (l) => /stopped answering pings|ping unanswered/.test(`${l.msg} ${l.why ?? ''}`) && l.time >= frozenAt,
+    .waitForEvent(
+      [LogEvent.ariPingsUnanswered, LogEvent.amiLost],
+      (l) => (l.event === LogEvent.ariPingsUnanswered || l.why === 'ping unanswered') && l.time >= frozenAt,
       5_000,
     )
     .catch(() => null);

@@ -2,6 +2,7 @@
 // and the next controller process picks up the very same channel and carries on.
 import t, { type Test } from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { greetingFlows, type Lab, sleep, startLab } from '../helpers/lab.js';
 import { dialCitizen, startLine } from '../helpers/sipp.js';
@@ -25,10 +26,7 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
   const sipp = dialCitizen(lab, { scenario: 'citizen-waits-for-bye.xml', caller: '13900139000', timeoutSec: 60 });
-  const playing = await controller.waitForLog(
-    'welcome prompt started',
-    (l) => l.msg === 'playing prompt' && l.node === 'greeting',
-  );
+  const playing = await controller.waitForEvent(LogEvent.promptPlaying, (l) => l.node === 'greeting');
   await sleep(1_000); // well inside the 7 s welcome prompt
   const killedAt = Date.now();
   t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
@@ -40,7 +38,7 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
 
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   const restartedAt = Date.now();
-  const picked = await controller.waitForLog('call picked up', (l) => l.msg === 'call picked up after reconnect');
+  const picked = await controller.waitForEvent(LogEvent.callPickedUp);
   t.equal(picked.channelId, playing.channelId, 'the new process picked up the same channel');
   t.equal(picked.callId, playing.callId, 'as the same call');
 
@@ -49,14 +47,14 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
   t.equal(result.successful, 1);
   const bye = result.messages.find((m) => m.direction === 'received' && startLine(m.text).startsWith('BYE'));
   t.ok(bye, 'the hangup came from the hotline side');
-  const ended = await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === playing.callId);
+  const ended = await controller.waitForEvent(LogEvent.callEnded, (l) => l.callId === playing.callId);
   t.equal(ended.reason, 'hangup');
   t.ok(
     ended.time >= restartedAt && restartedAt > killedAt,
     'the call ended only after the new controller took it over',
   );
   const goodbye = controller.logs.find(
-    (l) => l.msg === 'playing prompt' && l.node === 'bye' && l.callId === playing.callId,
+    (l) => l.event === LogEvent.promptPlaying && l.node === 'bye' && l.callId === playing.callId,
   );
   t.ok(goodbye, 'the new controller continued the flow (goodbye prompt)');
 }
@@ -64,7 +62,7 @@ async function crashDuringWelcome(t: Test, downForMs: number): Promise<void> {
 t.test('SIGKILL mid-prompt: the new process waits for the same prompt to end, then continues', async (t) => {
   await crashDuringWelcome(t, 500);
   t.ok(
-    controller.logs.some((l) => l.msg === 'prompt still playing; waiting for its end'),
+    controller.logs.some((l) => l.event === LogEvent.promptStillPlaying),
     'it found the welcome still playing',
   );
 });
@@ -74,7 +72,7 @@ t.test(
   async (t) => {
     await crashDuringWelcome(t, 8_000);
     t.notOk(
-      controller.logs.some((l) => l.msg === 'prompt still playing; waiting for its end'),
+      controller.logs.some((l) => l.event === LogEvent.promptStillPlaying),
       'the welcome had ended while no controller ran',
     );
   },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { repoRoot } from '../../src/asterisk/instance.js';
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, streamEntries, until } from '../helpers/lab.js';
@@ -57,9 +58,9 @@ t.test('a return visit: busy, tried again by rule, answered, announced and conne
   t.match(startLine(invite?.text ?? ''), /^INVITE sip:13800000301@/, "the citizen's number dialled on the trunk");
   t.match(invite?.text ?? '', /From:[^\n]*12345/, 'presenting 12345');
   const answering = phone('agent-answers.xml');
-  const connected = await controller.waitForLog(
-    'callback connected',
-    (l) => l.msg === 'call connected to agent' && String(l.callId).startsWith(`dial-${task}-`),
+  const connected = await controller.waitForEvent(
+    LogEvent.callConnectedToAgent,
+    (l) => String(l.callId).startsWith(`dial-${task}-`),
     30_000,
   );
   t.equal(connected.agentId, 'd1', 'the citizen reached the agent');
@@ -123,7 +124,7 @@ t.test('a number that does not exist is settled as a wrong number, not tried aga
     'each a wrong number',
   );
   const dialled = controller.logs
-    .filter((l) => l.msg === 'dialling a callback' && ids.includes(String(l.task)))
+    .filter((l) => l.event === LogEvent.callbackDialling && ids.includes(String(l.task)))
     .map((l) => l.time);
   t.equal(dialled.length, 3, 'each dialled once');
   const gaps = dialled.slice(1).map((at, i) => at - dialled[i]!);
@@ -137,16 +138,12 @@ t.test('a caller who gives up in the queue is called back', async (t) => {
   await controller.api('POST', '/api/agents/d1/not-ready', { reason: 'break' });
   const answering = phone('agent-answers.xml');
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000321', hangUpAfterMs: 6000 });
-  await c.log('caller hung up while queued (abandon)', 20_000);
-  const task = await controller.waitForLog(
-    'task',
-    (l) => l.msg === 'callback task created' && l.reason === 'abandoned',
-    10_000,
-  );
+  await c.log(LogEvent.callAbandoned, 20_000, (l) => l.short === false);
+  const task = await controller.waitForEvent(LogEvent.callbackTaskCreated, (l) => l.reason === 'abandoned', 10_000);
   await controller.api('POST', '/api/agents/d1/ready');
-  await controller.waitForLog(
-    'callback connected',
-    (l) => l.msg === 'call connected to agent' && String(l.callId).startsWith(`dial-${String(task.task)}-`),
+  await controller.waitForEvent(
+    LogEvent.callConnectedToAgent,
+    (l) => String(l.callId).startsWith(`dial-${String(task.task)}-`),
     30_000,
   );
   t.pass('the abandoned caller was called back and reached an agent');
@@ -168,9 +165,9 @@ t.test('a masked case is called back from its virtual number, not from 12345', a
       bindingId: binding.body.id,
     })
   ).body.id;
-  await controller.waitForLog(
-    'callback connected',
-    (l) => l.msg === 'call connected to agent' && String(l.callId).startsWith(`dial-${task}-`),
+  await controller.waitForEvent(
+    LogEvent.callConnectedToAgent,
+    (l) => String(l.callId).startsWith(`dial-${task}-`),
     30_000,
   );
   await controller.api('POST', '/api/agents/d1/call/hangup');
@@ -200,20 +197,16 @@ t.test(
     );
     const answering = phone(slow);
     const task = (await controller.api<{ id: string }>('POST', '/api/callbacks', { number: '13800000361' })).body.id;
-    await controller.waitForLog('dialling', (l) => l.msg === 'dialling a callback' && l.task === task, 15_000);
+    await controller.waitForEvent(LogEvent.callbackDialling, (l) => l.task === task, 15_000);
     await controller.kill('SIGKILL');
     controller = await startWith(dialer);
     const settled = await controller
-      .waitForLog(
-        'reached',
-        (l) => l.msg === 'callback answered (dialled by an earlier controller)' && l.task === task,
-        20_000,
-      )
+      .waitForEvent(LogEvent.callbackAnsweredEarlier, (l) => l.task === task, 20_000)
       .catch(() => null);
     t.ok(settled, 'the new controller settled the attempt it did not dial');
-    await controller.waitForLog(
-      'callback connected',
-      (l) => l.msg === 'call connected to agent' && String(l.callId).startsWith(`dial-${task}-`),
+    await controller.waitForEvent(
+      LogEvent.callConnectedToAgent,
+      (l) => String(l.callId).startsWith(`dial-${task}-`),
       30_000,
     );
     await controller.api('POST', '/api/agents/d1/call/hangup');
@@ -262,20 +255,20 @@ t.test(
     await controller.api('POST', '/api/agents/d1/ready');
     const busy = phone('callee-busy.xml');
     const task = (await controller.api<{ id: string }>('POST', '/api/callbacks', { number: '13800000331' })).body.id;
-    const first = await controller.waitForLog(
-      'agent rung',
-      (l) => l.msg === 'queue callback: ringing the agent first' && String(l.originCallId).startsWith(`dial-${task}-`),
+    const first = await controller.waitForEvent(
+      LogEvent.queueCallbackRinging,
+      (l) => String(l.originCallId).startsWith(`dial-${task}-`),
       15_000,
     );
     t.equal(first.agentId, 'd1', 'the agent is rung first');
     await busy.done;
-    await controller.waitForLog(
-      'busy settled',
-      (l) => l.msg === 'callback not reached' && l.task === task && l.disposition === 'busy',
+    await controller.waitForEvent(
+      LogEvent.callbackNotReached,
+      (l) => l.task === task && l.disposition === 'busy',
       15_000,
     );
     const answering = phone('agent-answers.xml');
-    await controller.waitForLog('connected', (l) => l.msg === 'queue callback connected', 30_000);
+    await controller.waitForEvent(LogEvent.queueCallbackConnected, undefined, 30_000);
     const settled = await until(
       'reached recorded',
       async () => {
@@ -296,7 +289,7 @@ t.test("outside the dialer's hours nothing is dialled; the task waits", async (t
   const task = (await controller.api<{ id: string }>('POST', '/api/callbacks', { number: '13800000341' })).body.id;
   await new Promise((r) => setTimeout(r, 4000));
   t.notOk(
-    controller.logs.some((l) => String(l.msg).startsWith('dialling a callback') && l.task === task),
+    controller.logs.some((l) => l.event === LogEvent.callbackDialling && l.task === task),
     `not dialled while "${closed}" is closed`,
   );
   t.match(

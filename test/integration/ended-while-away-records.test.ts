@@ -4,6 +4,7 @@
 // to the real end).
 import t, { type Test } from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, sleep, until } from '../helpers/lab.js';
@@ -61,7 +62,7 @@ t.test(
       'an agent logged in, not ready: the citizen waits',
     );
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000201', hangUpAfterMs: 4_000 });
-    await c.log('call queued');
+    await c.log(LogEvent.callQueued);
     const hungUpAt = await hangUpWhileAway(t, c);
     const row = await recordOf('13800000201');
     t.equal(row.end_reason, 'ended-while-away');
@@ -77,9 +78,7 @@ t.test(
     t.ok(Number(row.wait_ms) < 5_000, 'and excludes the time no controller ran');
     t.equal(row.answered, false);
     t.ok(
-      controller.logs.some(
-        (l) => l.msg === 'call that ended while no controller ran: end taken from Asterisk' && l.callId === row.call_id,
-      ),
+      controller.logs.some((l) => l.event === LogEvent.recordEndFromAsterisk && l.callId === row.call_id),
       'the controller says where the end came from',
     );
     await controller.api('POST', '/api/agents/w1/logout');
@@ -91,7 +90,7 @@ t.test(
   async (t) => {
     t.equal((await controller.api('POST', '/api/agents/t1/login', { ready: true })).status, 200);
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000202', hangUpAfterMs: 6_000 });
-    await c.log('call connected to agent', 20_000);
+    await c.log(LogEvent.callConnectedToAgent, 20_000);
     const hungUpAt = await hangUpWhileAway(t, c);
     const row = await recordOf('13800000202');
     t.equal(row.answered, true);
@@ -119,7 +118,7 @@ t.test(
       20_000,
     );
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000203', hangUpAfterMs: 7_000 });
-    await c.log('call connected to agent', 20_000);
+    await c.log(LogEvent.callConnectedToAgent, 20_000);
     await sleep(1_000);
     const held = await controller.api('POST', '/api/agents/t1/call/hold');
     t.equal(held.status, 200, 'the agent put the citizen on hold');

@@ -4,6 +4,7 @@
 // exactly once however many controllers start.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { observeAmi } from '../helpers/ami-observer.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, type Lab, sleep, startLab, until } from '../helpers/lab.js';
@@ -123,7 +124,7 @@ t.test('a call a controller handles leaves no fallback row', async (t) => {
     caller: '13700137002',
     timeoutSec: 40,
   });
-  const entered = await controller!.waitForLog('call entered', (l) => l.msg === 'call entered', 15_000);
+  const entered = await controller!.waitForEvent(LogEvent.callEntered, undefined, 15_000);
   await citizen.done;
   const written = await until(
     'record written',

@@ -1,6 +1,7 @@
 // The first call end to end: real Asterisk, real SIPp citizen, the real controller.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { greetingFlows, type Lab, startLab } from '../helpers/lab.js';
 import { dialCitizen, startLine } from '../helpers/sipp.js';
@@ -36,23 +37,18 @@ t.test('a citizen who dials 12345 is answered, hears the welcome to its end, the
     'the hotline hung up (BYE from Asterisk)',
   );
 
-  const entered = await controller.waitForLog('call entered', (l) => l.msg === 'call entered', 5_000, from);
+  const entered = await controller.waitForEvent(LogEvent.callEntered, undefined, 5_000, from);
   t.equal(entered.did, '12345', 'the controller saw the dialled number');
   t.equal(entered.caller, '138****8000', 'and the caller number, masked (logs carry no subscriber number)');
   const finished = controller.logs
     .slice(from)
-    .filter((l) => l.msg === 'prompt finished' && l.callId === entered.callId);
+    .filter((l) => l.event === LogEvent.promptFinished && l.callId === entered.callId);
   t.same(
     finished.map((l) => l.node),
     ['greeting', 'bye'],
     'PlaybackFinished was observed for the welcome, then the goodbye',
   );
-  const ended = await controller.waitForLog(
-    'call ended',
-    (l) => l.msg === 'call ended' && l.callId === entered.callId,
-    5_000,
-    from,
-  );
+  const ended = await controller.waitForEvent(LogEvent.callEnded, (l) => l.callId === entered.callId, 5_000, from);
   t.equal(ended.reason, 'hangup');
   t.equal(ended.channelId, entered.channelId, 'logs carry the channel id');
 });

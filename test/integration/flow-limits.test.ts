@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { repoRoot } from '../../src/asterisk/instance.js';
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { type Lab, startLab } from '../helpers/lab.js';
 import { citizenScenario, runSipp } from '../helpers/sipp.js';
@@ -95,15 +96,10 @@ t.test('a citizen calling 12345 meanwhile hears the shipped greeting', async (t)
     keys: { caller: '13800138000' },
     timeoutSec: 60,
   });
-  const entered = await controller.waitForLog(
-    'call entered',
-    (l) => l.msg === 'call entered' && l.did === '12345',
-    15_000,
-    from,
-  );
-  const greeting = await controller.waitForLog(
-    'greeting',
-    (l) => l.msg === 'playing prompt' && l.callId === entered.callId && l.node === 'greeting',
+  const entered = await controller.waitForEvent(LogEvent.callEntered, (l) => l.did === '12345', 15_000, from);
+  const greeting = await controller.waitForEvent(
+    LogEvent.promptPlaying,
+    (l) => l.callId === entered.callId && l.node === 'greeting',
     15_000,
     from,
   );
@@ -118,9 +114,9 @@ t.test('a pathological file written while the controller runs is refused, and th
     join(flowsDir, 'nested-edit.yaml'),
     `id: nested-edit\nstart: a\nx: ${'{a: '.repeat(50_000)}1${'}'.repeat(50_000)}\nnodes:\n  a: { type: hangup }\n`,
   );
-  await controller.waitForLog(
-    'flow rejected',
-    (l) => l.msg === 'flow rejected' && String(l.file).endsWith('nested-edit.yaml'),
+  await controller.waitForEvent(
+    LogEvent.flowRejected,
+    (l) => l.serving === null && String(l.file).endsWith('nested-edit.yaml'),
     15_000,
     from,
   );

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { repoRoot } from '../../src/asterisk/instance.js';
+import { LogEvent, type LogEventName } from '../../src/events/log-events.js';
 import { tonePcap } from '../helpers/audio.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { type Lab, startLab, until } from '../helpers/lab.js';
@@ -79,26 +80,21 @@ function call(steps: CitizenStep[], hangUpAfterMs: number | 'wait-for-bye', serv
     keys: { caller },
     timeoutSec: 120,
   });
-  const entered = controller.waitForLog(
-    'call entered',
-    (l) => l.msg === 'call entered' && l.did === service,
-    15_000,
-    from,
-  );
+  const entered = controller.waitForEvent(LogEvent.callEntered, (l) => l.did === service, 15_000, from);
   const log = async (
-    msg: string,
+    event: LogEventName,
     timeoutMs = 30_000,
     extra: (l: LogLine) => boolean = () => true,
   ): Promise<LogLine> => {
     const { callId } = await entered;
-    return controller.waitForLog(msg, (l) => l.msg === msg && l.callId === callId && extra(l), timeoutMs, from);
+    return controller.waitForEvent(event, (l) => l.callId === callId && extra(l), timeoutMs, from);
   };
   return { sipp, entered, log };
 }
 
 async function queuedAfterKeys(t: Test, keys: string, queue: string): Promise<LogLine> {
   const c = call([{ pauseMs: 1500 }, ...[...keys].map((key) => ({ key }))], 5_000);
-  const queued = await c.log('call queued');
+  const queued = await c.log(LogEvent.callQueued);
   t.equal(queued.queue, queue, `keys ${keys} reach queue ${queue}`);
   const { callId } = await c.entered;
   t.ok(
@@ -107,7 +103,7 @@ async function queuedAfterKeys(t: Test, keys: string, queue: string): Promise<Lo
   );
   const result = await c.sipp.done;
   t.equal(result.exitCode, 0, `the citizen's call went normally ${result.errors}`);
-  await c.log('flow ended');
+  await c.log(LogEvent.flowEnded);
   t.notOk(
     (await lab.redis.zrange(`${lab.prefix}:queue:${queue}:waiting`, 0, -1)).includes(callId as string),
     'hanging up leaves the queue',
@@ -128,12 +124,12 @@ t.test('a caller who presses 0 reaches the general agents', async (t) => {
 t.test('an invalid key replays the menu with an apology, and the next key counts', async (t) => {
   const c = call([{ pauseMs: 1500 }, { key: '7' }, { pauseMs: 1500 }, { key: '2' }], 4_000);
   const replay = await c.log(
-    'playing prompt',
+    LogEvent.promptPlaying,
     15_000,
     (l) => JSON.stringify(l.prompts) === JSON.stringify(['invalid-key', 'main-menu']),
   );
   t.equal(replay.node, 'main-menu');
-  const queued = await c.log('call queued');
+  const queued = await c.log(LogEvent.callQueued);
   t.equal(queued.queue, 'talent');
   t.same(
     (queued.path as string[]).slice(-3),
@@ -145,7 +141,7 @@ t.test('an invalid key replays the menu with an apology, and the next key counts
 
 t.test('a caller who presses nothing reaches the general agents', async (t) => {
   const c = call([], 62_000);
-  const queued = await c.log('call queued', 70_000);
+  const queued = await c.log(LogEvent.callQueued, 70_000);
   t.equal(queued.queue, 'general');
   t.same(
     (queued.path as string[]).filter((n) => n !== 'holiday-notice'),
@@ -156,13 +152,13 @@ t.test('a caller who presses nothing reaches the general agents', async (t) => {
 
 t.test('an http lookup whose server hangs moves on after its timeout', async (t) => {
   const c = call([], 5_000, '12348');
-  const asked = await c.log('http lookup');
-  const answered = await c.log('http lookup answered');
+  const asked = await c.log(LogEvent.httpLookup);
+  const answered = await c.log(LogEvent.httpLookupAnswered);
   t.equal(answered.ok, false);
   t.match(String(answered.error), /timeout after 1500 ms/);
   const waited = answered.time - asked.time;
   t.ok(waited >= 1400 && waited < 3000, `moved on after ${waited} ms`);
-  t.equal((await c.log('call queued')).queue, 'general', 'to the fallback target');
+  t.equal((await c.log(LogEvent.callQueued)).queue, 'general', 'to the fallback target');
   t.equal((await c.sipp.done).exitCode, 0);
 });
 
@@ -174,7 +170,7 @@ t.test('emergency: 9 then 1 hands the caller to 110 on the emergency trunk', asy
     timeoutSec: 60,
   });
   const c = call([{ pauseMs: 1500 }, { key: '9' }, { pauseMs: 1000 }, { key: '1' }], 12_000);
-  const transfer = await c.log('emergency transfer');
+  const transfer = await c.log(LogEvent.emergencyTransfer);
   t.equal(transfer.number, '110');
   t.equal(transfer.level, 40, 'logged as a warning-level emergency event');
   const result = await trunk.done;
@@ -198,7 +194,7 @@ t.test('a voicemail ended with # is recorded and becomes a callback task', async
     for (const l of controller.logs.filter((x) => x.callId === callId)) console.error(JSON.stringify(l).slice(0, 400));
     console.error(lab.asterisk.tailLog(30));
   });
-  const recorded = await c.log('voicemail recorded; callback task created', 30_000);
+  const recorded = await c.log(LogEvent.voicemailRecorded, 30_000);
   const { callId } = await c.entered;
   const tasks = await lab.redis.xrange(`${lab.prefix}:callbacks`, '-', '+');
   const task = tasks
@@ -216,7 +212,7 @@ t.test('a voicemail ended with # is recorded and becomes a callback task', async
   });
   const file = join(lab.asterisk.hostDir, 'spool/recording', `${String(recorded.recording)}.wav`);
   await until('recording on disk', () => existsSync(file), 5_000);
-  const ended = await c.log('flow ended', 30_000);
+  const ended = await c.log(LogEvent.flowEnded, 30_000);
   t.match(ended.outcome, { type: 'voicemail', reason: 'after-hours' });
   t.equal((await c.sipp.done).exitCode, 0);
 });
@@ -234,18 +230,13 @@ t.test('a broken edit during a call disturbs neither that call nor the next', as
   const good = readFileSync(file, 'utf8');
   const before = (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!;
   const a = call([{ pauseMs: 5000 }, { key: '1' }], 4_000);
-  await a.log('flow started');
+  await a.log(LogEvent.flowStarted);
   const from = controller.logs.length;
   writeFileSync(
     file,
     good.replace('"1": enterprise', '"1": enterprse').replace('options:', 'options:\n      "5": [broken'),
   );
-  const rejected = await controller.waitForLog(
-    'edit rejected',
-    (l) => l.msg === 'flow edit rejected; the last good version keeps serving',
-    10_000,
-    from,
-  );
+  const rejected = await controller.waitForEvent(LogEvent.flowRejected, (l) => l.serving !== null, 10_000, from);
   t.equal(rejected.serving, before.version, 'the last good version keeps serving');
   const status = (await flowsStatus()).flows.find((f) => f.file === 'main-12345.yaml')!;
   t.equal(status.version, before.version);
@@ -255,10 +246,10 @@ t.test('a broken edit during a call disturbs neither that call nor the next', as
     'the API shows the error with its position',
   );
 
-  t.equal((await a.log('call queued')).queue, 'enterprise', 'the call in progress carried on');
+  t.equal((await a.log(LogEvent.callQueued)).queue, 'enterprise', 'the call in progress carried on');
   const b = call([{ pauseMs: 1500 }, { key: '2' }], 3_000);
-  t.equal((await b.log('flow started')).flowVersion, before.version, 'the next call runs the last good version');
-  t.equal((await b.log('call queued')).queue, 'talent');
+  t.equal((await b.log(LogEvent.flowStarted)).flowVersion, before.version, 'the next call runs the last good version');
+  t.equal((await b.log(LogEvent.callQueued)).queue, 'talent');
   await Promise.all([a.sipp.done, b.sipp.done]);
   writeFileSync(file, good);
   await until(
@@ -272,7 +263,7 @@ t.test('a good edit is picked up without restart; a call keeps the version it st
   const file = join(flowsDir, 'main-12345.yaml');
   const good = readFileSync(file, 'utf8');
   const a = call([{ pauseMs: 5000 }, { key: '1' }], 4_000);
-  const startedA = await a.log('flow started');
+  const startedA = await a.log(LogEvent.flowStarted);
   const from = controller.logs.length;
   // Swap options 1 and 2 (replacing only one would leave a node unreachable: rejected).
   writeFileSync(
@@ -282,19 +273,14 @@ t.test('a good edit is picked up without restart; a call keeps the version it st
       .replace('"2": talent', '"2": enterprise')
       .replace('TALENT', 'talent'),
   );
-  const swapped = await controller.waitForLog(
-    'new version',
-    (l) => l.msg === 'flow in service' && l.flowId === 'main-12345',
-    10_000,
-    from,
-  );
+  const swapped = await controller.waitForEvent(LogEvent.flowInService, (l) => l.flowId === 'main-12345', 10_000, from);
   t.not(swapped.version, startedA.flowVersion);
-  const queuedA = await a.log('call queued');
+  const queuedA = await a.log(LogEvent.callQueued);
   t.equal(queuedA.queue, 'enterprise', 'the call that started before the edit keeps its version');
   t.equal(queuedA.flowVersion, startedA.flowVersion);
   const b = call([{ pauseMs: 1500 }, { key: '1' }], 3_000);
-  t.equal((await b.log('flow started')).flowVersion, swapped.version);
-  t.equal((await b.log('call queued')).queue, 'talent', 'a new call runs the new version');
+  t.equal((await b.log(LogEvent.flowStarted)).flowVersion, swapped.version);
+  t.equal((await b.log(LogEvent.callQueued)).queue, 'talent', 'a new call runs the new version');
   await Promise.all([a.sipp.done, b.sipp.done]);
   writeFileSync(file, good);
 });

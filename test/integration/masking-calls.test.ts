@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { hotlineNumbers } from '../../src/asterisk/instance.js';
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, type Lab, startLab, until } from '../helpers/lab.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -62,11 +63,7 @@ t.test("A dials X: B rings, sees X, and no header carries A's number", async (t)
   binding = res.body;
   const far = farPhone();
   const caller = dial(binding.x, A);
-  await controller.waitForLog(
-    'connected',
-    (l) => l.msg === 'virtual number: connected' && l.binding === binding.id,
-    15_000,
-  );
+  await controller.waitForEvent(LogEvent.maskingConnected, (l) => l.binding === binding.id, 15_000);
   t.equal((await caller.done).exitCode, 0, "the department's call went through");
   const invite = inviteTo((await far.done).messages);
   t.match(startLine(invite), new RegExp(`^INVITE sip:${B}@`), 'B is rung');
@@ -87,12 +84,7 @@ t.test("B dials X: A rings, sees X, and no header carries B's number", async (t)
   const from = controller.logs.length;
   const far = farPhone();
   const caller = dial(binding.x, B);
-  await controller.waitForLog(
-    'connected',
-    (l) => l.msg === 'virtual number: connected' && l.binding === binding.id,
-    15_000,
-    from,
-  );
+  await controller.waitForEvent(LogEvent.maskingConnected, (l) => l.binding === binding.id, 15_000, from);
   await caller.done;
   const invite = inviteTo((await far.done).messages);
   t.match(startLine(invite), new RegExp(`^INVITE sip:${A}@`), 'A is rung');
@@ -103,16 +95,11 @@ t.test("B dials X: A rings, sees X, and no header carries B's number", async (t)
 t.test('anyone else hears the number is not theirs and goes on to 12345; after unbinding, A does too', async (t) => {
   const from = controller.logs.length;
   const stranger = dial(binding.x, '13900000999');
-  const refused = await controller.waitForLog(
-    'refused',
-    (l) => l.msg === 'call to a virtual number refused',
-    15_000,
-    from,
-  );
+  const refused = await controller.waitForEvent(LogEvent.maskingRefused, undefined, 15_000, from);
   t.equal(refused.refused, 'not-a-party');
-  await controller.waitForLog(
-    '12345',
-    (l) => l.msg === 'flow started' && l.flowId === 'main-12345' && l.callId === refused.callId,
+  await controller.waitForEvent(
+    LogEvent.flowStarted,
+    (l) => l.flowId === 'main-12345' && l.callId === refused.callId,
     15_000,
     from,
   );
@@ -120,12 +107,7 @@ t.test('anyone else hears the number is not theirs and goes on to 12345; after u
   t.equal((await controller.api('DELETE', `/api/bindings/${binding.id}`)).status, 204);
   const after = controller.logs.length;
   const a = dial(binding.x, A);
-  const again = await controller.waitForLog(
-    'refused',
-    (l) => l.msg === 'call to a virtual number refused',
-    15_000,
-    after,
-  );
+  const again = await controller.waitForEvent(LogEvent.maskingRefused, undefined, 15_000, after);
   t.equal(again.refused, 'not-bound', 'unbound: the next call reaches nobody');
   await a.done;
 });
@@ -145,12 +127,7 @@ t.test('an expired binding says so on a real call; a binding at its call limit r
   );
   const from = controller.logs.length;
   const late = dial(short.body.x, A);
-  const expired = await controller.waitForLog(
-    'refused',
-    (l) => l.msg === 'call to a virtual number refused',
-    15_000,
-    from,
-  );
+  const expired = await controller.waitForEvent(LogEvent.maskingRefused, undefined, 15_000, from);
   t.equal(expired.refused, 'expired', "the department hears that the number's service has ended");
   t.equal(expired.x, short.body.x);
   await late.done;
@@ -165,22 +142,12 @@ t.test('an expired binding says so on a real call; a binding at its call limit r
   const mark = controller.logs.length;
   const far = farPhone();
   const first = dial(once.body.x, A);
-  await controller.waitForLog(
-    'connected',
-    (l) => l.msg === 'virtual number: connected' && l.binding === once.body.id,
-    15_000,
-    mark,
-  );
+  await controller.waitForEvent(LogEvent.maskingConnected, (l) => l.binding === once.body.id, 15_000, mark);
   await first.done;
   await far.done;
   const next = controller.logs.length;
   const second = dial(once.body.x, A);
-  const limited = await controller.waitForLog(
-    'refused',
-    (l) => l.msg === 'call to a virtual number refused',
-    15_000,
-    next,
-  );
+  const limited = await controller.waitForEvent(LogEvent.maskingRefused, undefined, 15_000, next);
   t.equal(limited.refused, 'call-limit', 'the second call is refused: the binding allowed one');
   await second.done;
   t.equal((await controller.api('DELETE', `/api/bindings/${once.body.id}`)).status, 204);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, acdQueuesWith, agentPort, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { type EventStream, openEventStream } from '../helpers/events.js';
@@ -99,8 +100,8 @@ t.test(
     });
     const axb = citizen(acdLab.lab, controller, { did: X, caller: A, hangUpAfterMs: 9000 });
     const queued = citizen(acdLab.lab, controller, { did: '7001', caller: QUEUED, hangUpAfterMs: 9000 });
-    const axbId = String((await axb.log('virtual number: connected', 15_000)).callId);
-    const queuedId = String((await queued.log('call connected to agent', 15_000)).callId);
+    const axbId = String((await axb.log(LogEvent.maskingConnected, 15_000)).callId);
+    const queuedId = String((await queued.log(LogEvent.callConnectedToAgent, 15_000)).callId);
     ids.push(axbId, queuedId);
 
     const admin = (await controller.api<{ calls: Array<Record<string, unknown>> }>('GET', '/api/calls')).body.calls;
@@ -183,7 +184,7 @@ t.test("the supervisor's event stream and the controller's log carry no hidden n
   );
   t.notMatch(JSON.stringify(stream.messages), hidden, 'no event carried a hidden number');
   t.ok(
-    controller.logs.some((l) => l.msg === 'call entered' && l.callId === ids[0] && l.caller === '023****0001'),
+    controller.logs.some((l) => l.event === LogEvent.callEntered && l.callId === ids[0] && l.caller === '023****0001'),
     '"call entered" names the caller masked',
   );
   t.notMatch(JSON.stringify(controller.logs), hidden, 'no log line carries a hidden number');

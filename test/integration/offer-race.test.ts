@@ -8,6 +8,7 @@
 import t from 'tap';
 
 import { Router } from '../../src/acd/router.js';
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { agentApi } from '../helpers/agent-api.js';
 import { ControllerProcess } from '../helpers/controller.js';
@@ -42,16 +43,28 @@ const { agent, agentState, freshAgents } = agentApi(() => controller, ['o1', 'o2
 async function matchWithoutOffer(
   agentId: string,
   me: string,
+  callId: string,
 ): Promise<{ callId: string; agentId: string } | undefined> {
   const lua = acdLab.lab.redis.multi() as unknown as Record<string, (...args: Array<string | number>) => unknown> & {
     exec(): Promise<Array<[Error | null, unknown]>>;
   };
   const now = Date.now();
-  lua.rexianSetAgentState!(acdLab.lab.prefix, agentId, 'ready', '', now, '', 'not-ready', '', '');
-  lua.rexianMatch!(acdLab.lab.prefix, now, me, 1, 'general', 'general');
+  // Each script is given every key it touches (router-scripts.ts), as the router would pass them.
+  const p = acdLab.lab.prefix;
+  const agentKeys = [`${p}:agent:${agentId}`, `${p}:ready:general`, `${p}:logged-in:general`];
+  const stateKeys = [...agentKeys, `${p}:wrap-up`, `${p}:agent-events`];
+  lua.rexianSetAgentState!(stateKeys.length, ...stateKeys, p, agentId, 'ready', '', now, '', 'not-ready', '', '');
+  const matchKeys = [
+    `${p}:queue:general:waiting`,
+    `${p}:agent-events`,
+    ...agentKeys,
+    `${p}:qcall:${callId}`,
+    `${p}:offer:${callId}`,
+  ];
+  lua.rexianMatch!(matchKeys.length, ...matchKeys, p, now, me, 1, 'general', 'general');
   const replies = await lua.exec();
   const match = replies[1]?.[1] as string[] | null;
-  return match && match[0] !== 'defer' ? { callId: match[0]!, agentId: match[2]! } : undefined;
+  return match?.[0] === 'match' ? { callId: match[1]!, agentId: match[3]! } : undefined;
 }
 
 async function owner(callId: string): Promise<string> {
@@ -66,12 +79,12 @@ t.test('a caller who hangs up between the match and the offer leaves the agent r
   t.teardown(() => stream.ws?.close());
   await agent(t, 'o1', 'login'); // logged in, not ready: the caller waits
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000611' });
-  const queued = await c.log('call queued');
-  const match = await matchWithoutOffer('o1', await owner(queued.callId!));
+  const queued = await c.log(LogEvent.callQueued);
+  const match = await matchWithoutOffer('o1', await owner(queued.callId!), queued.callId!);
   t.same(match, { callId: queued.callId, agentId: 'o1' }, 'the router reserved o1 for the caller');
   t.equal(await agentState('o1'), 'reserved');
   await acdLab.lab.ari('DELETE', `/channels/${queued.channelId}`); // the citizen hangs up
-  await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === queued.callId, 10_000);
+  await controller.waitForEvent(LogEvent.callEnded, (l) => l.callId === queued.callId, 10_000);
   await until('o1 free again', async () => (await agentState('o1')) === 'ready', 5_000).catch(() => undefined);
   t.equal(await agentState('o1'), 'ready', 'the agent is not left reserved for a call that is gone');
   t.equal(await acdLab.lab.redis.exists(`${acdLab.lab.prefix}:offer:${queued.callId}`), 0, 'the offer is withdrawn');
@@ -82,7 +95,10 @@ t.test('a caller who hangs up between the match and the offer leaves the agent r
   );
   const told = await until(
     'agent.state sent',
-    () => stream.messages.find((m) => m.type === 'agent.state' && m.agentId === 'o1' && m.state === 'ready'),
+    () =>
+      stream.messages.find(
+        (m) => m.type === 'agent.state' && m.agentId === 'o1' && m.state === 'ready' && m.previous === 'reserved',
+      ),
     5_000,
   ).catch(() => undefined);
   t.match(told, { callId: queued.callId }, "the agent's page is sent the change");
@@ -95,18 +111,18 @@ t.test(
     await freshAgents();
     await agent(t, 'o1', 'login');
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000612', hangUpAfterMs: 30_000 });
-    const queued = await c.log('call queued');
+    const queued = await c.log(LogEvent.callQueued);
     const me = await owner(queued.callId!);
     t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
     t.same(
-      await matchWithoutOffer('o1', me),
+      await matchWithoutOffer('o1', me, queued.callId!),
       { callId: queued.callId, agentId: 'o1' },
       'it had just reserved o1 for the caller',
     );
     controller = new ControllerProcess(acdLab.lab.env, acdLab.lab.ports.controller).start();
     await controller.waitReady(15_000);
     const connected = await controller
-      .waitForLog('caller connected', (l) => l.msg === 'call connected to agent' && l.callId === queued.callId, 15_000)
+      .waitForEvent(LogEvent.callConnectedToAgent, (l) => l.callId === queued.callId, 15_000)
       .catch(() => undefined);
     t.equal(connected?.agentId, 'o1', 'the caller is offered again and connected, and the agent is not left reserved');
     await c.sipp.done;

@@ -4,6 +4,7 @@
 // batch is written.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, type Lab, sleep, startLab, until } from '../helpers/lab.js';
 import { citizenScenario, runSipp } from '../helpers/sipp.js';
@@ -88,12 +89,10 @@ t.test(
     await lab.redis.xadd(outboxKey(), '*', 'record', JSON.stringify(after));
     const row = await until('record after the deletion written', () => rowOf(String(after.callId)), 10_000);
     t.equal(row.call_id, after.callId, 'a record queued after the deletion reached PostgreSQL');
-    const recreated = controller.logs
-      .slice(from)
-      .find((l) => l.msg === 'the outbox stream or its consumer group was missing (Redis lost data?): recreated them');
+    const recreated = controller.logs.slice(from).find((l) => l.event === LogEvent.outboxRecreated);
     t.ok(recreated, 'the writer said it recreated the group');
     t.notOk(
-      controller.logs.slice(from).some((l) => l.msg === 'call records wait in the outbox: cannot write to PostgreSQL'),
+      controller.logs.slice(from).some((l) => l.event === LogEvent.recordsWaiting && l.side === 'postgres'),
       'and never blamed PostgreSQL, which was fine',
     );
     await until('outbox drained', async () => (await lab.redis.xlen(outboxKey())) === 0, 5_000);
@@ -105,16 +104,11 @@ t.test("the dialer recreates the callbacks stream's group too when the stream is
   await until('callbacks stream exists', async () => (await lab.redis.exists(key)) === 1, 5_000);
   const from = controller.logs.length;
   await lab.redis.del(key);
-  const line = await controller.waitForLog(
-    'group recreated',
-    (l) => l.msg === 'the callbacks stream or its consumer group was missing (Redis lost data?): recreated them',
-    5_000,
-    from,
-  );
+  const line = await controller.waitForEvent(LogEvent.callbacksStreamRecreated, undefined, 5_000, from);
   t.equal(line.stream, key);
   await sleep(2_000);
   t.notOk(
-    controller.logs.slice(from).some((l) => l.msg === 'dialer tick failed'),
+    controller.logs.slice(from).some((l) => l.event === LogEvent.dialerTickFailed),
     'and its ticks do not fail on NOGROUP',
   );
   const groups = (await lab.redis.xinfo('GROUPS', key)) as unknown[][];
@@ -139,10 +133,7 @@ t.test('a record holding NUL characters and a lone surrogate is written repaired
   );
   t.match(row.events, [{ type: 'lookup', text: 'NULhere' }]);
   t.ok(
-    controller.logs.some(
-      (l) =>
-        l.msg === 'call record repaired: characters PostgreSQL cannot store were removed' && l.callId === nul.callId,
-    ),
+    controller.logs.some((l) => l.event === LogEvent.recordRepaired && l.callId === nul.callId),
     'the repair is logged with the call',
   );
 });

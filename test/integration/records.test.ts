@@ -3,6 +3,7 @@
 import t from 'tap';
 
 import { maskNumber } from '../../src/calls/privacy.js';
+import { LogEvent } from '../../src/events/log-events.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { dbRows, type Lab, startLab, until } from '../helpers/lab.js';
 import { type PrivatePostgres, startPrivatePostgres } from '../helpers/postgres.js';
@@ -42,14 +43,14 @@ async function shortCall(): Promise<string> {
     keys: { caller },
     timeoutSec: 30,
   });
-  const entered = await controller.waitForLog(
-    `call from ${caller}`,
-    (l) => l.msg === 'call entered' && l.caller === maskNumber(caller),
+  const entered = await controller.waitForEvent(
+    LogEvent.callEntered,
+    (l) => l.caller === maskNumber(caller),
     15_000,
     from,
   );
   await sipp.done;
-  await controller.waitForLog('call ended', (l) => l.msg === 'call ended' && l.callId === entered.callId, 10_000, from);
+  await controller.waitForEvent(LogEvent.callEnded, (l) => l.callId === entered.callId, 10_000, from);
   return entered.callId as string;
 }
 
@@ -83,11 +84,7 @@ t.test(
   async (t) => {
     pg.stop();
     const during = [await shortCall(), await shortCall()];
-    await controller.waitForLog(
-      'writer failing',
-      (l) => l.msg === 'call records wait in the outbox: cannot write to PostgreSQL',
-      15_000,
-    );
+    await controller.waitForEvent(LogEvent.recordsWaiting, (l) => l.side === 'postgres', 15_000);
     t.equal(await outboxLength(), 2, 'both records wait in the outbox');
 
     // The controller that read them dies before it could write them; a new one takes over.
@@ -102,9 +99,7 @@ t.test(
     for (const id of [...during, third]) t.ok(ids.includes(id), `${id} written`);
     t.equal(new Set(ids).size, ids.length, 'none twice');
     await until('outbox drained', async () => (await outboxLength()) === 0, 10_000);
-    const tookOver = await controller
-      .waitForLog('takeover', (l) => l.msg === 'took over call records a stopped writer had not written', 5_000)
-      .catch(() => null);
+    const tookOver = await controller.waitForEvent(LogEvent.recordsTakenOver, undefined, 5_000).catch(() => null);
     t.ok(tookOver, "the new writer took over the dead one's records");
   },
 );

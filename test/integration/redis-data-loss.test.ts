@@ -5,6 +5,7 @@
 // its agent, and nobody hears the greeting again.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { agentApi } from '../helpers/agent-api.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
@@ -65,7 +66,7 @@ t.test('a call whose end fails still leaves its record, and no live state', asyn
   await freshAgents();
   await agent(t, 'r1', 'login'); // logged in, not ready: the caller waits
   const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000201', hangUpAfterMs: 6_000 });
-  const queued = await c.log('call queued');
+  const queued = await c.log(LogEvent.callQueued);
   // The abandon's callback task cannot be written (its stream's key holds a string): the
   // clean-up at the end of the call throws.
   await acdLab.lab.redis.set(callbacks, 'not a stream');
@@ -92,7 +93,7 @@ t.test(
     await freshAgents();
     await agent(t, 'r1', 'login', { ready: true });
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000202', hangUpAfterMs: 6_000 });
-    const connected = await c.log('call connected to agent');
+    const connected = await c.log(LogEvent.callConnectedToAgent);
     t.equal(connected.agentId, 'r1');
     t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
     // While no controller runs: the call's queue is removed from the file (its saved state names
@@ -110,11 +111,11 @@ t.test(
     t.ok(tookMs < 8_000, `ready ${tookMs} ms after start`);
     await sleep(3_000);
     t.equal(
-      controller.logs.filter((l) => l.msg === 'ARI event socket connected').length,
+      controller.logs.filter((l) => l.event === LogEvent.ariConnected).length,
       1,
       'one connect to ARI, no reconnect storm',
     );
-    t.equal(controller.logs.filter((l) => /^reconcile failed/.test(l.msg)).length, 0, 'no failed reconcile');
+    t.equal(controller.logs.filter((l) => l.event === LogEvent.callReconcileFailed).length, 0, 'no failed reconcile');
     t.equal((await controller.readyz()).status, 200, 'and it stays ready');
     t.ok(
       controller.logs.some((l) => l.callId === 'unreadable' && l.level >= 50),
@@ -139,13 +140,13 @@ t.test(
     await agent(t, 'r1', 'login', { ready: true });
     await agent(t, 'r2', 'login'); // logged in, not ready
     const talker = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000301', hangUpAfterMs: 30_000 });
-    const talking = await talker.log('call connected to agent');
+    const talking = await talker.log(LogEvent.callConnectedToAgent);
     t.equal(talking.agentId, 'r1');
     const first = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000302', hangUpAfterMs: 22_000 });
-    const firstQueued = await first.log('call queued');
+    const firstQueued = await first.log(LogEvent.callQueued);
     await sleep(500);
     const second = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000303', hangUpAfterMs: 40_000 });
-    const secondQueued = await second.log('call queued');
+    const secondQueued = await second.log(LogEvent.callQueued);
 
     t.equal(await controller.kill('SIGKILL'), null, 'the controller died of SIGKILL');
     await deleteKeys(acdLab.lab.redis, acdLab.lab.prefix);
@@ -155,15 +156,15 @@ t.test(
     t.ok(tookMs < 8_000, `ready ${tookMs} ms after start`);
     await sleep(2_000);
     t.equal(
-      controller.logs.filter((l) => l.msg === 'ARI event socket connected').length,
+      controller.logs.filter((l) => l.event === LogEvent.ariConnected).length,
       1,
       'one connect to ARI, no reconnect storm',
     );
-    t.equal(controller.logs.filter((l) => /^reconcile failed/.test(l.msg)).length, 0, 'no failed reconcile');
+    t.equal(controller.logs.filter((l) => l.event === LogEvent.callReconcileFailed).length, 0, 'no failed reconcile');
 
     const callers = ['13800000301', '13800000302', '13800000303'];
     const greeted = (l: LogLine): boolean =>
-      (l.msg === 'call entered' && callers.includes(String(l.caller))) || l.msg === 'flow started';
+      (l.event === LogEvent.callEntered && callers.includes(String(l.caller))) || l.event === LogEvent.flowStarted;
     t.same(
       controller.logs.filter(greeted),
       [],
@@ -200,24 +201,20 @@ t.test(
     await agent(t, 'r2', 'login', { ready: true });
     const offered = (): LogLine[] =>
       controller.logs.filter(
-        (l) => l.msg === 'call offered to agent' && [firstQueued.callId, secondQueued.callId].includes(l.callId),
+        (l) => l.event === LogEvent.callOffered && [firstQueued.callId, secondQueued.callId].includes(l.callId),
       );
     await until('first waiting caller offered', () => offered().length >= 1, 10_000);
     t.equal(offered()[0]!.callId, firstQueued.callId, 'the caller who arrived first is offered first');
-    const firstConnected = await controller.waitForLog(
-      'first caller connected',
-      (l) => l.msg === 'call connected to agent' && l.callId === firstQueued.callId,
+    const firstConnected = await controller.waitForEvent(
+      LogEvent.callConnectedToAgent,
+      (l) => l.callId === firstQueued.callId,
       10_000,
     );
     t.equal(firstConnected.agentId, 'r2');
     await until('second waiting caller offered', () => offered().length >= 2, 30_000);
     t.equal(offered()[1]!.callId, secondQueued.callId, 'then the second');
 
-    const talkerEnd = await controller.waitForLog(
-      'talker ended',
-      (l) => l.msg === 'call ended' && l.callId === talking.callId,
-      30_000,
-    );
+    const talkerEnd = await controller.waitForEvent(LogEvent.callEnded, (l) => l.callId === talking.callId, 30_000);
     t.equal(talkerEnd.reason, 'hangup', 'the talking call ran on to its normal end, watched by the new controller');
     t.match(await record(talking.callId!), { answered: true, agent_id: 'r1' }, 'and left its record, with its agent');
     for (const c of [talker, first, second])

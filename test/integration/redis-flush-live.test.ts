@@ -5,6 +5,7 @@
 // again, and the caller is offered as soon as an agent is ready.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { ControllerProcess, type LogLine } from '../helpers/controller.js';
 import { deleteKeys, sleep, until } from '../helpers/lab.js';
@@ -25,7 +26,7 @@ t.teardown(async () => {
   await acdLab?.close();
 });
 
-const rebuilt = (l: LogLine): boolean => /^Redis lost this switch's saved state while the controller ran/.test(l.msg);
+const rebuilt = (l: LogLine): boolean => l.event === LogEvent.callsRebuildAfterRedisLoss;
 
 t.test(
   'Redis flushed while the controller runs: the waiting caller is back in their queue within seconds and offered when an agent is ready',
@@ -37,7 +38,7 @@ t.test(
       'f1 logged in, not ready: the caller waits',
     );
     const c = citizen(acdLab.lab, controller, { did: '7001', caller: '13800000621', hangUpAfterMs: 40_000 });
-    const queued = await c.log('call queued');
+    const queued = await c.log(LogEvent.callQueued);
     const waiting = (): Promise<string[]> => redis.zrange(`${prefix}:queue:general:waiting`, 0, -1);
     t.same(await waiting(), [queued.callId], 'the caller waits in the queue');
 
@@ -49,7 +50,7 @@ t.test(
       () => undefined,
     );
     t.same(await waiting(), [queued.callId], 'the caller is back in their queue, without a reconnect');
-    t.equal(controller.logs.filter((l) => l.msg === 'ARI event socket connected').length, 1, 'no reconnect to ARI');
+    t.equal(controller.logs.filter((l) => l.event === LogEvent.ariConnected).length, 1, 'no reconnect to ARI');
     t.match(
       (await controller.api('GET', '/api/agents/f1')).body,
       { state: 'logged-out', reason: 'state-lost' },
@@ -59,7 +60,7 @@ t.test(
     await sleep(6_000); // past the next sentinel check: the rebuild wrote the sentinel again
     t.equal(controller.logs.slice(flushedAt).filter(rebuilt).length, 1, 'the rebuild ran once');
     const greeted = (l: LogLine): boolean =>
-      (l.msg === 'call entered' && l.callId === queued.callId) || l.msg === 'flow started';
+      (l.event === LogEvent.callEntered && l.callId === queued.callId) || l.event === LogEvent.flowStarted;
     t.same(controller.logs.slice(flushedAt).filter(greeted), [], 'nobody hears the greeting again');
 
     t.equal(
@@ -68,12 +69,7 @@ t.test(
       'f1 logs in again, ready',
     );
     const connected = await controller
-      .waitForLog(
-        'caller connected',
-        (l) => l.msg === 'call connected to agent' && l.callId === queued.callId,
-        15_000,
-        flushedAt,
-      )
+      .waitForEvent(LogEvent.callConnectedToAgent, (l) => l.callId === queued.callId, 15_000, flushedAt)
       .catch(() => undefined);
     t.equal(connected?.agentId, 'f1', 'the caller is offered to the agent and connected');
     await c.sipp.done;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { tonePcap } from '../helpers/audio.js';
 import { ControllerProcess } from '../helpers/controller.js';
@@ -43,9 +44,9 @@ t.test(
     // Logged in, not ready: the queue has someone who could answer, so only its length refuses.
     t.equal((await controller.api('POST', '/api/agents/r1/login', {})).status, 200);
     const first = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000901', hangUpAfterMs: 7000 });
-    await first.log('call queued');
+    await first.log(LogEvent.callQueued);
     const second = citizen(acdLab.lab, controller, { did: '7007', caller: '13800000902' });
-    const refused = await second.log('the queue cannot take the call; the flow decides what next');
+    const refused = await second.log(LogEvent.queueRefused);
     t.match(String(refused.why), /queue is full/);
     t.equal((await second.sipp.done).exitCode, 0, 'told goodbye and hung up by the hotline');
     const [row] = await until(
@@ -82,10 +83,10 @@ t.test('a silent voicemail is kept but makes no callback task; one with speech m
     caller: '13800000903',
     steps: [{ pauseMs: 5000 }, { key: '#' }],
   });
-  const quiet = await silent.log('voicemail had no speech; no callback task (the recording is kept)', 30_000);
+  const quiet = await silent.log(LogEvent.voicemailSilent, 30_000);
   t.equal(quiet.talkingS, 0, 'Asterisk heard no talking');
   t.same(await callbackTasks(quiet.callId), [], 'no callback task');
-  await silent.log('flow ended', 15_000);
+  await silent.log(LogEvent.flowEnded, 15_000);
   await silent.sipp.done;
 
   const spoken = citizen(acdLab.lab, controller, {
@@ -93,7 +94,7 @@ t.test('a silent voicemail is kept but makes no callback task; one with speech m
     caller: '13800000904',
     steps: [{ pauseMs: 4000 }, { pcap: tonePcap(440, 4) }, { pauseMs: 5000 }, { key: '#' }],
   });
-  const recorded = await spoken.log('voicemail recorded; callback task created', 30_000);
+  const recorded = await spoken.log(LogEvent.voicemailRecorded, 30_000);
   t.match(
     await callbackTasks(recorded.callId),
     [{ reason: 'voicemail', recording: recorded.recording }],

@@ -11,7 +11,7 @@ import { parseQueueConfig } from '../../src/acd/queue-config.js';
 import { repoRoot } from '../../src/asterisk/instance.js';
 import type { CallRecord } from '../../src/records/call-record.js';
 import { migrate } from '../../src/records/migrate.js';
-import { insertRecords } from '../../src/records/outbox.js';
+import { insertRecords } from '../../src/records/record-rows.js';
 import { buildReport, reportCsv } from '../../src/reports/report.js';
 import { buildStaffing } from '../../src/reports/staffing.js';
 import { dropDatabase, recreateDatabase } from '../helpers/lab.js';

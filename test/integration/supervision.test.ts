@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import {
   agentListeningScenario,
@@ -91,7 +92,7 @@ t.test('monitor, whisper, barge and take-over, each heard where it should be and
     caller: '13800000131',
     steps: [{ pcap: tonePcap(CITIZEN_HZ, 60) }],
   });
-  const { callId } = (await c.log('call connected to agent')) as { callId: string };
+  const { callId } = (await c.log(LogEvent.callConnectedToAgent)) as { callId: string };
   const supervisorLeg = `${callId}-s1`;
   const lab = acdLab.lab;
   let n = 0;
@@ -114,7 +115,7 @@ t.test('monitor, whisper, barge and take-over, each heard where it should be and
   t.same((await as(tokens.other, 'GET', '/api/calls')).body.calls, [], "the other team's supervisor does not");
 
   t.equal((await as(tokens.boss, 'POST', `/api/calls/${callId}/supervise`, { mode: 'monitor' })).status, 200);
-  await c.log('supervisor joined', 15_000);
+  await c.log(LogEvent.supervisorJoined, 15_000);
   const monitor = {
     supervisorHearsCitizen: await hears(supervisorLeg, CITIZEN_HZ),
     agentHearsCitizen: await agentHears(CITIZEN_HZ),
@@ -171,7 +172,7 @@ t.test('monitor, whisper, barge and take-over, each heard where it should be and
   );
 
   t.equal((await as(tokens.boss, 'POST', `/api/calls/${callId}/take-over`)).status, 200);
-  await c.log('agent dropped; the supervisor has the call', 10_000);
+  await c.log(LogEvent.agentDroppedToSupervisor, 10_000);
   t.match((await controller.api('GET', '/api/agents/g1')).body, { state: 'wrap-up' }, 'the agent goes to wrap-up');
   const taken = {
     citizenHearsSupervisor: await hears(callId, SUPERVISOR_HZ),

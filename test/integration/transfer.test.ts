@@ -3,6 +3,7 @@
 // is recorded by an Asterisk spy and searched for each tone.
 import t from 'tap';
 
+import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { agentSpeakingScenario, listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
 import { ControllerProcess } from '../helpers/controller.js';
@@ -67,7 +68,7 @@ function windowPhone(scenario = agentSpeakingScenario(WINDOW_HZ)): RunningSipp {
 /** A citizen, speaking their tone, connected to x1. */
 async function citizenWithX1(caller: string) {
   const c = citizen(acdLab.lab, controller, { did: '7001', caller, steps: [{ pcap: tonePcap(CITIZEN_HZ, 60) }] });
-  const connected = await c.log('call connected to agent', 30_000, (l) => l.agentId === 'x1');
+  const connected = await c.log(LogEvent.callConnectedToAgent, 30_000, (l) => l.agentId === 'x1');
   return { ...c, callId: connected.callId as string };
 }
 
@@ -99,7 +100,7 @@ t.test(
     t.equal(consult.status, 200);
     t.equal(consult.body.consulting, '市政务服务中心 不动产登记窗口');
     const windowLeg = consult.body.channel;
-    await c.log('consulted party answered; talking with the agent', 15_000);
+    await c.log(LogEvent.consultAnswered, 15_000);
 
     const consulting = {
       windowHearsAgent: await hears(windowLeg, AGENT_HZ),
@@ -133,7 +134,7 @@ t.test(
     for (const [who, share] of Object.entries(three)) t.ok(share > 0.6, `three-way: ${who} (${pct(share)})`);
 
     t.equal((await controller.api('POST', '/api/agents/x1/call/hangup')).status, 200, 'the agent leaves');
-    await c.log('agent left the three-way; the citizen stays with the other side', 10_000);
+    await c.log(LogEvent.agentLeftThreeWay, 10_000);
     t.match((await controller.api('GET', '/api/agents/x1')).body, { state: 'wrap-up' }, 'the agent goes to wrap-up');
     const after = await acdLab.lab.ari<{ channels: string[] }>('GET', `/bridges/${callId}-talk`);
     t.same(after.body.channels.sort(), [callId, windowLeg].sort(), 'the citizen and the window stay together');
@@ -159,7 +160,7 @@ t.test(
     const window = windowPhone('callee-busy.xml');
     const from = events.messages.length;
     t.equal((await controller.api('POST', '/api/agents/x1/call/consult', { window: 'gjj' })).status, 200);
-    const failed = await c.log('consultation failed; the citizen is back with the agent', 15_000);
+    const failed = await c.log(LogEvent.consultFailed, 15_000);
     t.match(String(failed.cause), /busy/i, 'the cause is logged');
     const told = await until(
       'agent told',
@@ -224,20 +225,15 @@ t.test(
       { callId: c.callId, transferredBy: 'x1', caller: '13800000203' },
       'the consulted agent gets the screen pop',
     );
-    await c.log('consulted party answered; talking with the agent', 15_000);
+    await c.log(LogEvent.consultAnswered, 15_000);
     t.match((await controller.api('GET', '/api/agents/x2')).body, { state: 'on-call', callId: c.callId });
     const onHold = await hears(c.callId, AGENT2_HZ);
     t.ok(onHold < 0.1, `consulting: the citizen does not hear the second agent (${pct(onHold)})`);
 
     const completedAt = controller.logs.length;
     t.equal((await controller.api('POST', '/api/agents/x1/call/consult/complete')).status, 200);
-    await c.log('call transferred', 10_000);
-    await controller.waitForLog(
-      'x1 wrap-up',
-      (l) => l.msg === 'agent in wrap-up' && l.agentId === 'x1',
-      5_000,
-      completedAt,
-    );
+    await c.log(LogEvent.callTransferred, 10_000);
+    await controller.waitForEvent(LogEvent.agentInWrapUp, (l) => l.agentId === 'x1', 5_000, completedAt);
     const withX2 = { x2: await hears(c.callId, AGENT2_HZ), x1: await hears(c.callId, AGENT_HZ) };
     t.ok(withX2.x2 > 0.7, `the citizen talks to the second agent (${pct(withX2.x2)})`);
     t.ok(withX2.x1 < 0.1, `and no longer to the first (${pct(withX2.x1)})`);
@@ -250,7 +246,7 @@ t.test(
     t.equal((await controller.api('POST', '/api/agents/x2/call/resume')).status, 200);
     t.equal((await controller.api('POST', '/api/agents/x2/call/hangup')).status, 200);
     await c.sipp.done;
-    await controller.waitForLog('x2 wrap-up', (l) => l.msg === 'agent in wrap-up' && l.agentId === 'x2', 10_000);
+    await controller.waitForEvent(LogEvent.agentInWrapUp, (l) => l.agentId === 'x2', 10_000);
   },
 );
 
@@ -274,7 +270,7 @@ t.test("blind transfer to a queue: the first agent is free at once; the queue's 
     { state: 'wrap-up' },
     'the first agent is released at once',
   );
-  await c.log('call connected to agent', 15_000, (l) => l.agentId === 'x2' && l.queue === 'special');
+  await c.log(LogEvent.callConnectedToAgent, 15_000, (l) => l.agentId === 'x2' && l.queue === 'special');
   const heard = await hears(c.callId, AGENT2_HZ);
   t.ok(heard > 0.7, `the citizen talks to the special queue's agent (${pct(heard)})`);
   t.equal((await controller.api('POST', '/api/agents/x2/call/hangup')).status, 200);
@@ -289,18 +285,18 @@ t.test(
     const busy = windowPhone('callee-busy.xml');
     const from = events.messages.length;
     t.equal((await controller.api('POST', '/api/agents/x1/call/transfer', { number: '02367720009' })).status, 200);
-    await c.log('blind transfer failed; the citizen goes back to the queue', 15_000);
+    await c.log(LogEvent.blindTransferFailed, 15_000);
     const told = await until(
       'transfer-failed event',
       () => events.messages.slice(from).find((m) => m.type === 'agent.transfer-failed'),
       5_000,
     );
     t.match(told, { agentId: 'x1', callId: c.callId }, 'the transferring agent is told');
-    const queued = await c.log('call queued', 5_000, (l) => Number(l.priority) >= 1);
+    const queued = await c.log(LogEvent.callQueued, 5_000, (l) => Number(l.priority) >= 1);
     t.ok(queued, 'the citizen is queued again with a raised priority');
     await busy.done;
     await controller.api('POST', '/api/agents/x1/end-wrap-up');
-    await c.log('call connected to agent', 15_000, (l) => Number(l.waitMs) >= 0 && l.time > queued.time);
+    await c.log(LogEvent.callConnectedToAgent, 15_000, (l) => Number(l.waitMs) >= 0 && l.time > queued.time);
     t.equal((await controller.api('POST', '/api/agents/x1/call/hangup')).status, 200);
     await c.sipp.done;
   },
@@ -316,7 +312,7 @@ t.test(
       number: '02367720010',
     });
     t.equal(res.status, 200);
-    await c.log('call transferred', 15_000);
+    await c.log(LogEvent.callTransferred, 15_000);
     const heard = await hears(c.callId, WINDOW_HZ);
     t.ok(heard > 0.7, `the citizen talks to the number (${pct(heard)})`);
     await acdLab.lab.ari('DELETE', `/channels/${res.body.channel}`);
@@ -329,7 +325,7 @@ t.test('consult cancelled: the other agent is free again and the citizen is back
   await agentsReady();
   const c = await citizenWithX1('13800000207');
   t.equal((await controller.api('POST', '/api/agents/x1/call/consult', { agent: 'x2' })).status, 200);
-  await c.log('consulted party answered; talking with the agent', 15_000);
+  await c.log(LogEvent.consultAnswered, 15_000);
   t.equal((await controller.api('POST', '/api/agents/x1/call/hold')).status, 409, 'no hold during a consultation');
   const cancel = await controller.api('POST', '/api/agents/x1/call/consult/cancel');
   t.equal(cancel.status, 200);
@@ -362,7 +358,7 @@ t.test(
       { state: 'wrap-up' },
       'the first agent is released at once',
     );
-    await c.log('call transferred', 15_000);
+    await c.log(LogEvent.callTransferred, 15_000);
     t.match((await controller.api('GET', '/api/agents/x2')).body, { state: 'on-call', callId: c.callId });
     const heard = await hears(c.callId, AGENT2_HZ);
     t.ok(heard > 0.7, `the citizen talks to the second agent (${pct(heard)})`);

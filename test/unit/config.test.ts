@@ -103,3 +103,12 @@ t.test('the controller refuses to start on bad config and names the key', async 
   t.match(run.stderr, /unknown key "redis\.urll"/);
   t.match(run.stderr, /start\.yaml:4:3/);
 });
+
+t.test("a pair's lease settings come from the environment too, and are checked", async (t) => {
+  const config = loadConfig({ env: { ...secrets, REXIAN_HA_LEASE_TTL_MS: '10000', REXIAN_HA_RENEW_EVERY_MS: '2000' } });
+  t.same(config.ha, { leaseTtlMs: 10_000, renewEveryMs: 2_000 });
+  t.match(
+    errorOf(() => loadConfig({ env: { ...secrets, REXIAN_HA_LEASE_TTL_MS: '100' } })),
+    /"ha\.leaseTtlMs" must be >= 500 \(from environment variable REXIAN_HA_LEASE_TTL_MS\)/,
+  );
+});

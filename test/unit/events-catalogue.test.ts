@@ -5,6 +5,7 @@
 import t from 'tap';
 
 import type { OverallFigures, QueueFigures } from '../../src/acd/figures.js';
+import { mayKnowAlert } from '../../src/alerts/routes.js';
 import type { Principal } from '../../src/api/auth.js';
 import { forStream, visibleTo } from '../../src/api/events.js';
 import type { EventOf, RexianEvent, RexianEventType } from '../../src/events/catalogue.js';
@@ -96,6 +97,13 @@ const samples: { [T in RexianEventType]: EventOf<T> } = {
     number: '110',
     at: '2025-03-01T08:00:00.000Z',
   },
+  'agent.emergency-answered': {
+    type: 'agent.emergency-answered',
+    agentId: '1001',
+    callId: 'c1',
+    number: '120',
+    at: '2025-03-01T08:00:05.000Z',
+  },
   'agent.emergency-failed': {
     type: 'agent.emergency-failed',
     agentId: '1001',
@@ -103,8 +111,41 @@ const samples: { [T in RexianEventType]: EventOf<T> } = {
     number: '110',
     cause: 'no answer',
   },
-  'agent.state': { type: 'agent.state', agentId: '1001', state: 'on-call', reason: 'state-rebuilt', callId: 'c1' },
+  'agent.state': {
+    type: 'agent.state',
+    agentId: '1001',
+    state: 'on-call',
+    reason: 'state-rebuilt',
+    callId: 'c1',
+    since: '2025-03-01T08:00:00.000Z',
+    previous: 'logged-out',
+  },
   'queue.figures': { type: 'queue.figures', queues: [queue], overall },
+  'alert.fired': {
+    type: 'alert.fired',
+    alertId: 'al-0123456789abcdef',
+    rule: 'no-agent-ready',
+    kind: 'waiting-no-agent-ready',
+    severity: 'critical',
+    queue: 'general',
+    value: 2,
+    threshold: 0,
+    message: { 'zh-CN': '综合有 2 位来电在等待，但没有坐席就绪', en: '综合: 2 callers waiting and no agent is ready' },
+    firedAt: '2025-03-01T08:00:00.000Z',
+  },
+  'alert.cleared': {
+    type: 'alert.cleared',
+    alertId: 'al-0123456789abcdef',
+    rule: 'no-agent-ready',
+    clearedAt: '2025-03-01T08:05:00.000Z',
+  },
+  'alert.acknowledged': {
+    type: 'alert.acknowledged',
+    alertId: 'al-0123456789abcdef',
+    rule: 'no-agent-ready',
+    by: '周班长',
+    acknowledgedAt: '2025-03-01T08:01:00.000Z',
+  },
 };
 
 t.test('the notifier sends every event of the catalogue in the shape the stream has always sent', async (t) => {
@@ -118,9 +159,17 @@ t.test('the notifier sends every event of the catalogue in the shape the stream 
   notifier.agentConsultFailed('1001', 'c1', '赵敏 (2001)', 'no answer');
   notifier.agentTransferFailed('1001', 'c1', '02367720001', 'Busy');
   notifier.agentEmergency('1001', 'c1', '110', '2025-03-01T08:00:00.000Z');
+  notifier.agentEmergencyAnswered('1001', 'c1', '120', '2025-03-01T08:00:05.000Z');
   notifier.agentEmergencyFailed('1001', 'c1', '110', 'no answer');
-  notifier.agentState('1001', 'on-call', 'state-rebuilt', 'c1');
+  notifier.agentState('1001', 'on-call', 'state-rebuilt', 'c1', {
+    since: '2025-03-01T08:00:00.000Z',
+    previous: 'logged-out',
+  });
   notifier.queueFigures([queue], overall);
+  const { type: _fired, ...fired } = samples['alert.fired'];
+  notifier.alertFired(fired);
+  notifier.alertCleared('al-0123456789abcdef', 'no-agent-ready', '2025-03-01T08:05:00.000Z');
+  notifier.alertAcknowledged('al-0123456789abcdef', 'no-agent-ready', '周班长', '2025-03-01T08:01:00.000Z');
   t.same(sent, Object.values(samples), 'one method per event, each the catalogued shape');
   t.same(sent.map((e) => e.type).sort(), Object.keys(samples).sort(), 'every type of the catalogue has a method');
 
@@ -135,7 +184,7 @@ t.test('the notifier sends every event of the catalogue in the shape the stream 
     [
       ['agentId', 'callId', 'state', 'type'],
       ['agentId', 'callId', 'state', 'type', 'with'],
-      ['agentId', 'reason', 'state', 'type'],
+      ['agentId', 'reason', 'since', 'state', 'type'],
       [
         'agentId',
         'callId',
@@ -195,14 +244,34 @@ t.test(
       'agent.consult-failed': agentEvent,
       'agent.transfer-failed': agentEvent,
       'agent.emergency': agentEvent,
+      'agent.emergency-answered': agentEvent,
       'agent.emergency-failed': agentEvent,
       'agent.state': agentEvent,
       'queue.figures': wallboard,
+      'alert.fired': wallboard,
+      'alert.cleared': wallboard,
+      'alert.acknowledged': wallboard,
     };
     for (const event of Object.values(samples)) {
       const seen = Object.fromEntries(Object.entries(who).map(([name, p]) => [name, visibleTo(p, event, teamOf)]));
       t.same(seen, expected[event.type], event.type);
     }
+    // An alert about one agent (not ready too long) is their team's business, not the floor's.
+    const aboutAgent = { ...samples['alert.fired'], kind: 'agent-not-ready', subjectAgent: '1001' };
+    const seen = Object.fromEntries(Object.entries(who).map(([name, p]) => [name, visibleTo(p, aboutAgent, teamOf)]));
+    t.same(seen, { ...wallboard, 'supervisor of b': false }, "an alert about agent 1001 goes to team a's supervisor");
+    const listed = Object.fromEntries(
+      Object.entries(who).map(([name, p]) => [name, mayKnowAlert(p, aboutAgent, teamOf)]),
+    );
+    t.same(
+      { ...listed, 'agent 1001': false, 'agent 1002': false },
+      { ...wallboard, 'supervisor of b': false },
+      'and GET /api/alerts lists it the same way (agents never reach that route)',
+    );
+    t.ok(
+      mayKnowAlert(who['supervisor of b']!, samples['alert.fired'], teamOf),
+      "the floor's alerts go to every supervisor",
+    );
   },
 );
 

@@ -2,14 +2,19 @@
 // the browser sends with the handshake, reconnecting by itself with backoff (0.5 s doubling
 // to 10 s). The pages subscribe to typed events; `status` says whether the stream is live.
 // The events' types are the controller's own catalogue (src/events/catalogue.ts, re-exported
-// by ./types.ts), so a page reads exactly the fields the stream sends.
-import { ref, type Ref } from 'vue';
+// by ./types.ts), so a page reads exactly the fields the stream sends. The page's one open
+// stream (PageShell opens it) is `liveStream`, so the parts of a page subscribe to the same
+// socket the header's status describes instead of opening their own.
+import { ref, type Ref, shallowRef } from 'vue';
 import type { MessageOf, StreamMessage } from './types';
 
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
 /** What the stream sends: a published event (stamped with `at`), or the stream's hello and error. */
 export type StreamEvent = StreamMessage;
+
+/** The page's open stream, if any: set by open(), cleared by close() (see PageShell.vue). */
+export const liveStream = shallowRef<EventStream>();
 
 export class EventStream {
   readonly status: Ref<StreamStatus> = ref('connecting');
@@ -26,6 +31,7 @@ export class EventStream {
   open(): this {
     this.closed = false;
     this.connect();
+    liveStream.value = this;
     return this;
   }
 
@@ -46,6 +52,7 @@ export class EventStream {
     clearTimeout(this.timer);
     this.socket?.close();
     this.status.value = 'closed';
+    if (liveStream.value === this) liveStream.value = undefined;
   }
 
   private connect(): void {

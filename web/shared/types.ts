@@ -5,8 +5,10 @@ export type { Session } from '../../src/people/sessions.js';
 // The event stream's catalogue (/api/events): one union on `type`, what the controller publishes.
 export type {
   AgentCallEvent,
+  AgentCallView,
   AgentConsultEvent,
   AgentConsultFailedEvent,
+  AgentEmergencyAnsweredEvent,
   AgentEmergencyEvent,
   AgentEmergencyFailedEvent,
   AgentOfferEvent,

@@ -5,10 +5,19 @@
 // mDNS names, which Asterisk cannot resolve) and hands that stream to every answered call.
 // JsSIP reconnects its WebSocket by itself and re-registers on each reconnect; the status
 // says `reconnecting` between the drop and the next successful REGISTER.
+// An incoming call rings audibly (./ring.ts) until it is answered, hung up or cancelled. A
+// seat the roster marks autoAnswer answers by itself after a short beep: when the phone was
+// started with `autoAnswer`, or when the INVITE carries Call-Info answer-after (the ACD adds it
+// for exactly those agents, so a roster change applies without reloading the page).
+// The microphone and speaker are the agent's choice (./devices.ts): a new microphone replaces
+// the track of a call in progress, a new speaker moves the remote audio and the ring.
 import { UA, WebSocketInterface } from 'jssip';
 import type { DTMF_TRANSPORT } from 'jssip/lib/Constants';
 import type { PeerConnectionEvent, RTCSession } from 'jssip/lib/RTCSession';
 import type { RTCSessionEvent } from 'jssip/lib/UA';
+
+import { DEFAULT_DEVICE } from './devices';
+import { Ringer } from './ring';
 
 export interface PhoneCredentials {
   wsUrl: string;
@@ -16,6 +25,15 @@ export interface PhoneCredentials {
   authUser: string;
   password: string;
   displayName: string;
+  /** The roster says this seat answers by itself. */
+  autoAnswer?: boolean;
+}
+
+export interface PhoneDevices {
+  /** A microphone's deviceId, or DEFAULT_DEVICE. */
+  microphone: string;
+  /** A speaker's deviceId, or DEFAULT_DEVICE. */
+  speaker: string;
 }
 
 /** Why the phone is not registered, as a key the page turns into words (phone.reasons.*). */
@@ -31,6 +49,8 @@ export interface PhoneCall {
   /** The caller as the INVITE gives it (display name, else the user part). */
   caller: string;
   muted: boolean;
+  /** The call is being answered by itself (auto-answer): the page says so. */
+  autoAnswered?: boolean;
 }
 
 export interface PhoneEvents {
@@ -46,6 +66,9 @@ export class Phone {
   private micAnalyser: AnalyserNode | undefined;
   private wasRegistered = false;
   private current: PhoneCall = { state: 'idle', caller: '', muted: false };
+  private readonly ringer = new Ringer();
+  private autoAnswer = false;
+  private devices: PhoneDevices = { microphone: DEFAULT_DEVICE, speaker: DEFAULT_DEVICE };
 
   constructor(
     private readonly remoteAudio: HTMLAudioElement,
@@ -53,18 +76,19 @@ export class Phone {
   ) {}
 
   /** Opens the microphone, then registers. Safe to call once; stop() ends everything. */
-  async start(credentials: PhoneCredentials): Promise<void> {
+  async start(credentials: PhoneCredentials, devices?: PhoneDevices): Promise<void> {
     this.on.status({ state: 'unregistered', reason: 'connecting' });
+    this.autoAnswer = credentials.autoAnswer === true;
+    if (devices) this.devices = { ...devices };
     try {
-      this.mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      this.mic = await this.openMicrophone(this.devices.microphone);
     } catch (err) {
       this.on.status({ state: 'unregistered', reason: 'microphone', detail: (err as Error).message });
       return;
     }
     this.audioContext = new AudioContext();
-    this.micAnalyser = this.audioContext.createAnalyser();
-    this.micAnalyser.fftSize = 1024;
-    this.audioContext.createMediaStreamSource(this.mic).connect(this.micAnalyser);
+    this.listenTo(this.mic);
+    await this.setSpeaker(this.devices.speaker);
 
     const ua = new UA({
       sockets: [new WebSocketInterface(credentials.wsUrl)],
@@ -126,20 +150,90 @@ export class Phone {
       }
       this.session = session;
       const who = session.remote_identity;
-      this.update({ state: 'ringing', caller: who.display_name || who.uri.user || '', muted: false });
+      const auto = this.autoAnswer || /answer-after\s*=\s*0\b/i.test(e.request.getHeader('Call-Info') ?? '');
+      // The ring starts before the page hears of the call, so the call it shows is already ringing.
+      if (!auto) this.ringer.start();
+      this.update({
+        state: 'ringing',
+        caller: who.display_name || who.uri.user || '',
+        muted: false,
+        autoAnswered: auto,
+      });
       session.on('peerconnection', ({ peerconnection }: PeerConnectionEvent) => this.attachRemote(peerconnection));
       session.on('accepted', () => this.update({ state: 'talking' }));
       session.on('confirmed', () => this.update({ state: 'talking' }));
       const ended = (): void => {
         if (this.session !== session) return;
         this.session = undefined;
+        this.ringer.stop();
         this.remoteAudio.srcObject = null;
-        this.update({ state: 'idle', caller: '', muted: false });
+        this.update({ state: 'idle', caller: '', muted: false, autoAnswered: false });
       };
       session.on('ended', ended);
       session.on('failed', ended);
+      if (auto) {
+        void this.ringer.beep().then(() => {
+          if (this.session === session) this.answer();
+        });
+      }
     });
     ua.start();
+  }
+
+  private async openMicrophone(deviceId: string): Promise<MediaStream> {
+    return navigator.mediaDevices.getUserMedia({
+      audio: deviceId === DEFAULT_DEVICE ? true : { deviceId: { exact: deviceId } },
+      video: false,
+    });
+  }
+
+  /** The level meter follows the microphone in use. */
+  private listenTo(stream: MediaStream): void {
+    if (!this.audioContext) return;
+    this.micAnalyser = this.audioContext.createAnalyser();
+    this.micAnalyser.fftSize = 1024;
+    this.audioContext.createMediaStreamSource(stream).connect(this.micAnalyser);
+  }
+
+  /** Which devices are in use now. */
+  get devicesInUse(): PhoneDevices {
+    return { ...this.devices };
+  }
+
+  /** Switches the microphone, during a call too (the call's track is replaced, not renegotiated). */
+  async setMicrophone(deviceId: string): Promise<void> {
+    const next = await this.openMicrophone(deviceId);
+    const old = this.mic;
+    this.mic = next;
+    this.devices.microphone = deviceId;
+    const track = next.getAudioTracks()[0];
+    const pc = this.session?.connection;
+    if (track && pc) {
+      for (const sender of pc.getSenders()) if (sender.track?.kind === 'audio') await sender.replaceTrack(track);
+      // A muted call stays muted on the new microphone.
+      if (this.current.muted) track.enabled = false;
+    }
+    this.listenTo(next);
+    for (const t of old?.getTracks() ?? []) t.stop();
+  }
+
+  /** Sends the caller's voice and the ring to this speaker (where the browser can choose). */
+  async setSpeaker(deviceId: string): Promise<void> {
+    this.devices.speaker = deviceId;
+    const sink = deviceId === DEFAULT_DEVICE ? '' : deviceId;
+    const audio = this.remoteAudio as HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
+    if (typeof audio.setSinkId === 'function') await audio.setSinkId(sink);
+    this.ringer.setSink(deviceId);
+  }
+
+  /** True while a call rings (audibly, unless it answers by itself). */
+  get ringing(): boolean {
+    return this.current.state === 'ringing';
+  }
+
+  /** True while the ring sound plays. */
+  get ringSounding(): boolean {
+    return this.ringer.ringing;
   }
 
   private attachRemote(pc: RTCPeerConnection): void {
@@ -159,6 +253,7 @@ export class Phone {
 
   answer(): void {
     if (!this.session || this.current.state !== 'ringing') return;
+    this.ringer.stop();
     this.update({ state: 'connecting' });
     this.session.answer({
       mediaStream: this.mic,
@@ -207,6 +302,7 @@ export class Phone {
     this.hangUp();
     ua?.stop();
     for (const track of this.mic?.getTracks() ?? []) track.stop();
+    await this.ringer.close();
     await this.audioContext?.close().catch(() => undefined);
     this.on.status({ state: 'unregistered', reason: 'stopped' });
   }

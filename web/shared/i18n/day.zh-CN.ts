@@ -1,0 +1,56 @@
+// 页面文字（简体中文）：坐席的今日话务、所在队列的排队情况、麦克风和扬声器选择、两个标签页、
+// 振铃与自动接听。Merged into the zh-CN messages by ./index.ts under these top-level keys.
+export default {
+  day: {
+    heading: '今日话务',
+    callsTaken: '接听量',
+    averageTalk: '平均通话',
+    satisfaction: '满意率',
+    satisfactionCount: '{count} 条评价',
+    noSurvey: '暂无评价',
+    seconds: '{n} 秒',
+    minutes: '{m} 分 {s} 秒',
+    none: '—',
+    empty: '今天还没有接听的来电。',
+    loading: '正在加载今日话务…',
+    failed: '今日话务暂时无法加载（{error}），稍后自动重试。',
+    updatedAt: '更新于 {time}',
+    table: '今日来电',
+    columns: { time: '时间', line: '热线', caller: '来电号码', outcome: '结果', talk: '通话时长', survey: '评价' },
+    masked: '{caller}（已隐藏）',
+    outcomes: {
+      emergency: '已转紧急热线',
+      window: '已接入一号答窗口',
+      transferred: '已转接',
+      'agent-hung-up': '坐席挂断',
+      'citizen-hung-up': '市民挂断',
+      ended: '已结束',
+    },
+    surveys: { satisfied: '满意', 'basically-satisfied': '基本满意', dissatisfied: '不满意' },
+  },
+  queues: {
+    heading: '我的队列排队情况',
+    queue: '队列',
+    waiting: '排队人数',
+    longestWait: '最长等待',
+    none: '您的技能没有对应的队列。',
+    failed: '排队情况暂时无法加载（{error}）。',
+  },
+  devices: {
+    microphone: '麦克风',
+    speaker: '扬声器',
+    default: '系统默认',
+    microphoneVanished: '之前选择的麦克风“{name}”已不可用，已改用系统默认麦克风。',
+    speakerVanished: '之前选择的扬声器“{name}”已不可用，已改用系统默认扬声器。',
+    failed: '无法使用“{name}”（设备被占用或未授权），已改用系统默认设备。',
+    speakerNotSupported: '此浏览器不支持选择扬声器，使用系统默认扬声器。',
+  },
+  tabs: {
+    elsewhere: '软电话正在本坐席的另一个标签页中使用，本页不会振铃。本页仍可用于状态切换和通话控制。',
+    takeBack: '在本页使用软电话',
+  },
+  ring: {
+    autoAnswerOn: '自动接听：已开启（来电提示音后自动接通）',
+    autoAnswering: '自动接听：{caller}',
+  },
+};
