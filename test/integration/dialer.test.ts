@@ -186,18 +186,26 @@ t.test(
     await restartWith(dialer);
     await controller.api('POST', '/api/agents/d1/end-wrap-up');
     await controller.api('POST', '/api/agents/d1/ready');
-    // The citizen's phone rings for 6 s before it is picked up: long enough for the restart.
-    const slow = join(scratchDir('dialer'), 'answers-after-6s.xml');
+    // The citizen's phone rings for 8 s before it is picked up: long enough for the restart and
+    // the takeover of the dead controller's ARI lease (about 3 s).
+    const slow = join(scratchDir('dialer'), 'answers-after-8s.xml');
     writeFileSync(
       slow,
       readFileSync(join(repoRoot, 'test/sipp/agent-answers.xml'), 'utf8').replace(
         '<send retrans="500">',
-        '<pause milliseconds="6000"/>\n  <send retrans="500">',
+        '<pause milliseconds="8000"/>\n  <send retrans="500">',
       ),
     );
     const answering = phone(slow);
     const task = (await controller.api<{ id: string }>('POST', '/api/callbacks', { number: '13800000361' })).body.id;
     await controller.waitForEvent(LogEvent.callbackDialling, (l) => l.task === task, 15_000);
+    // The log line comes just before the originate: kill only once Asterisk has the channel
+    // (killed earlier, nothing rang, and the stale-attempt sweep's case is another test's).
+    await until(
+      'the callback rings',
+      async () => (await acdLab.lab.ari('GET', `/channels/dial-${task}-1`)).status === 200,
+      10_000,
+    );
     await controller.kill('SIGKILL');
     controller = await startWith(dialer);
     const settled = await controller
