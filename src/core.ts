@@ -28,7 +28,7 @@ import type { Config } from './config/index.js';
 import type { Domain } from './domain.js';
 import { EventNotifier } from './events/notifier.js';
 import { loadPromptCatalog, prepareCatalog } from './ivr/prompts.js';
-import { PromptResolver } from './ivr/runner.js';
+import { PromptResolver } from './ivr/prompts.js';
 import { buildCallRecord } from './records/call-record.js';
 import { type RecordsDomain, recordsDomain } from './records/module.js';
 import { RecordOutbox, RecordWriter } from './records/outbox.js';

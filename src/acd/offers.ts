@@ -52,21 +52,32 @@ export class Offers {
     const legCount = state.legCount + 1;
     const leg = agentLeg(call.id, legCount);
     const now = Date.now();
-    await saveAcd(call, { phase: 'offering', agentId: match.agentId, agentLeg: leg, legCount, offeredAt: now });
-    await this.acd.calls.attachLeg(call, leg, { role: 'agent', party: match.agentId });
-    await call.note(
-      'offered',
-      {
-        event: LogEvent.callOffered,
-        queue: q.id,
-        agentId: match.agentId,
-        agentChannel: leg,
-        waitMs: now - state.enqueuedAt,
-      },
-      'call offered to agent',
-    );
     const pop = this.popFor(call, state, q);
-    if (pop.callerMasked) await saveAcd(call, { callerMasked: true });
+    // Three changes to the one saved call state, each made in memory before its save is sent:
+    // sent together on one connection, Redis keeps them in order and the last holds all three.
+    // The agent's phone rings one round trip after the match instead of three.
+    await Promise.all([
+      saveAcd(call, {
+        phase: 'offering',
+        agentId: match.agentId,
+        agentLeg: leg,
+        legCount,
+        offeredAt: now,
+        ...(pop.callerMasked ? { callerMasked: true } : {}),
+      }),
+      this.acd.calls.attachLeg(call, leg, { role: 'agent', party: match.agentId }),
+      call.note(
+        'offered',
+        {
+          event: LogEvent.callOffered,
+          queue: q.id,
+          agentId: match.agentId,
+          agentChannel: leg,
+          waitMs: now - state.enqueuedAt,
+        },
+        'call offered to agent',
+      ),
+    ]);
     this.deps.notifier.agentOffer({
       agentId: match.agentId,
       callId: call.id,

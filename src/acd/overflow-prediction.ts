@@ -52,8 +52,8 @@ export interface QueueNow {
 }
 
 export interface OverflowPrediction {
-  /** Callers predicted to miss the target: those who arrived at or before this instant (ms). */
-  missFrom?: number;
+  /** The callers predicted to miss the target: their places in `waitingSince` (0 = first in line). */
+  late: number[];
   /** When the next caller not yet predicted to miss will be (ms, epoch), to route again then. */
   nextAt?: number;
 }
@@ -61,15 +61,15 @@ export interface OverflowPrediction {
 /** Which waiting callers the queue's own agents are predicted not to reach within its target. */
 export function predictOverflow(q: QueueNow, now: number): OverflowPrediction {
   // No agent of its own at all: nobody is reached, every caller overflows.
-  if (q.agents <= 0) return q.waitingSince.length > 0 ? { missFrom: Math.max(...q.waitingSince) } : {};
+  if (q.agents <= 0) return { late: q.waitingSince.map((_, i) => i) };
   const rate = q.agents / Math.max(1, q.handleTimeS);
-  let missFrom: number | undefined;
+  const late: number[] = [];
   let nextAt: number | undefined;
   q.waitingSince.forEach((since, i) => {
     // The latest instant the caller can still be overflowed and answered by the target.
     const lastChance = since + q.targetS * 1000 - RING_MARGIN_MS - erlangMedian(i + 1, rate) * 1000;
-    if (lastChance <= now) missFrom = Math.max(missFrom ?? since, since);
+    if (lastChance <= now) late.push(i);
     else nextAt = Math.min(nextAt ?? lastChance, lastChance);
   });
-  return { ...(missFrom !== undefined ? { missFrom } : {}), ...(nextAt !== undefined ? { nextAt } : {}) };
+  return { late, ...(nextAt !== undefined ? { nextAt } : {}) };
 }

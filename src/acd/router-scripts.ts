@@ -27,14 +27,43 @@ import { DECLARED_KEYS_LUA } from '../store/declared-keys.js';
 export const MATCH = `${DECLARED_KEYS_LUA}
 local prefix, now, me, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local events = prefix .. ':agent-events'
+-- Per request three arguments: the queue, its skills, and its callers predicted late.
+-- Skills: "general,backup@1796167641000,expert@": backup only for the callers who arrived by
+-- then, expert only for the late ones (an overflow rule's cutoff, a predictive rule;
+-- "@1796167641000+" is either). A waiting score is (9 - priority) * 1e13 + arrival.
+local function skillsFor(spec, arrival, call, late)
+  local out = {}
+  for entry in string.gmatch(spec, '[^,]+') do
+    local skill, rule = string.match(entry, '^([^@]+)(.*)$')
+    local by, listed = string.match(rule, '^@(%d*)(%+?)$')
+    if rule == '' or (by ~= '' and arrival <= tonumber(by)) or ((listed == '+' or by == '') and late[call]) then
+      out[#out + 1] = skill
+    end
+  end
+  return table.concat(out, ',')
+end
+local function namesOf(spec) return (string.gsub(spec, '@[^,]*', '')) end
 local heads = {}
 for i = 0, n - 1 do
-  local queue, skills = ARGV[5 + i * 2], ARGV[6 + i * 2]
+  local queue, skills = ARGV[5 + i * 3], ARGV[6 + i * 3]
+  local late = {}
+  for c in string.gmatch(ARGV[7 + i * 3], '[^,]+') do late[c] = true end
   local wkey = prefix .. ':queue:' .. queue .. ':waiting'
   if not want(wkey) then return need() end
   local head = redis.call('ZRANGE', wkey, 0, 4, 'WITHSCORES')
   for j = 1, #head, 2 do
-    table.insert(heads, { queue = queue, skills = skills, call = head[j], score = tonumber(head[j + 1]) })
+    local score = tonumber(head[j + 1])
+    local mine = skillsFor(skills, score % 1e13, head[j], late)
+    table.insert(heads, { queue = queue, skills = mine, call = head[j], score = score })
+    late[head[j]] = nil
+  end
+  -- Late callers further back in line than the first five are candidates too.
+  for c in pairs(late) do
+    local score = redis.call('ZSCORE', wkey, c)
+    if score then
+      score = tonumber(score)
+      table.insert(heads, { queue = queue, skills = skillsFor(skills, score % 1e13, c, { [c] = true }), call = c, score = score })
+    end
   end
 end
 table.sort(heads, function(a, b) return a.score < b.score end)
@@ -55,11 +84,11 @@ local function hints(taken, wide)
   if wide then
     agents = 11
     for i = 0, n - 1 do
-      for _, c in ipairs(redis.call('ZRANGE', prefix .. ':queue:' .. ARGV[5 + i * 2] .. ':waiting', 0, 11)) do
+      for _, c in ipairs(redis.call('ZRANGE', prefix .. ':queue:' .. ARGV[5 + i * 3] .. ':waiting', 0, 11)) do
         h[#h + 1] = prefix .. ':qcall:' .. c
         h[#h + 1] = prefix .. ':offer:' .. c
       end
-      agentsFor(ARGV[6 + i * 2])
+      agentsFor(namesOf(ARGV[6 + i * 3]))
     end
     return h
   end
@@ -80,7 +109,8 @@ local function needMore()
 end
 local blocked = {}
 for _, h in ipairs(heads) do
-  if not blocked[h.queue] then
+  local same = h.queue .. '|' .. h.skills
+  if not blocked[same] then
     local skipped = false
     local qkey, okey = prefix .. ':qcall:' .. h.call, prefix .. ':offer:' .. h.call
     for skill in string.gmatch(h.skills, '[^,]+') do
@@ -126,8 +156,8 @@ for _, h in ipairs(heads) do
         return { 'match', h.call, h.queue, agent, tostring(h.score), unpack(hints(h.call)) }
       end
     end
-    -- Later calls of the same queue want the same skills: if the head found nobody, so do they.
-    if not skipped then blocked[h.queue] = true end
+    -- Later calls of the same queue with the same skills: if this one found nobody, so do they.
+    if not skipped then blocked[same] = true end
   end
 end
 return { 'none', unpack(hints(nil)) }

@@ -23,8 +23,31 @@ export function readyScore(level: number, idleSince: number): number {
 
 export interface RouteRequest {
   queue: string;
-  /** Skills whose ready agents may take this queue's calls now, best first (overflow widens it). */
+  /** Skills whose ready agents may take any of this queue's calls now, best first. */
   skills: string[];
+  /**
+   * Skills an overflow rule adds, after those, for some callers only: those who arrived at or
+   * before `arrivedBy` (ms), and, with `late`, the callers in `late`. A caller waiting 3 s is
+   * not given to a backup agent because the caller ahead has waited 30, nor the first in line,
+   * whom a specialist will reach in time, because the third will not.
+   */
+  overflow?: Array<{ skill: string; arrivedBy?: number; late?: boolean }>;
+  /** The callers predicted to miss the queue's target (overflow-prediction.ts). */
+  late?: string[];
+}
+
+/** A request's skills as the match script reads them: "general,backup@1796167641000,expert@". */
+function skillArg(r: RouteRequest): string {
+  const rule = (o: { arrivedBy?: number; late?: boolean }) => {
+    const by = o.arrivedBy !== undefined && Number.isFinite(o.arrivedBy) ? String(Math.floor(o.arrivedBy)) : '';
+    return `@${by}${by && o.late ? '+' : ''}`;
+  };
+  return [...r.skills, ...(r.overflow ?? []).map((o) => `${o.skill}${rule(o)}`)].join(',');
+}
+
+/** The skill names a request may draw on (whatever the callers' arrival). */
+function skillNames(r: RouteRequest): string[] {
+  return [...r.skills, ...(r.overflow ?? []).map((o) => o.skill)];
 }
 
 export type MatchResult = Match | { deferTo: string } | undefined;
@@ -99,13 +122,14 @@ export class Router {
   }
 
   /** A match's fixed keys (its queues' waiting sets, its skills' ready sets, the agent log), kept per request. */
-  private requestKeys(requests: RouteRequest[], args: string[]): string[] {
-    const id = args.join('\u0000');
+  private requestKeys(requests: RouteRequest[]): string[] {
+    // By names only: the overflow cutoffs change with every call, the keys do not.
+    const id = requests.map((r) => `${r.queue}:${skillNames(r).join(',')}`).join('\u0000');
     let keys = this.fixedKeys.get(id);
     if (!keys) {
       keys = uniqueKeys(
         requests.map((r) => this.waitingKey(r.queue)),
-        requests.flatMap((r) => r.skills.map((s) => this.key('ready', s))),
+        requests.flatMap((r) => skillNames(r).map((s) => this.key('ready', s))),
         [this.key('agent-events')],
       );
       remember(this.fixedKeys, id, KEPT.requests, keys);
@@ -133,9 +157,9 @@ export class Router {
    * best pair whose call another live controller owns comes back as { deferTo }.
    */
   async match(requests: RouteRequest[], now = Date.now(), me = ''): Promise<MatchResult> {
-    const args = requests.flatMap((r) => [r.queue, r.skills.join(',')]);
+    const args = requests.flatMap((r) => [r.queue, skillArg(r), (r.late ?? []).join(',')]);
     // Duplicates are harmless (the script keeps a set), so the guess is a plain concatenation.
-    const guess = this.requestKeys(requests, args).concat(this.hints, this.readiedKeys, this.controllerKeys);
+    const guess = this.requestKeys(requests).concat(this.hints, this.readiedKeys, this.controllerKeys);
     this.readied = [];
     this.readiedKeys = [];
     const { reply, keys, attempts } = await runDeclared(

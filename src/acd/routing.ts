@@ -11,7 +11,7 @@ import { acdState, saveAcd } from './call-state.js';
 import type { AcdWiring } from './core.js';
 import { type OverflowPrediction, predictOverflow } from './overflow-prediction.js';
 import type { QueueDefinition } from './queue-config.js';
-import type { Match } from './router.js';
+import type { Match, RouteRequest } from './router.js';
 
 /** How many waiting callers, first in line first, the prediction looks at. */
 const PREDICTED_CALLERS = 10;
@@ -78,54 +78,75 @@ export class Routing {
   }
 
   /** The queues with callers and the skills each may draw on now (overflow widens them). */
-  private async requests(): Promise<Array<{ queue: string; skills: string[] }>> {
+  private async requests(): Promise<RouteRequest[]> {
     const queues = [...this.deps.queues().queues.values()];
     const heads = await this.deps.waiting.heads(queues.map((q) => q.id));
     const now = Date.now();
-    const out: Array<{ queue: string; skills: string[] }> = [];
+    const out: RouteRequest[] = [];
     for (const [i, q] of queues.entries()) {
       const { waiting, oldestSince } = heads[i]!;
       if (waiting === 0) continue;
       const longestWaitMs = oldestSince !== undefined ? now - oldestSince : 0;
-      const skills = [...q.skills];
-      let predicted: OverflowPrediction | undefined;
+      // Each rule acts on its own callers, not on the whole queue: those who arrived by its
+      // cutoff (afterSeconds), or those predicted late. The skills it adds are theirs alone,
+      // so the first in line, whom a specialist will reach in time, stays for the specialists.
+      const added = new Map<string, { arrivedBy?: number; late?: boolean }>();
+      let predicted: { prediction: OverflowPrediction; late: string[] } | undefined;
       for (const rule of q.overflow) {
         const byAge = rule.afterSeconds !== undefined && longestWaitMs >= rule.afterSeconds * 1000;
-        let cutoff: number | undefined = byAge ? now - rule.afterSeconds! * 1000 : undefined;
+        const cutoff = byAge ? now - rule.afterSeconds! * 1000 : undefined;
+        let late = false;
         if (rule.whenPredictedBelowTarget) {
           predicted ??= await this.predict(q, waiting, now);
-          if (predicted.missFrom !== undefined) cutoff = Math.max(cutoff ?? -Infinity, predicted.missFrom);
+          late = predicted.late.length > 0;
         }
-        if (cutoff === undefined) continue;
-        for (const s of rule.addSkills ?? []) if (!skills.includes(s)) skills.push(s);
-        if (rule.toQueue) await this.overflowTo(q, rule.toQueue, cutoff);
+        if (cutoff === undefined && !late) continue;
+        for (const s of rule.addSkills ?? []) {
+          if (q.skills.includes(s)) continue;
+          const was = added.get(s) ?? {};
+          added.set(s, {
+            ...(cutoff !== undefined || was.arrivedBy !== undefined
+              ? { arrivedBy: Math.max(cutoff ?? -Infinity, was.arrivedBy ?? -Infinity) }
+              : {}),
+            ...(late || was.late ? { late: true } : {}),
+          });
+        }
+        if (rule.toQueue) await this.overflowTo(q, rule.toQueue, cutoff, late ? predicted!.late : []);
       }
-      if (predicted) this.routeAgainAt(q.id, predicted.nextAt, now);
-      out.push({ queue: q.id, skills });
+      if (predicted) this.routeAgainAt(q.id, predicted.prediction.nextAt, now);
+      out.push({
+        queue: q.id,
+        skills: [...q.skills],
+        overflow: [...added].map(([skill, rule]) => ({ skill, ...rule })),
+        ...(predicted?.late.length ? { late: predicted.late } : {}),
+      });
     }
     return out;
   }
 
-  /** The live prediction for a queue's waiting callers (overflow-prediction.ts). */
-  private async predict(q: QueueDefinition, waiting: number, now: number): Promise<OverflowPrediction> {
+  /** The live prediction for a queue's waiting callers (overflow-prediction.ts), and the late ones' calls. */
+  private async predict(
+    q: QueueDefinition,
+    waiting: number,
+    now: number,
+  ): Promise<{ prediction: OverflowPrediction; late: string[] }> {
     // The arrival set also holds callers being offered right now (they are the oldest, as a
     // rule): skip that many, they have an agent already.
     const offering = Math.max(0, (await this.deps.waiting.length(q.id)) - waiting);
     const ids = (await this.deps.waiting.arrivedBy(q.id, '+inf', offering + PREDICTED_CALLERS)).slice(offering);
     const entries = await Promise.all(ids.map((id) => this.deps.waiting.entry(id)));
+    const line = ids
+      .map((id, i) => ({ id, since: Number(entries[i]!.enqueuedAt) }))
+      .filter((c) => Number.isFinite(c.since));
     const [agents, handleTimeS] = await Promise.all([
       this.acd.loggedInFor(q, false),
       this.deps.stats.handleTimeSeconds(q.id, now),
     ]);
-    return predictOverflow(
-      {
-        waitingSince: entries.map((e) => Number(e.enqueuedAt)).filter((t) => Number.isFinite(t)),
-        agents,
-        handleTimeS,
-        targetS: q.targets[0]!.seconds,
-      },
+    const prediction = predictOverflow(
+      { waitingSince: line.map((c) => c.since), agents, handleTimeS, targetS: q.targets[0]!.seconds },
       now,
     );
+    return { prediction, late: prediction.late.map((i) => line[i]!.id) };
   }
 
   /** Routes again when the queue's next caller will be predicted to miss its target. */
@@ -144,8 +165,15 @@ export class Routing {
     this.predictionTimers.set(queue, timer);
   }
 
-  private async overflowTo(from: QueueDefinition, to: string, cutoff: number): Promise<void> {
-    for (const callId of await this.deps.waiting.arrivedBy(from.id, cutoff)) {
+  /** Moves a rule's callers (arrived by its cutoff, or predicted late) to another queue. */
+  private async overflowTo(
+    from: QueueDefinition,
+    to: string,
+    cutoff: number | undefined,
+    late: string[],
+  ): Promise<void> {
+    const byAge = cutoff === undefined ? [] : await this.deps.waiting.arrivedBy(from.id, cutoff);
+    for (const callId of new Set([...byAge, ...late])) {
       if (!(await this.deps.router.moveCall(callId, from.id, to))) continue;
       await this.deps.stats.count(from.id, 'overflowedOut');
       this.acd.log.info(

@@ -31,21 +31,43 @@ export class WrapUps {
     const wrapUpSeconds = q?.wrapUpSeconds ?? 0;
     const now = Date.now();
     const callId = call.id;
-    // Talk adds up over the agents of a transferred call (for the call's record).
-    await saveAcd(call, { talkMs: (acdState(call)?.talkMs ?? 0) + talkMs }).catch((err: unknown) =>
-      call.log.warn({ err: (err as Error).message }, 'could not save the talk time; the record has it'),
-    );
-    await this.deps.stats
-      .handled(queueId, talkMs, wrapUpSeconds * 1000)
-      .catch((err: unknown) =>
-        call.log.warn(
-          { err: (err as Error).message, queue: queueId },
-          'could not count the handled call in the queue figures',
+    // The bookkeeping goes with the agent's state change, not before it: a freed agent's next
+    // caller does not wait for the figures. Both swallow their errors (see above).
+    const bookkeeping = Promise.all([
+      // Talk adds up over the agents of a transferred call (for the call's record).
+      saveAcd(call, { talkMs: (acdState(call)?.talkMs ?? 0) + talkMs }).catch((err: unknown) =>
+        call.log.warn({ err: (err as Error).message }, 'could not save the talk time; the record has it'),
+      ),
+      this.deps.stats
+        .handled(queueId, talkMs, wrapUpSeconds * 1000)
+        .catch((err: unknown) =>
+          call.log.warn(
+            { err: (err as Error).message, queue: queueId },
+            'could not count the handled call in the queue figures',
+          ),
         ),
-      );
+    ]);
+    try {
+      await this.changeState(agentId, queueId, callId, now, wrapUpSeconds);
+    } finally {
+      await bookkeeping;
+    }
+  }
+
+  private async changeState(
+    agentId: string,
+    queueId: string,
+    callId: string,
+    now: number,
+    wrapUpSeconds: number,
+  ): Promise<void> {
     if (wrapUpSeconds <= 0) {
-      await this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'] });
-      await this.endWrapUp(agentId);
+      // No after-call work: whether the agent asked for not-ready is read beside the state change.
+      const [, afterCall] = await Promise.all([
+        this.deps.router.setAgentState(agentId, 'wrap-up', queueId, callId, now, { expect: ['on-call'] }),
+        this.deps.redis.hget(this.agentKey(agentId), 'afterCall'),
+      ]);
+      await this.endWrapUp(agentId, afterCall);
       return;
     }
     const until = now + wrapUpSeconds * 1000;
@@ -64,12 +86,19 @@ export class WrapUps {
     );
   }
 
-  /** Ends wrap-up (its time is up, or the agent ended it early). False if not in wrap-up. */
-  async endWrapUp(agentId: string): Promise<boolean> {
+  private agentKey(agentId: string): string {
+    return `${this.deps.prefix}:agent:${agentId}`;
+  }
+
+  /**
+   * Ends wrap-up (its time is up, or the agent ended it early). False if not in wrap-up.
+   * `afterCall`: the not-ready reason the agent asked for during the call, when already read.
+   */
+  async endWrapUp(agentId: string, afterCall?: string | null): Promise<boolean> {
     clearTimeout(this.timers.get(agentId));
     this.timers.delete(agentId);
-    const key = `${this.deps.prefix}:agent:${agentId}`;
-    const pending = await this.deps.redis.hget(key, 'afterCall');
+    const key = this.agentKey(agentId);
+    const pending = afterCall !== undefined ? afterCall : await this.deps.redis.hget(key, 'afterCall');
     const target = pending ? 'not-ready' : 'ready';
     const { changed } = await this.deps.router.setAgentState(agentId, target, pending ?? '', '', Date.now(), {
       expect: ['wrap-up'],

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 
 import { RexianError } from '../errors/index.js';
+import type { PromptRef } from './flow-schema.js';
 
 const run = promisify(execFile);
 const VOICE = 'cmn';
@@ -103,4 +104,28 @@ function sha(data: string | Buffer): string {
 
 function safe(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** Turns prompt references into media paths Asterisk can play, synthesizing on first use. */
+export class PromptResolver {
+  private readonly cache = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly paths: PromptPaths,
+    private readonly catalog: PromptCatalog,
+  ) {}
+
+  resolve(ref: PromptRef): Promise<string> {
+    const key = typeof ref === 'string' ? `name:${ref}` : `text:${ref.text}`;
+    let media = this.cache.get(key);
+    if (!media) {
+      media =
+        typeof ref === 'string'
+          ? preparePrompt(this.paths, ref, this.catalog[ref] ?? ref)
+          : preparePrompt(this.paths, undefined, ref.text);
+      media.catch(() => this.cache.delete(key));
+      this.cache.set(key, media);
+    }
+    return media;
+  }
 }

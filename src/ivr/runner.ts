@@ -26,7 +26,7 @@ import {
   startFlow,
   type Step,
 } from './interpreter.js';
-import { preparePrompt, type PromptCatalog, type PromptPaths } from './prompts.js';
+import type { PromptResolver } from './prompts.js';
 import type { FlowRegistry } from './registry.js';
 import { performHttp } from './simulator.js';
 import type { SurveyAnswers } from './surveys.js';
@@ -79,30 +79,6 @@ export interface IvrRunnerDeps {
   /** Calls to virtual numbers (they run no flow unless refused). */
   masking?: { serves(did: string): boolean; start(call: Call): Promise<void> };
   logger: Logger;
-}
-
-/** Turns prompt references into media paths Asterisk can play, synthesizing on first use. */
-export class PromptResolver {
-  private readonly cache = new Map<string, Promise<string>>();
-
-  constructor(
-    private readonly paths: PromptPaths,
-    private readonly catalog: PromptCatalog,
-  ) {}
-
-  resolve(ref: PromptRef): Promise<string> {
-    const key = typeof ref === 'string' ? `name:${ref}` : `text:${ref.text}`;
-    let media = this.cache.get(key);
-    if (!media) {
-      media =
-        typeof ref === 'string'
-          ? preparePrompt(this.paths, ref, this.catalog[ref] ?? ref)
-          : preparePrompt(this.paths, undefined, ref.text);
-      media.catch(() => this.cache.delete(key));
-      this.cache.set(key, media);
-    }
-    return media;
-  }
 }
 
 export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {

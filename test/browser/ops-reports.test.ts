@@ -15,7 +15,7 @@ import t from 'tap';
 import { LogEvent } from '../../src/events/log-events.js';
 import type { Report, ReportRow } from '../../src/reports/report.js';
 import { type AcdLab, citizen, startAcdLab } from '../helpers/acd-lab.js';
-import { ensurePagesBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { ensurePagesBuilt, launchBrowser, signInAs, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, streamEntries, until } from '../helpers/lab.js';
 
@@ -106,13 +106,7 @@ t.teardown(async () => {
 });
 
 async function signIn(name: string, password: string): Promise<void> {
-  const { page } = browser;
-  await page.goto(`${controller.url}/ops/`);
-  if (await page.locator('[data-test=sign-out]').count()) await page.locator('[data-test=sign-out]').click();
-  await page.getByLabel('工号或用户名').fill(name);
-  await page.getByLabel('密码', { exact: true }).fill(password);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.locator('[data-test=person-name]').waitFor();
+  await signInAs(browser.page, `${controller.url}/ops/`, name, password);
 }
 
 /** What the report table shows: each row's key and its cells' data-value (the API's figures). */

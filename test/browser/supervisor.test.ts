@@ -24,7 +24,7 @@ import {
   testApp,
   tonePcap,
 } from '../helpers/audio.js';
-import { ensurePagesBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { ensurePagesBuilt, launchBrowser, signInAs, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, streamEntries, until } from '../helpers/lab.js';
 
@@ -76,15 +76,7 @@ t.teardown(async () => {
 });
 
 async function signIn(name: string, password: string): Promise<void> {
-  const { page } = browser;
-  await page.goto(`${controller.url}/supervisor/`);
-  if (await page.locator('[data-test=sign-out]').count()) {
-    await page.locator('[data-test=sign-out]').click();
-  }
-  await page.getByLabel('工号或用户名').fill(name);
-  await page.getByLabel('密码', { exact: true }).fill(password);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.locator('[data-test=person-name]').waitFor();
+  await signInAs(browser.page, `${controller.url}/supervisor/`, name, password);
 }
 
 interface Figures {

@@ -106,3 +106,20 @@ export async function ensurePagesBuilt(): Promise<void> {
   const res = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: repoRoot, encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`npm run build:web failed:\n${res.stdout}\n${res.stderr}`);
 }
+
+/**
+ * Opens a page and signs in as this person, signing out first whoever the page already has.
+ * The page decides which it shows only once it has asked the API, so wait for one of the two
+ * (looking at once would find neither and skip the sign-out).
+ */
+export async function signInAs(page: Page, url: string, name: string, password: string): Promise<void> {
+  await page.goto(url);
+  const signOut = page.locator('[data-test=sign-out]');
+  const nameField = page.getByLabel('工号或用户名');
+  await signOut.or(nameField).first().waitFor();
+  if (await signOut.count()) await signOut.click();
+  await nameField.fill(name);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('[data-test=person-name]').waitFor();
+}

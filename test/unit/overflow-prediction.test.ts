@@ -26,10 +26,10 @@ t.test(
     const lastChanceWait = 10_000 - RING_MARGIN_MS - erlangMedian(1, 0.25) * 1000; // ≈ 6.2 s
     t.ok(lastChanceWait > 5_000 && lastChanceWait < 7_000, `waits ${lastChanceWait} ms, longer than a 5 s static rule`);
     const early = predictOverflow({ ...base, waitingSince: [now - 3_000] }, now);
-    t.equal(early.missFrom, undefined, 'after 3 s: a specialist is still likely in time, no overflow');
+    t.same(early.late, [], 'after 3 s: a specialist is still likely in time, no overflow');
     close(t, early.nextAt!, now - 3_000 + lastChanceWait, 1, 'routes again the moment the caller would miss');
     const late = predictOverflow({ ...base, waitingSince: [now - 6_500] }, now);
-    t.equal(late.missFrom, now - 6_500, 'after 6.5 s: predicted late, overflow now');
+    t.same(late.late, [0], 'after 6.5 s: predicted late, overflow now');
   },
 );
 
@@ -37,22 +37,18 @@ t.test('callers deep in line overflow at once, the first in line keeps waiting',
   const since = [now - 2_000, now - 1_500, now - 1_000, now - 500];
   const p = predictOverflow({ ...base, waitingSince: since }, now);
   // Third in line: the median of the 3rd freeing is 10.7 s, past the 10 s target already.
-  t.equal(p.missFrom, now - 500, 'the third and fourth callers (and any before them) are predicted late');
+  t.same(p.late, [2, 3], 'the third and fourth callers are predicted late; the first two are not');
   t.ok(p.nextAt !== undefined && p.nextAt > now, 'the first callers are not late yet; the rule looks again then');
 });
 
 t.test('more agents or shorter calls keep the call in the queue longer', async (t) => {
   const since = [now - 1_000, now - 800, now - 600];
-  t.not(
-    predictOverflow({ ...base, waitingSince: since }, now).missFrom,
-    undefined,
-    '3 agents: the third caller is late',
-  );
-  t.equal(predictOverflow({ ...base, agents: 10, waitingSince: since }, now).missFrom, undefined, '10 agents: in time');
-  t.equal(predictOverflow({ ...base, handleTimeS: 3, waitingSince: since }, now).missFrom, undefined, 'short calls');
+  t.same(predictOverflow({ ...base, waitingSince: since }, now).late, [2], '3 agents: the third caller is late');
+  t.same(predictOverflow({ ...base, agents: 10, waitingSince: since }, now).late, [], '10 agents: in time');
+  t.same(predictOverflow({ ...base, handleTimeS: 3, waitingSince: since }, now).late, [], 'short calls');
 });
 
 t.test('a queue with no agent of its own overflows every caller; an empty queue nothing', async (t) => {
-  t.equal(predictOverflow({ ...base, agents: 0, waitingSince: [now - 10, now - 5] }, now).missFrom, now - 5);
-  t.same(predictOverflow({ ...base, waitingSince: [] }, now), {});
+  t.same(predictOverflow({ ...base, agents: 0, waitingSince: [now - 10, now - 5] }, now).late, [0, 1]);
+  t.same(predictOverflow({ ...base, waitingSince: [] }, now), { late: [] });
 });

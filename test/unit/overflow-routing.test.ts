@@ -65,7 +65,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
       caller: '13900000000',
     });
   const agentOf = async (callId: string) => (await redis.hget(`${prefix}:offer:${callId}`, 'agent')) ?? undefined;
-  return { routing, join, offers, agentOf };
+  return { routing, router, join, offers, agentOf };
 }
 
 t.test('a caller 3 s in line stays for the specialists; at 7 s they go to a general agent', async (t) => {
@@ -86,19 +86,39 @@ t.test('a caller 3 s in line stays for the specialists; at 7 s they go to a gene
 });
 
 t.test('the third caller in line is overflowed at once, even after a second of waiting', async (t) => {
-  const { routing, join, offers } = await setup(t);
+  const { routing, join, offers, agentOf } = await setup(t);
   const now = Date.now();
   await join('first', now - 1_200);
   await join('second', now - 1_100);
   await join('third', now - 1_000);
   await routing.route();
-  // The router serves in order: the general agent takes the first caller, the others wait.
+  // Three specialists on 12 s calls: the first two are likely reached in time, the third not.
   t.same(
     offers.map((o) => o.callId),
-    ['first'],
-    'the queue is widened for the callers predicted late',
+    ['third'],
+    'the general agent takes the caller predicted late',
   );
+  t.equal(await agentOf('third'), 'g1');
+  t.equal(await agentOf('first'), undefined, 'the first in line stays for the specialists, who will be in time');
 });
+
+t.test(
+  'the rule overflows the callers predicted late, not the queue: a fresh caller waits for a specialist',
+  async (t) => {
+    const { routing, router, join, offers, agentOf } = await setup(t);
+    await router.registerAgent('g2', { general: 5 });
+    await router.setAgentState('g2', 'ready');
+    await join('late', Date.now() - 7_000);
+    await join('fresh', Date.now() - 100);
+    await routing.route();
+    t.same(
+      offers.map((o) => o.callId),
+      ['late'],
+      'only the caller predicted to miss the target goes to a general agent, though two are free',
+    );
+    t.equal(await agentOf('fresh'), undefined, 'the fresh caller keeps their place for the specialists');
+  },
+);
 
 t.test('the rule fires on time by itself: no other event is needed', async (t) => {
   const { routing, join, offers, agentOf } = await setup(t);

@@ -64,6 +64,46 @@ t.test('an agent without the skill is never offered the call; overflow skills wi
   t.same([m?.callId, m?.agentId], ['c1', 'talent-only'], 'after widening, a secondary-skill agent takes it');
 });
 
+t.test("an overflow rule's skills reach only the callers who arrived by its cutoff", async (t) => {
+  const { router, waiting } = await setup(t);
+  for (const id of ['backup-1', 'backup-2']) {
+    await router.registerAgent(id, { general: 5 });
+    await router.setAgentState(id, 'ready');
+  }
+  // First in line: a young caller of higher priority; behind them the one who has waited long.
+  await waiting.enqueue('specialist', 'young-urgent', 5, 9_000);
+  await waiting.enqueue('specialist', 'old', 0, 1_000);
+  const request = { queue: 'specialist', skills: ['specialist'], overflow: [{ skill: 'general', arrivedBy: 5_000 }] };
+  const m = pair(await router.match([request]));
+  t.same([m?.callId, m?.agentId], ['old', 'backup-1'], 'the caller past the cutoff goes to a backup agent');
+  t.equal(
+    pair(await router.match([request])),
+    undefined,
+    'the young caller waits for a specialist, though a backup agent is free',
+  );
+  const later = pair(await router.match([{ ...request, overflow: [{ skill: 'general', arrivedBy: 9_000 }] }]));
+  t.same([later?.callId, later?.agentId], ['young-urgent', 'backup-2'], 'once the cutoff reaches them, they go too');
+});
+
+t.test("a predictive rule's skills reach only the callers named late, wherever they are in line", async (t) => {
+  const { router, waiting } = await setup(t);
+  await router.registerAgent('backup', { general: 5 });
+  await router.setAgentState('backup', 'ready');
+  for (const [i, id] of ['first', 'second', 'third'].entries()) await waiting.enqueue('specialist', id, 0, 1_000 + i);
+  const request = { queue: 'specialist', skills: ['specialist'], overflow: [{ skill: 'general', late: true }] };
+  t.equal(pair(await router.match([{ ...request, late: [] }])), undefined, 'nobody late: nobody overflows');
+  const m = pair(await router.match([{ ...request, late: ['third'] }]));
+  t.same(
+    [m?.callId, m?.agentId],
+    ['third', 'backup'],
+    'the late caller goes, ahead of the two a specialist will reach',
+  );
+  for (let i = 0; i < 6; i++) await waiting.enqueue('specialist', `later-${i}`, 0, 2_000 + i);
+  await router.setAgentState('backup', 'ready');
+  const deep = pair(await router.match([{ ...request, late: ['later-5'] }]));
+  t.equal(deep?.callId, 'later-5', 'a late caller eighth in line is reached too');
+});
+
 t.test('reserving takes the agent out of every ready set and logs the change', async (t) => {
   const { prefix, router, waiting } = await setup(t);
   await router.registerAgent('multi', { general: 5, talent: 3 });
