@@ -61,7 +61,8 @@ async function matchWithoutOffer(
     `${p}:qcall:${callId}`,
     `${p}:offer:${callId}`,
   ];
-  lua.rexianMatch!(matchKeys.length, ...matchKeys, p, now, me, 1, 'general', 'general');
+  // One request: the queue, its skills, its callers predicted late (none).
+  lua.rexianMatch!(matchKeys.length, ...matchKeys, p, now, me, 1, 'general', 'general', '');
   const replies = await lua.exec();
   const match = replies[1]?.[1] as string[] | null;
   return match?.[0] === 'match' ? { callId: match[1]!, agentId: match[3]! } : undefined;
