@@ -209,14 +209,30 @@ t.test(
     t.comment(`Redis master ${killed.from} killed: sentinels named ${killed.to} after ${killed.ms} ms`);
     // Back empty, the killed node becomes the new master's replica: records wait for it (WAIT 1).
     await p.redis.restartNode(killed.from);
+    const reconnectedLines = () =>
+      running.map((c, i) => c.logs.slice(from[i]).find((l) => l.event === LogEvent.redisReconnected));
     const reconnected = await until(
       'every controller on the new master',
       () => {
-        const lines = running.map((c, i) => c.logs.slice(from[i]).find((l) => l.event === LogEvent.redisReconnected));
+        const lines = reconnectedLines();
         return lines.every(Boolean) ? lines : undefined;
       },
       20_000,
-    );
+    ).catch((err: Error) => {
+      // Say which controller did not come back, and what it logged since the kill (Redis lines
+      // and warnings): a failure here is otherwise silent about its cause.
+      const stuck = reconnectedLines().flatMap((line, i) => (line ? [] : [i]));
+      for (const i of stuck)
+        t.comment(
+          `controller ${i} not reconnected; since the kill:\n` +
+            running[i]!.logs.slice(from[i])
+              .filter((l) => String(l.event ?? '').startsWith('redis') || Number(l.level) >= 40)
+              .slice(-20)
+              .map((l) => JSON.stringify(l))
+              .join('\n'),
+        );
+      throw err;
+    });
     figures.redisReconnectMs = Math.max(...reconnected.map((l) => l!.time - at));
     // Calls flow on the new master for a while (two calls per agent), then the roles are checked.
     const before = placed.length;
