@@ -60,7 +60,15 @@ export function createAcd(core: Core, deps: { settings: AcdSettings; recordings:
     speak: (text) => core.prompts.resolve({ text }),
   });
   service.bindCalls(core.calls);
-  const provisioning = new AgentProvisioning(core.ari, redis, prefix, config.acd.agentSipSecret, logger, config.edge);
+  const provisioning = new AgentProvisioning(
+    core.ari,
+    redis,
+    prefix,
+    config.acd.agentSipSecret,
+    logger,
+    config.edge,
+    core.edgeSeats,
+  );
   const refreshRoster = async (): Promise<void> => settings.setApiAgents(await provisioning.agents());
   const desk = new AgentDesk(
     redis,

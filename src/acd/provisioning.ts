@@ -2,12 +2,14 @@
 // endpoint, auth and AOR pushed into Asterisk through ARI's push configuration (sorcery's
 // memory wizard, see sip-config/sorcery.conf), so a new seat can register at once, without
 // a reload. Asterisk forgets pushed objects when it restarts: we push them again on every
-// (re)connect.
+// (re)connect. Behind a SIP edge the agent registers there: the edge gets the password too
+// (src/edge/seat-client.ts), and reads the saved agents from Redis when it starts.
 import type { Logger } from 'pino';
 
 import type { AriClient } from '../asterisk/ari.js';
 import { agentEndpoint } from '../asterisk/ids.js';
 import { edgeAgentContact } from '../edge/render.js';
+import type { EdgeSeatClient } from '../edge/seat-client.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 import { type AgentDefinition, agentSipPassword } from './roster.js';
@@ -32,6 +34,11 @@ export function endpointFields(name: string, callerId: string, device: 'sip' | '
   return Object.entries({ ...common, ...media }).map(([attribute, value]) => ({ attribute, value }));
 }
 
+/** Where the agents added through the API are kept (`rexian edge` reads them too). */
+export function apiRosterKey(prefix: string): string {
+  return `${prefix}:roster:api`;
+}
+
 export class AgentProvisioning {
   constructor(
     private readonly ari: AriClient,
@@ -41,10 +48,12 @@ export class AgentProvisioning {
     private readonly logger: Logger,
     /** The SIP edge (config.edge): behind it every phone registers there and every node rings it through it. */
     private readonly edge?: { host: string; port?: number },
+    /** The running edge's password table (none without an edge). */
+    private readonly edgeSeats?: EdgeSeatClient,
   ) {}
 
   private get key(): string {
-    return `${this.prefix}:roster:api`;
+    return apiRosterKey(this.prefix);
   }
 
   /** Agents added through the API. */
@@ -71,6 +80,8 @@ export class AgentProvisioning {
       await this.ari.asterisk.deleteConfigIfPresent('res_pjsip', type, name);
     }
     await this.redis.hdel(this.key, agentId);
+    // After the Redis row: an edge that missed this forgets the agent when it starts again.
+    await this.edgeSeats?.tell('remove', name);
   }
 
   /** Pushes every API agent into Asterisk again (after a connect: Asterisk may have restarted). */
@@ -94,6 +105,8 @@ export class AgentProvisioning {
       ? edgeAgentContact(agent.id, { host: this.edge.host, port: this.edge.port ?? 5060 })
       : undefined;
     await pushSeat(this.ari, name, password, endpointFields(name, agent.id, agent.device), contact);
+    // On every push, as the node's: an edge that missed one (out of reach then) has it by the next connect.
+    await this.edgeSeats?.tell('set', name, password);
     this.logger.info({ agentId: agent.id, device: agent.device }, 'agent SIP endpoint pushed to Asterisk');
   }
 }

@@ -1,15 +1,31 @@
 // `rexian edge up|down|status|render`: the SIP edge (Kamailio) on this machine, configured from the
 // same configuration as the controller and `rexian asterisk up` (the roster, its derived SIP
-// passwords, the nodes' SIP addresses), so the edge and the nodes always agree.
+// passwords, the nodes' SIP addresses), so the edge and the nodes always agree. Seats made
+// through the controllers (API agents, supervisors' seats) are read from Redis when the edge is
+// rendered; the controllers add the ones made later over the seat listener.
+import { Redis } from 'ioredis';
+
+import { apiRosterKey } from '../acd/provisioning.js';
 import { agentSipPassword, parseRoster } from '../acd/roster.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { EdgeInstance } from '../edge/instance.js';
-import type { EdgeAgent } from '../edge/render.js';
+import type { EdgeAgent, EdgeSeat } from '../edge/render.js';
+import { edgeSeatRpc } from '../edge/seat-client.js';
+import { redact, redisOptions } from '../store/redis.js';
+import { supervisorEndpoint, supervisorSeatsKey, supervisorSipPassword } from '../supervision/seats.js';
 
-export function edgeFor(config: Config, name: string): EdgeInstance {
+export interface MadeSeats {
+  agents: EdgeAgent[];
+  seats: EdgeSeat[];
+}
+
+export function edgeFor(config: Config, name: string, made: MadeSeats = { agents: [], seats: [] }): EdgeInstance {
   const edge = config.edge;
   if (!edge)
     throw new Error('no edge block in the configuration: set edge.host and edge.port (docs: README "SIP edge")');
+  const secret = config.acd.agentSipSecret;
+  // The roster's and the API's agents: an id in both is the roster's (the same derived password).
+  const agents = new Map([...made.agents, ...rosterAgents(config)].map((a) => [a.id, a]));
   return new EdgeInstance({
     name,
     host: edge.host,
@@ -18,12 +34,14 @@ export function edgeFor(config: Config, name: string): EdgeInstance {
     nodes: edge.nodes ?? [{ name: 'local', host: config.sip.host, port: config.sip.port }],
     carriers: edge.carriers ?? ['127.0.0.1'],
     realm: edge.realm ?? 'rexian',
-    agents: edgeAgents(config),
+    agents: [...agents.values()],
+    seats: made.seats,
+    ...(secret ? { rpc: edgeSeatRpc(edge, secret) } : {}),
   });
 }
 
 /** The roster's agents with their derived SIP passwords (the edge authenticates their REGISTERs). */
-function edgeAgents(config: Config): EdgeAgent[] {
+function rosterAgents(config: Config): EdgeAgent[] {
   const roster = parseRoster(config.acd.agents);
   if (roster.agents.size === 0) return [];
   const secret = config.acd.agentSipSecret;
@@ -32,12 +50,63 @@ function edgeAgents(config: Config): EdgeAgent[] {
   return [...roster.agents.keys()].map((id) => ({ id, password: agentSipPassword(secret, id) }));
 }
 
+/**
+ * The seats the controllers made (agents added through the API, supervisors' seats), from Redis.
+ * Redis out of reach is no reason to keep the edge down: it starts with the roster's agents and
+ * says what it could not read (the controllers add seats as they are made, not the older ones).
+ */
+export async function madeSeats(config: Config, timeoutMs = 3_000): Promise<MadeSeats & { problem?: string }> {
+  const secret = config.acd.agentSipSecret;
+  if (!secret) return { agents: [], seats: [] };
+  const { url, options } = redisOptions(config.redis);
+  const settings = { ...options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null };
+  const redis = url ? new Redis(url, settings) : new Redis(settings);
+  redis.on('error', () => undefined); // the read below says what went wrong
+  try {
+    const read = (async () => {
+      await redis.connect();
+      return Promise.all([
+        redis.hgetall(apiRosterKey(config.redis.prefix)),
+        redis.hgetall(supervisorSeatsKey(config.redis.prefix)),
+      ]);
+    })();
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
+    );
+    const [api, sups] = await Promise.race([read, timeout]);
+    return {
+      agents: Object.keys(api).map((id) => ({ id, password: agentSipPassword(secret, id) })),
+      seats: Object.keys(sups).map((n) => ({
+        user: supervisorEndpoint(n),
+        password: supervisorSipPassword(secret, n),
+      })),
+    };
+  } catch (err) {
+    const where = config.redis.sentinels?.length
+      ? `the sentinels' master ${config.redis.masterName}`
+      : redact(url ?? '');
+    return { agents: [], seats: [], problem: `${where}: ${(err as Error).message}` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function edgeCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const i = rest.indexOf('--name');
   const name = i >= 0 ? (rest[i + 1] ?? 'local') : 'local';
   const config = loadConfig();
-  const edge = edgeFor(config, name);
+  let made: MadeSeats = { agents: [], seats: [] };
+  if (action === 'up' || action === 'render') {
+    const read = await madeSeats(config);
+    if (read.problem)
+      console.error(
+        `rexian edge: could not read the API's agents and supervisors' seats from Redis (${read.problem}): ` +
+          'starting with the roster only; run `rexian edge up` again once Redis answers',
+      );
+    made = read;
+  }
+  const edge = edgeFor(config, name, made);
   if (action === 'up') {
     await edge.render();
     await edge.stop();
@@ -45,7 +114,8 @@ export async function edgeCommand(args: string[]): Promise<number> {
     const nodes = edge.options.nodes.map((n) => `${n.name} ${n.host}:${n.port}`).join(', ');
     console.log(
       `SIP edge "${name}" running (pid ${edge.pid()}): ${edge.options.host}:${edge.options.port} → ${nodes}; ` +
-        `${edge.options.agents.length} agents may register; log ${edge.logFile}`,
+        `${edge.options.agents.length} agents and ${edge.options.seats?.length ?? 0} supervisors' seats may register; ` +
+        `log ${edge.logFile}`,
     );
     return 0;
   }

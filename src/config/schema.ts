@@ -83,6 +83,10 @@ export const configSchema = {
         realm: { type: 'string', pattern: '^[0-9A-Za-z.-]+$' },
         // TCP port of the edge's WebSocket listener for browsers' phones (acd.webrtcUrl = ws(s)://edge:wsPort).
         wsPort: port,
+        // TCP port of the seat listener the controllers update the edge's password table on, and the
+        // addresses they call from (src/edge/seat-client.ts).
+        rpcPort: port,
+        controllers: { type: 'array', minItems: 1, items: { type: 'string', minLength: 2 } },
       },
     },
     redis: {
@@ -320,6 +324,12 @@ export interface Config {
     realm?: string;
     /** The WebSocket port browsers' phones register on; none: no WebSocket listener. */
     wsPort?: number;
+    /**
+     * The seat listener (default 8061): the controllers add seats made while the edge runs (an agent
+     * added through the API, a supervisor's seat), from `controllers` (default 127.0.0.1) only.
+     */
+    rpcPort?: number;
+    controllers?: string[];
   };
   redis: {
     url: string;

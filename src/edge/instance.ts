@@ -118,17 +118,6 @@ export class EdgeInstance {
     await this.rpc(['dispatcher.reload']);
   }
 
-  /**
-   * Lets an agent added while the edge runs (through the API) register at once: its password goes
-   * into the running table; the next render() writes it to the file too.
-   */
-  async setAgentPassword(agentId: string, password: string): Promise<void> {
-    if (!/^[0-9A-Za-z_-]{1,32}$/.test(agentId) || !/^[0-9A-Za-z_-]+$/.test(password))
-      throw new EdgeConfigError(`agent "${agentId}": bad id or password for the edge`);
-    // s: keeps an all-digit password a string (kamcmd would send it as a number).
-    await this.rpc(['htable.sets', 'agents', `agent-${agentId}`, `s:${password}`]);
-  }
-
   /** The dispatcher's view of the nodes. */
   async nodes(): Promise<DispatcherNode[]> {
     const out = await this.rpc(['dispatcher.list']);

@@ -103,6 +103,10 @@ export const LogEvent = {
   featureCodeApplied: 'desk-phone.code-applied',
   featureCodeRefused: 'desk-phone.code-refused',
 
+  // The SIP edge's password table, kept by the controllers (src/edge/seat-client.ts).
+  edgeSeatUpdated: 'edge.seat-updated',
+  edgeSeatNotUpdated: 'edge.seat-not-updated',
+
   // The controller and its connections (src/main.ts, src/asterisk/, src/store/redis.ts).
   controllerListening: 'controller.listening',
   ariConnected: 'ari.connected',

@@ -133,6 +133,6 @@ export function redisReady(redis: Redis): boolean {
   return redis.status === 'ready';
 }
 
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -4,7 +4,9 @@
 // The seat is pushed into Asterisk the way API-added agents are (src/acd/provisioning.ts:
 // sorcery's memory wizard): when the person first asks for it, and again on every ARI
 // (re)connect, since Asterisk forgets pushed objects when it restarts. Redis keeps the names
-// of the seats made, so every controller pushes them all after a connect.
+// of the seats made, so every controller pushes them all after a connect. Behind a SIP edge
+// the seat registers at the edge like an agent's browser: its AOR points there, the running
+// edge gets the password when the seat is made, and the edge reads the names when it starts.
 //
 // A person's name may hold any letter (张班长); a SIP user and an endpoint name should not, so
 // a name outside [A-Za-z0-9._-] becomes `sup-x<hash>`: the same name always gives the same seat.
@@ -15,6 +17,8 @@ import type { Logger } from 'pino';
 import { endpointFields, pushSeat } from '../acd/provisioning.js';
 import type { AriClient } from '../asterisk/ari.js';
 import { endpointDialString } from '../calls/dial-string.js';
+import { edgeSeatContact } from '../edge/render.js';
+import type { EdgeSeatClient } from '../edge/seat-client.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 
@@ -34,6 +38,17 @@ export function supervisorSipPassword(masterSecret: string, name: string): strin
   return createHmac('sha256', masterSecret).update(`supervisor:${name}`).digest('base64url').slice(0, 24);
 }
 
+/** Redis hash of the seats made: person's name → endpoint (`rexian edge` reads it too). */
+export function supervisorSeatsKey(prefix: string): string {
+  return `${prefix}:supervisor-seats`;
+}
+
+export interface SeatEdge {
+  host: string;
+  port: number;
+  seats?: EdgeSeatClient;
+}
+
 export class SupervisorSeats {
   private readonly pushed = new Set<string>();
 
@@ -43,6 +58,8 @@ export class SupervisorSeats {
     private readonly prefix: string,
     private readonly sipSecret: () => string | undefined,
     private readonly logger: Logger,
+    /** The SIP edge the seats register at (config.edge); none: they register at a node. */
+    private readonly edge?: SeatEdge,
   ) {
     // Pushed objects are gone after an Asterisk restart: push every seat again on connect.
     ari.on('connected', () => {
@@ -52,7 +69,7 @@ export class SupervisorSeats {
   }
 
   private get key(): string {
-    return `${this.prefix}:supervisor-seats`;
+    return supervisorSeatsKey(this.prefix);
   }
 
   /** The seat of a person, pushed into Asterisk if this controller has not yet. */
@@ -95,8 +112,18 @@ export class SupervisorSeats {
   }
 
   private async push(name: string, seat: SupervisorSeat): Promise<void> {
-    await pushSeat(this.ari, seat.endpoint, seat.password, endpointFields(seat.endpoint, seat.endpoint, 'webrtc'));
+    const contact = this.edge ? edgeSeatContact(seat.endpoint, this.edge) : undefined;
+    await pushSeat(
+      this.ari,
+      seat.endpoint,
+      seat.password,
+      endpointFields(seat.endpoint, seat.endpoint, 'webrtc'),
+      contact,
+    );
     this.pushed.add(seat.endpoint);
+    // Once per seat and ARI connect, like the node's copy: an edge that missed it (out of reach
+    // when the seat was made) has it again by the next connect, or by its own start.
+    await this.edge?.seats?.tell('set', seat.endpoint, seat.password);
     this.logger.info({ supervisor: name, endpoint: seat.endpoint }, "supervisor's SIP endpoint pushed to Asterisk");
   }
 }

@@ -10,6 +10,7 @@ import { agentSipPassword } from '../../src/acd/roster.js';
 import { hotlineNumbers, repoRoot } from '../../src/asterisk/instance.js';
 import { EdgeInstance } from '../../src/edge/instance.js';
 import { edgeAgentContact, type EdgeNode } from '../../src/edge/render.js';
+import { edgeSeatRpc } from '../../src/edge/seat-client.js';
 import { acdFlow, acdQueues } from './acd-lab.js';
 import { ControllerProcess } from './controller.js';
 import { type Lab, labPorts, startLab, until } from './lab.js';
@@ -29,6 +30,8 @@ export interface EdgeNodeLab {
 
 export interface EdgeLab {
   edge: EdgeInstance;
+  /** A supervisor's API token (config auth.tokens: 张班长, team a). */
+  supervisorToken: string;
   nodes: [EdgeNodeLab, EdgeNodeLab];
   sipSecret: string;
   dir: string;
@@ -38,6 +41,8 @@ export interface EdgeLab {
 export const edgeSlots = { nodeA: 20, nodeB: 21, edge: 22, peers: 23 } as const;
 /** The edge listens on slot 22's SIP port. */
 export const edgePort = labPorts(edgeSlots.edge).sip;
+/** The edge's seat listener, which the controllers update its password table on. */
+export const edgeRpcPort = labPorts(edgeSlots.edge).controller;
 
 export async function startEdgeLab(agents: EdgeLabAgent[]): Promise<EdgeLab> {
   const dir = mkdtempSync(join(tmpdir(), 'rexian-edge-'));
@@ -78,6 +83,22 @@ export async function startEdgeLab(agents: EdgeLabAgent[]): Promise<EdgeLab> {
   const labA = await startNode('edge-a', edgeSlots.nodeA);
   const labB = await startNode('edge-b', edgeSlots.nodeB);
   labB.env.REXIAN_ADMIN_TOKEN = labA.env.REXIAN_ADMIN_TOKEN!; // one platform, one set of tokens
+  // Both controllers know the edge: API agents' and supervisors' seats are rung through it, and
+  // the controllers tell it the seats' passwords over its seat listener.
+  const edgeConfig = { host: edgeAddress.host, port: edgeAddress.port, rpcPort: edgeRpcPort };
+  const supervisorToken = `edge-supervisor-${randomBytes(8).toString('hex')}`;
+  const configFile = join(dir, 'rexian.yaml');
+  writeFileSync(
+    configFile,
+    `edge: ${JSON.stringify(edgeConfig)}
+` +
+      `auth:
+  tokens:
+    - { name: 张班长, role: supervisor, teams: [a], token: ${supervisorToken} }
+`,
+  );
+  labA.env.REXIAN_CONFIG = configFile;
+  labB.env.REXIAN_CONFIG = configFile;
 
   const nodeOf = (name: string, lab: Lab): EdgeNode => ({ name, host: '127.0.0.1', port: lab.ports.sip });
   const nodes = [nodeOf('node-a', labA), nodeOf('node-b', labB)];
@@ -89,6 +110,7 @@ export async function startEdgeLab(agents: EdgeLabAgent[]): Promise<EdgeLab> {
     carriers: ['127.0.0.1'],
     realm: 'rexian',
     agents: agents.map((a) => ({ id: a.id, password: agentSipPassword(sipSecret, a.id) })),
+    rpc: edgeSeatRpc(edgeConfig, sipSecret),
     children: 2,
   });
   await edge.stop(); // a leftover from an aborted run
@@ -105,6 +127,7 @@ export async function startEdgeLab(agents: EdgeLabAgent[]): Promise<EdgeLab> {
   );
   return {
     edge,
+    supervisorToken,
     sipSecret,
     dir,
     nodes: [

@@ -6,11 +6,14 @@ import t from 'tap';
 
 import { agentSipPassword } from '../../src/acd/roster.js';
 import { maskNumber } from '../../src/calls/privacy.js';
+import { edgeAgentContact, edgeSeatContact } from '../../src/edge/render.js';
+import { edgeSeatToken } from '../../src/edge/seat-client.js';
 import { LogEvent } from '../../src/events/log-events.js';
 import {
   edgeCitizen,
   type EdgeLab,
   edgePort,
+  edgeRpcPort,
   edgeSlots,
   registeredAgent,
   sipCallId,
@@ -103,23 +106,100 @@ t.test('agents registered once at the edge are in its location table', async (t)
     );
 });
 
-t.test('an agent added while the edge runs registers at once; a wrong password is refused', async (t) => {
-  const password = agentSipPassword(lab.sipSecret, 'e9');
+/** A REGISTER at the edge as `user` with `password` from a phone on `port`; true if it was taken. */
+async function registersAtEdge(user: string, password: string, port: number): Promise<boolean> {
+  const r = await runSipp({
+    scenario: 'agent-registers.xml',
+    remote: `127.0.0.1:${edgePort}`,
+    service: user,
+    localPort: port,
+    mediaPort: labPorts(edgeSlots.edge).sippMedia + 20,
+    extraArgs: ['-au', user, '-ap', password],
+  }).done;
+  return r.exitCode === 0;
+}
+
+/** The contact a node's AOR for `name` rings (the pushed object's `contact`). */
+async function aorContact(node: 0 | 1, name: string): Promise<string | undefined> {
+  const r = await lab.nodes[node].lab.ari<Array<{ attribute: string; value: string }>>(
+    'GET',
+    `/asterisk/config/dynamic/res_pjsip/aor/${name}`,
+  );
+  return r.status === 200 ? r.body.find((f) => f.attribute === 'contact')?.value : undefined;
+}
+
+t.test('an agent added through the API registers at the edge at once; removed, it is refused', async (t) => {
   const port = labPorts(edgeSlots.edge).sipp + 5;
-  const register = (pw: string) =>
-    runSipp({
-      scenario: 'agent-registers.xml',
-      remote: `127.0.0.1:${edgePort}`,
-      service: 'agent-e9',
-      localPort: port,
-      mediaPort: labPorts(edgeSlots.edge).sippMedia + 20,
-      extraArgs: ['-au', 'agent-e9', '-ap', pw],
-    }).done;
-  t.not((await register(password)).exitCode, 0, 'unknown to the edge: refused');
-  await lab.edge.setAgentPassword('e9', password);
-  t.not((await register(`${password}x`)).exitCode, 0, 'a wrong password is refused');
-  t.equal((await register(password)).exitCode, 0, 'the right one registers');
+  const password = agentSipPassword(lab.sipSecret, 'e9');
+  t.notOk(await registersAtEdge('agent-e9', password, port), 'not yet a seat: refused');
+  const put = await lab.nodes[0].controller.api<{ sipPassword?: string }>('PUT', '/api/agents/e9', {
+    name: '临时坐席',
+    skills: { general: 5 },
+    device: 'sip',
+  });
+  t.equal(put.status, 200, 'ops add the seat through node A');
+  t.equal(put.body.sipPassword, password, 'its password is the derived one');
+  await until('node A told the edge', async () =>
+    lab.nodes[0].controller.logs.some((l) => l.event === LogEvent.edgeSeatUpdated && l.user === 'agent-e9'),
+  );
+  t.notOk(await registersAtEdge('agent-e9', `${password}x`, port), 'a wrong password is refused');
+  t.ok(await registersAtEdge('agent-e9', password, port), 'the right one registers, with no edge restart');
   t.same((await lab.edge.registrations()).get('agent-e9'), [`sip:agent-e9@127.0.0.1:${port}`]);
+  t.equal(
+    await aorContact(0, 'agent-e9'),
+    edgeAgentContact('e9', { host: '127.0.0.1', port: edgePort }),
+    'node A rings it through the edge',
+  );
+
+  t.equal((await lab.nodes[0].controller.api('DELETE', '/api/agents/e9')).status, 204, 'the seat is removed');
+  await until('node A told the edge the seat is gone', async () =>
+    lab.nodes[0].controller.logs.some(
+      (l) => l.event === LogEvent.edgeSeatUpdated && l.user === 'agent-e9' && l.change === 'remove',
+    ),
+  );
+  t.notOk(await registersAtEdge('agent-e9', password, port), 'its phone can no longer register');
+});
+
+t.test("a supervisor's browser seat registers at the edge, and the node rings it there", async (t) => {
+  const res = await fetch(`${lab.nodes[1].controller.url}/api/session/phone`, {
+    headers: { authorization: `Bearer ${lab.supervisorToken}` },
+  });
+  t.equal(res.status, 200, '张班长 asks node B for their phone');
+  const phone = (await res.json()) as { authUser: string; password: string };
+  t.match(phone.authUser, /^sup-x[0-9a-f]{20}$/, 'a seat name safe for SIP, from a Chinese name');
+  await until('node B told the edge', async () =>
+    lab.nodes[1].controller.logs.some((l) => l.event === LogEvent.edgeSeatUpdated && l.user === phone.authUser),
+  );
+  const port = labPorts(edgeSlots.edge).sipp + 6;
+  t.notOk(await registersAtEdge(phone.authUser, `${phone.password}x`, port), 'a wrong password is refused');
+  t.ok(await registersAtEdge(phone.authUser, phone.password, port), 'the seat registers at the edge');
+  t.same((await lab.edge.registrations()).get(phone.authUser), [`sip:${phone.authUser}@127.0.0.1:${port}`]);
+  const atEdge = edgeSeatContact(phone.authUser, { host: '127.0.0.1', port: edgePort });
+  t.equal(await aorContact(1, phone.authUser), atEdge, 'node B rings the seat through the edge');
+});
+
+t.test('the seat listener takes only seat updates, only with the token', async (t) => {
+  const rpc = (body: unknown, token = edgeSeatToken(lab.sipSecret), path = '/seats') =>
+    fetch(`http://127.0.0.1:${edgeRpcPort}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, text: await r.text() }));
+  // Shaped like a seat update (table, then a seat's key), so the method is what is refused.
+  const dump = { jsonrpc: '2.0', method: 'htable.dump', params: ['agents', 'agent-e1'], id: 1 };
+  t.equal((await rpc(dump)).status, 403, 'htable.dump (every password) is refused');
+  t.equal((await rpc({ ...dump, method: 'core.kill' })).status, 403, 'core.* is refused');
+  t.equal((await rpc({ jsonrpc: '2.0', method: 'htable.dump', id: 1 })).status, 400, 'no table and key: refused');
+  const set = { jsonrpc: '2.0', method: 'htable.sets', params: ['agents', 'agent-z1', 'pw'], id: 2 };
+  t.equal((await rpc(set, 'not-the-token-000000')).status, 401, 'a wrong token is refused');
+  t.equal((await rpc({ ...set, params: ['agents', 'admin', 'pw'] })).status, 403, 'a key that is no seat');
+  t.equal((await rpc({ ...set, params: ['other', 'agent-z1', 'pw'] })).status, 403, 'another table');
+  t.equal((await rpc(set, undefined, '/RPC')).status, 404, 'another path');
+  const ok = await rpc(set);
+  t.equal(ok.status, 200, 'a seat update is taken');
+  t.notMatch(ok.text, /"error"/, ok.text);
+  const del = await rpc({ jsonrpc: '2.0', method: 'htable.delete', params: ['agents', 'agent-z1'], id: 3 });
+  t.equal(del.status, 200, 'and its removal');
 });
 
 t.test('citizens calling the edge are spread over both nodes, and either node rings agents at the edge', async (t) => {

@@ -8,7 +8,9 @@ import t from 'tap';
 
 import { agentSipPassword } from '../../src/acd/roster.js';
 import { repoRoot } from '../../src/asterisk/instance.js';
-import { edgeAgentContact, type EdgeRenderOptions, renderEdge } from '../../src/edge/render.js';
+import { edgeAgentContact, type EdgeRenderOptions, edgeSeatContact, renderEdge } from '../../src/edge/render.js';
+import { edgeSeatRpc, edgeSeatToken } from '../../src/edge/seat-client.js';
+import { supervisorEndpoint, supervisorSipPassword } from '../../src/supervision/seats.js';
 
 const template = readFileSync(join(repoRoot, 'sip-config/kamailio.cfg.tmpl'), 'utf8');
 const secret = 'unit-test-master-secret';
@@ -98,6 +100,46 @@ t.test("browsers' phones register over the edge's WebSocket only when it has a w
   t.match(none, /if \(\$Rp != 0\)/, 'and every HTTP request is refused');
   t.throws(() => renderEdge(template, { ...base, wsPort: 5060 }), { message: /wsPort 5060 must differ/ });
   t.throws(() => renderEdge(template, { ...base, wsPort: 0 }), { message: /edge wsPort 0 is not a port/ });
+});
+
+t.test("supervisors' seats share the table; the controllers update it over the seat listener", async (t) => {
+  const seats = ['张班长', 'li.wei'].map((n) => ({
+    user: supervisorEndpoint(n),
+    password: supervisorSipPassword(secret, n),
+  }));
+  const rpc = edgeSeatRpc({ host: '10.0.0.5', port: 5060, controllers: ['10.0.2.1', '10.0.2.2'] }, secret);
+  t.equal(rpc.port, 8061, 'the listener on its default port');
+  const files = renderEdge(template, { ...base, seats, rpc });
+  const rows = files['db/agents'].split('\n').slice(1, -1);
+  t.same(
+    rows.slice(3),
+    [...seats].sort((a, b) => (a.user < b.user ? -1 : 1)).map((s) => `${s.user}:0:0:${s.password}:0`),
+    "each seat's row after the agents', sorted",
+  );
+  t.same(renderEdge(template, { ...base, seats: [...seats].reverse(), rpc }), files, 'in any order, the same bytes');
+  const cfg = files['kamailio.cfg'];
+  t.match(cfg, 'listen=tcp:10.0.0.5:8061', 'a TCP listener on the seat port');
+  t.match(cfg, /if \(\$Rp == 8061\) \{\s*route\(SEAT_RPC\)/);
+  t.match(cfg, '($si == "10.0.2.1" || $si == "10.0.2.2")', 'only the controllers may update seats');
+  t.match(cfg, /"htable\.sets" && \$var\(method\) != "htable\.delete"\) \|\| \$var\(table\) != "agents"/);
+  t.match(cfg, 'include_file "/var/lib/rexian/edge/main/rpc-token.cfg"');
+  t.notOk(cfg.includes(rpc.token), 'the token is in no line of kamailio.cfg');
+  t.equal(files['rpc-token.cfg'], `#!substdef "!EDGE_SEAT_TOKEN!${edgeSeatToken(secret)}!"\n`, 'but in its own file');
+  for (const s of seats) t.notOk(cfg.includes(s.password), `${s.user}'s password stays out`);
+  const none = renderEdge(template, base)['kamailio.cfg'];
+  t.notMatch(none, /listen=tcp:10\.0\.0\.5:8061/, 'no rpc, no seat listener');
+  t.match(none, /if \(\$Rp == 0\)/, 'and no port reaches the seat route');
+  t.equal(edgeSeatContact('sup-li.wei', { host: '10.0.0.5', port: 5060 }), 'sip:sup-li.wei@10.0.0.5:5060');
+  const bad: Array<[Partial<EdgeRenderOptions>, RegExp]> = [
+    [{ seats: [{ user: 'agent-a1', password: 'x' }] }, /seat "agent-a1" must be sup-/],
+    [{ seats: [{ user: 'sup-a', password: 'a:b' }] }, /seat sup-a: the SIP password must be base64url/],
+    [{ seats: [seats[0]!, seats[0]!] }, /a seat appears twice/],
+    [{ rpc: { ...rpc, port: 5060 } }, /rpcPort 5060 must differ/],
+    [{ rpc: { ...rpc, token: 'short' } }, /token must be 16 or more/],
+    [{ rpc: { ...rpc, controllers: ['ctl.example'] } }, /controller address "ctl.example"/],
+    [{ rpc: { ...rpc, controllers: [] } }, /at least one address/],
+  ];
+  for (const [change, message] of bad) t.throws(() => renderEdge(template, { ...base, ...change }), { message });
 });
 
 t.test('bad options are refused, naming what is wrong', async (t) => {

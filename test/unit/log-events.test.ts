@@ -25,6 +25,7 @@ const entries = Object.entries(LogEvent);
 const DOMAINS = new Set([
   'call',
   'acd',
+  'edge',
   'ivr',
   'masking',
   'dialer',
