@@ -29,6 +29,7 @@ import { deleteKeys, sleep, until } from '../test/helpers/lab.js';
 import { scratchDir } from '../test/helpers/scratch.js';
 import type { RunningSipp } from '../test/helpers/sipp.js';
 import { compareWithIdeal, simulateIdealQueue } from './lib/ideal-queue.js';
+import { freedAgents } from './lib/idle-agents.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 20);
@@ -409,7 +410,46 @@ function loadFigures(
     (best.waitMs === 0 ? excessFree : excessWaited).push(Number(l.waitMs) - best.waitMs);
   }
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  // A freed agent while callers wait: the step to their next offer, and any agent left free.
+  const offerLines = logs.filter((l) => l.msg === 'call offered to agent');
+  const firstOffer = new Map<string, number>();
+  const offerTo = new Map<string, number>(); // call|agent → that offer's time
+  for (const l of offerLines) {
+    if (!firstOffer.has(String(l.callId))) firstOffer.set(String(l.callId), l.time);
+    offerTo.set(`${String(l.callId)}|${String(l.agentId)}`, l.time);
+  }
+  // An agent is free from the first word of their call's end: the wrap-up's end (wrapUpSeconds
+  // 0 here) is often logged before the hang-up line, and the next offer between the two.
+  const wrapEnds = new Map<string, number[]>();
+  for (const l of logs)
+    if (l.msg === 'wrap-up ended')
+      wrapEnds.set(String(l.agentId), [...(wrapEnds.get(String(l.agentId)) ?? []), l.time]);
+  const endOf = (id: string | undefined, agentId: string | undefined): number | undefined => {
+    const hangUp = ends.get(id);
+    const connected = connectedAt.get(id)?.time;
+    const wrapEnd =
+      agentId === undefined || connected === undefined ? undefined : wrapEnds.get(agentId)?.find((t) => t > connected);
+    if (hangUp === undefined) return wrapEnd;
+    return wrapEnd === undefined ? hangUp : Math.min(hangUp, wrapEnd);
+  };
+  const freed = freedAgents(
+    [...queuedAt].map(([id, at]) => {
+      const agentId = connectedAt.get(id)?.agentId as string | undefined;
+      return {
+        id: String(id),
+        queuedAt: at,
+        firstOfferAt: firstOffer.get(String(id)),
+        agentId,
+        offeredAt: agentId === undefined ? undefined : offerTo.get(`${String(id)}|${agentId}`),
+        endAt: endOf(id, agentId),
+      };
+    }),
+  );
   return {
+    freed_to_offer_cases: freed.gapsMs.length,
+    freed_to_offer_p50_ms: round1(percentile(freed.gapsMs, 50)),
+    freed_to_offer_p99_ms: round1(percentile(freed.gapsMs, 99)),
+    idle_while_waiting: freed.idle.length,
     excess_routing_mean_ms: round1(mean(routingMs)),
     excess_routing_p99_ms: round1(percentile(routingMs, 99)),
     excess_ring_mean_ms: round1(mean(ringMs)),
@@ -534,7 +574,15 @@ if (!skip.has('load')) {
       `p50 ${load.excess_free_p50_ms} ms p99 ${load.excess_free_p99_ms} ms; of calls it made wait too ` +
       `(${load.excess_waited_calls}): p50 ${load.excess_waited_p50_ms} ms p99 ${load.excess_waited_p99_ms} ms`,
   );
+  console.log(
+    `   an agent freed while callers waited → a waiting caller offered (${load.freed_to_offer_cases} times): ` +
+      `p50 ${load.freed_to_offer_p50_ms} ms p99 ${load.freed_to_offer_p99_ms} ms; ` +
+      `an agent free ≥ 300 ms while a caller waited: ${load.idle_while_waiting} times`,
+  );
   Object.assign(result, {
+    freed_to_offer_p50_ms: load.freed_to_offer_p50_ms,
+    freed_to_offer_p99_ms: load.freed_to_offer_p99_ms,
+    idle_while_waiting: load.idle_while_waiting,
     sl_ideal: load.sl_ideal,
     excess_wait_mean_ms: load.excess_wait_mean_ms,
     excess_wait_p99_ms: load.excess_wait_p99_ms,

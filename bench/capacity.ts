@@ -320,6 +320,7 @@ try {
     const monitor = join(cap.lab.asterisk.hostDir, 'spool/monitor');
     const wavs = existsSync(monitor) ? readdirSync(monitor).filter((f) => f.startsWith('capacity-')).length : 0;
     console.log(`  app_queue recordings written: ${wavs}`);
+    if (wavs === 0) console.log('  WARNING: app_queue recorded no talk: its CPU per call is not like for like');
   }
 } catch (err) {
   console.error(cap.lab.asterisk.tailLog(40));

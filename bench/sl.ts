@@ -116,6 +116,12 @@ if (p99 !== undefined && ring !== undefined) {
   ].filter(([, key]) => num(key!) !== undefined);
   console.log(`  where it comes from (p99): ${split.map(([label, key]) => `${label} ${num(key!)} ms`).join(', ')}`);
 }
+const idle = num('idle_while_waiting');
+if (idle !== undefined)
+  console.log(
+    `an agent free ≥ 300 ms while a caller waited: ${idle} times (a freed agent's next offer p50 ` +
+      `${num('freed_to_offer_p50_ms')} ms, p99 ${num('freed_to_offer_p99_ms')} ms) — ${idle === 0 ? 'none' : 'a defect'}`,
+  );
 const aq = num('overflow_sl10_app_queue');
 const after = num('overflow_sl10_after_seconds');
 const predicted = num('overflow_sl10_predicted');

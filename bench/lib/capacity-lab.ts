@@ -57,13 +57,15 @@ queues:
  * apology, which the rendered [globals] names), then rexian-fallback (every agent a member),
  * or the prompt again and again while waiting for a key. The talk is recorded as rexian's
  * queues record it (a WAV per call, from the agent's answer: MixMonitor on the member's
- * channel, from Queue's gosub), so both sides pay for quality-inspection recording.
+ * channel, from Queue's gosub), so both sides pay for quality-inspection recording. Queue's
+ * gosub argument is a context alone (app_queue runs `<context>,s,1`): written as
+ * context^s^1 it named no context, nothing was recorded, and app_queue looked cheaper.
  */
 const NATIVE_DIALPLAN = `
 [from-pstn]
 exten => ${NUMBERS.nativeQueue},1,Answer()
  same => n,Playback(\${REXIAN_FALLBACK_PROMPT})
- same => n,Queue(rexian-fallback,t,,,3600,,capacity-record-talk^s^1)
+ same => n,Queue(rexian-fallback,t,,,3600,,capacity-record-talk)
  same => n,Hangup()
 exten => ${NUMBERS.nativeIvr},1,Answer()
  same => n(menu),Read(choice,\${REXIAN_FALLBACK_PROMPT},1,,1,10)

@@ -9,55 +9,14 @@ import { spawn } from 'node:child_process';
 import { RexianError } from '../errors/index.js';
 import type { FlowDefinition } from './flow-schema.js';
 import { flowToDot } from './graph.js';
+import { SVG_ATTRIBUTES, SVG_ELEMENTS, SVG_NAMESPACE } from './svg-allow-list.js';
 
 const DOT_TIMEOUT_MS = 10_000;
 const MAX_SVG_BYTES = 8 * 1024 * 1024;
 const CACHE_SIZE = 64;
 
-const ELEMENTS = new Set([
-  'svg',
-  'g',
-  'title',
-  'polygon',
-  'polyline',
-  'path',
-  'ellipse',
-  'circle',
-  'rect',
-  'line',
-  'text',
-]);
-const ATTRIBUTES = new Set([
-  'id',
-  'class',
-  'width',
-  'height',
-  'viewbox',
-  'xmlns',
-  'transform',
-  'points',
-  'd',
-  'cx',
-  'cy',
-  'rx',
-  'ry',
-  'r',
-  'x',
-  'y',
-  'x1',
-  'y1',
-  'x2',
-  'y2',
-  'fill',
-  'stroke',
-  'stroke-width',
-  'stroke-dasharray',
-  'font-family',
-  'font-size',
-  'font-weight',
-  'font-style',
-  'text-anchor',
-]);
+// Compared in lower case (SVG is XML, but a hostile file may try <SCRIPT>); written as SVG spells them.
+const ATTRIBUTE_SPELLING = new Map([...SVG_ATTRIBUTES].map((name) => [name.toLowerCase(), name]));
 
 /**
  * Keeps only the whitelisted elements and attributes of an SVG (dot's output is one tag per
@@ -79,17 +38,17 @@ export function sanitizeSvg(svg: string): string {
   return withoutScripts
     .replace(/<(\/?)([A-Za-z][\w:.-]*)([^<>]*?)(\/?)>/g, (_all, close: string, name: string, rest: string, self) => {
       const element = name.toLowerCase();
-      if (!ELEMENTS.has(element)) return '';
+      if (!SVG_ELEMENTS.has(element)) return '';
       if (close) return `</${element}>`;
       const kept: string[] = [];
       for (const m of rest.matchAll(/([A-Za-z][\w:.-]*)\s*=\s*("[^"]*"|'[^']*')/g)) {
-        const attribute = m[1]!.toLowerCase();
+        const attribute = ATTRIBUTE_SPELLING.get(m[1]!.toLowerCase());
         const value = m[2]!.slice(1, -1);
-        if (!ATTRIBUTES.has(attribute)) continue;
+        if (attribute === undefined) continue;
         // Only plain values: no url(), no javascript:, no entity tricks in presentation attributes.
         if (/[<>"'`]|url\s*\(|script:|&#/i.test(value) && attribute !== 'id' && attribute !== 'class') continue;
-        if (attribute === 'xmlns' && value !== 'http://www.w3.org/2000/svg') continue;
-        kept.push(`${attribute === 'viewbox' ? 'viewBox' : attribute}="${value.replace(/[<>"'`&]/g, '')}"`);
+        if (attribute === 'xmlns' && value !== SVG_NAMESPACE) continue;
+        kept.push(`${attribute}="${value.replace(/[<>"'`&]/g, '')}"`);
       }
       return `<${element}${kept.length > 0 ? ` ${kept.join(' ')}` : ''}${self ? '/' : ''}>`;
     })

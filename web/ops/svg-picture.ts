@@ -1,58 +1,18 @@
 // A flow's picture in the page: the SVG text is parsed as XML (DOMParser runs nothing) and
-// copied element by element through a whitelist into the document, so nothing in it can run
-// even if the server's own sanitizing (src/ivr/flow-picture.ts) had missed something. Then the
+// copied element by element through the server's own allow-list (src/ivr/svg-allow-list.ts)
+// into the document, so nothing in it can run even if the server's cleaning
+// (src/ivr/flow-picture.ts) had missed something. Then the
 // nodes and edges a simulated call passed are marked, found by the titles dot gives them
 // (a node's title is its id, an edge's is "from->to").
-const SVG_NS = 'http://www.w3.org/2000/svg';
-const ELEMENTS = new Set([
-  'svg',
-  'g',
-  'title',
-  'polygon',
-  'polyline',
-  'path',
-  'ellipse',
-  'circle',
-  'rect',
-  'line',
-  'text',
-]);
-const ATTRIBUTES = new Set([
-  'id',
-  'class',
-  'width',
-  'height',
-  'viewBox',
-  'transform',
-  'points',
-  'd',
-  'cx',
-  'cy',
-  'rx',
-  'ry',
-  'r',
-  'x',
-  'y',
-  'x1',
-  'y1',
-  'x2',
-  'y2',
-  'fill',
-  'stroke',
-  'stroke-width',
-  'stroke-dasharray',
-  'font-family',
-  'font-size',
-  'font-weight',
-  'font-style',
-  'text-anchor',
-]);
+import { SVG_ATTRIBUTES, SVG_ELEMENTS, SVG_NAMESPACE } from '../../src/ivr/svg-allow-list';
 
 function copy(source: Element, into: Document): Element | undefined {
-  if (!ELEMENTS.has(source.localName) || source.namespaceURI !== SVG_NS) return undefined;
-  const element = into.createElementNS(SVG_NS, source.localName);
+  if (!SVG_ELEMENTS.has(source.localName) || source.namespaceURI !== SVG_NAMESPACE) return undefined;
+  const element = into.createElementNS(SVG_NAMESPACE, source.localName);
   for (const attribute of Array.from(source.attributes)) {
-    if (ATTRIBUTES.has(attribute.name) && !/url\s*\(|script:/i.test(attribute.value))
+    // xmlns is a namespace declaration here, not an attribute: createElementNS gave the namespace.
+    if (attribute.name === 'xmlns') continue;
+    if (SVG_ATTRIBUTES.has(attribute.name) && !/url\s*\(|script:/i.test(attribute.value))
       element.setAttribute(attribute.name, attribute.value);
   }
   for (const child of Array.from(source.childNodes)) {
