@@ -14,17 +14,34 @@ import { sleep, until } from './lab.js';
 import { scratchDir } from './scratch.js';
 
 /** Reads an 8 kHz, 16-bit mono WAV (what Asterisk writes for format=wav). */
-export function readWav(file: string): Int16Array {
-  const buf = readFileSync(file);
+/** Where a WAV's data chunk starts and how many bytes its header says it holds. */
+function dataChunk(buf: Buffer, file: string): { start: number; size: number } {
   let offset = 12;
   while (offset < buf.length - 8) {
     const id = buf.toString('ascii', offset, offset + 4);
     const size = buf.readUInt32LE(offset + 4);
-    if (id === 'data')
-      return new Int16Array(buf.buffer.slice(buf.byteOffset + offset + 8, buf.byteOffset + offset + 8 + (size & ~1)));
+    if (id === 'data') return { start: offset + 8, size };
     offset += 8 + size + (size & 1);
   }
   throw new Error(`${file}: no data chunk`);
+}
+
+/** A WAV's 16-bit samples. */
+export function readWav(file: string): Int16Array {
+  const buf = readFileSync(file);
+  const { start, size } = dataChunk(buf, file);
+  return new Int16Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + (size & ~1)));
+}
+
+/**
+ * A WAV's samples once its writer has closed it, else undefined. Asterisk writes the header's
+ * sizes only on close: until then the data chunk says it holds nothing.
+ */
+export function finishedWav(file: string): Int16Array | undefined {
+  const buf = readFileSync(file);
+  if (buf.length < 44) return undefined;
+  const { start, size } = dataChunk(buf, file);
+  return size > 0 && start + size <= buf.length ? readWav(file) : undefined;
 }
 
 export interface ToneReport {
@@ -110,8 +127,13 @@ export async function listen(
   await lab.ariPost(`/recordings/live/${name}/stop`);
   await lab.ari('DELETE', `/channels/${snoopId}`);
   const file = join(lab.asterisk.hostDir, 'spool/recording', `${name}.wav`);
-  // The file appears before Asterisk has finished its header: wait until it reads whole.
-  const samples = await until(`recording ${name} written`, () => (existsSync(file) ? readWav(file) : undefined), 5_000);
+  // Stopping a live recording returns before Asterisk closes the file; read before the close
+  // and the recording is empty, which scores as silence.
+  const samples = await until(
+    `recording ${name} written`,
+    () => (existsSync(file) ? finishedWav(file) : undefined),
+    5_000,
+  );
   return toneReport(samples, frequency);
 }
 
