@@ -26,7 +26,7 @@ import { CallService } from './calls/service.js';
 import { asteriskScope, CallStore } from './calls/store.js';
 import type { Config } from './config/index.js';
 import type { Domain } from './domain.js';
-import { type EdgeSeatClient, edgeSeatClientFor } from './edge/seat-client.js';
+import { type SeatEdge, seatEdgeFor } from './edge/seat-client.js';
 import { EventNotifier } from './events/notifier.js';
 import { loadPromptCatalog, prepareCatalog } from './ivr/prompts.js';
 import { PromptResolver } from './ivr/prompts.js';
@@ -65,8 +65,8 @@ export interface Core {
   authn: Authenticator;
   /** Sends a request about a call (or an agent's call) to the controller that holds it. */
   forwarder: CallForwarder;
-  /** The SIP edge's running password table (config.edge); none without an edge. */
-  edgeSeats?: EdgeSeatClient;
+  /** The SIP edge the seats register at, and its running password table (config.edge); none without an edge. */
+  seatEdge?: SeatEdge;
 }
 
 export interface CorePolicies {
@@ -153,7 +153,7 @@ export async function createCore(config: Config, logger: Logger, policies: CoreP
     authn: new Authenticator(config.auth),
     // The router only as the store of agents' calls (read-only here); routing is the ACD's.
     forwarder: new CallForwarder({ calls, router: new Router(redis, prefix), redis, prefix }),
-    edgeSeats: edgeSeatClientFor(config, logger),
+    seatEdge: seatEdgeFor(config, logger),
   };
 }
 

@@ -60,15 +60,7 @@ export function createAcd(core: Core, deps: { settings: AcdSettings; recordings:
     speak: (text) => core.prompts.resolve({ text }),
   });
   service.bindCalls(core.calls);
-  const provisioning = new AgentProvisioning(
-    core.ari,
-    redis,
-    prefix,
-    config.acd.agentSipSecret,
-    logger,
-    config.edge,
-    core.edgeSeats,
-  );
+  const provisioning = new AgentProvisioning(core.ari, redis, prefix, config.acd.agentSipSecret, logger, core.seatEdge);
   const refreshRoster = async (): Promise<void> => settings.setApiAgents(await provisioning.agents());
   const desk = new AgentDesk(
     redis,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AriClient } from '../asterisk/ari.js';
 import { agentEndpoint } from '../asterisk/ids.js';
 import { edgeAgentContact } from '../edge/render.js';
-import type { EdgeSeatClient } from '../edge/seat-client.js';
+import type { SeatEdge } from '../edge/seat-client.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 import { type AgentDefinition, agentSipPassword } from './roster.js';
@@ -47,9 +47,7 @@ export class AgentProvisioning {
     private readonly sipSecret: string | undefined,
     private readonly logger: Logger,
     /** The SIP edge (config.edge): behind it every phone registers there and every node rings it through it. */
-    private readonly edge?: { host: string; port?: number },
-    /** The running edge's password table (none without an edge). */
-    private readonly edgeSeats?: EdgeSeatClient,
+    private readonly edge?: SeatEdge,
   ) {}
 
   private get key(): string {
@@ -81,7 +79,7 @@ export class AgentProvisioning {
     }
     await this.redis.hdel(this.key, agentId);
     // After the Redis row: an edge that missed this forgets the agent when it starts again.
-    await this.edgeSeats?.tell('remove', name);
+    await this.edge?.seats?.tell('remove', name);
   }
 
   /** Pushes every API agent into Asterisk again (after a connect: Asterisk may have restarted). */
@@ -101,12 +99,10 @@ export class AgentProvisioning {
     const password = agentSipPassword(this.sipSecret!, agent.id);
     // Behind the SIP edge every phone registers at the edge (a browser's over its WebSocket): the
     // AOR's fixed contact points there, so PJSIP/agent-<id> on any node reaches it.
-    const contact = this.edge
-      ? edgeAgentContact(agent.id, { host: this.edge.host, port: this.edge.port ?? 5060 })
-      : undefined;
+    const contact = this.edge ? edgeAgentContact(agent.id, this.edge) : undefined;
     await pushSeat(this.ari, name, password, endpointFields(name, agent.id, agent.device), contact);
     // On every push, as the node's: an edge that missed one (out of reach then) has it by the next connect.
-    await this.edgeSeats?.tell('set', name, password);
+    await this.edge?.seats?.tell('set', name, password);
     this.logger.info({ agentId: agent.id, device: agent.device }, 'agent SIP endpoint pushed to Asterisk');
   }
 }

@@ -59,21 +59,28 @@ export async function madeSeats(config: Config, timeoutMs = 3_000): Promise<Made
   const secret = config.acd.agentSipSecret;
   if (!secret) return { agents: [], seats: [] };
   const { url, options } = redisOptions(config.redis);
-  const settings = { ...options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null };
+  // Fail, never wait: one try to connect (to the sentinels too), then the reads, each step given
+  // half of timeoutMs by ioredis itself (a Redis that takes the connection and never answers
+  // holds the connect for its whole timeout).
+  const settings = {
+    ...options,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
+    connectTimeout: timeoutMs / 2,
+    commandTimeout: timeoutMs / 2,
+    // The ready check's INFO is not bound by commandTimeout; the reads below are.
+    enableReadyCheck: false,
+  };
   const redis = url ? new Redis(url, settings) : new Redis(settings);
   redis.on('error', () => undefined); // the read below says what went wrong
   try {
-    const read = (async () => {
-      await redis.connect();
-      return Promise.all([
-        redis.hgetall(apiRosterKey(config.redis.prefix)),
-        redis.hgetall(supervisorSeatsKey(config.redis.prefix)),
-      ]);
-    })();
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
-    );
-    const [api, sups] = await Promise.race([read, timeout]);
+    await redis.connect();
+    const [api, sups] = await Promise.all([
+      redis.hgetall(apiRosterKey(config.redis.prefix)),
+      redis.hgetall(supervisorSeatsKey(config.redis.prefix)),
+    ]);
     return {
       agents: Object.keys(api).map((id) => ({ id, password: agentSipPassword(secret, id) })),
       seats: Object.keys(sups).map((n) => ({

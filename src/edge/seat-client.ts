@@ -28,15 +28,30 @@ export function edgeSeatRpc(edge: NonNullable<Config['edge']>, masterSecret: str
   };
 }
 
-/** The controller's client of it; none without an edge or without the secret the token derives from. */
-export function edgeSeatClientFor(config: Config, logger: Logger): EdgeSeatClient | undefined {
+/** The SIP edge as a seat's maker needs it: where phones register, and its running password table. */
+export interface SeatEdge {
+  host: string;
+  port: number;
+  /** None without acd.agentSipSecret, which the listener's token derives from. */
+  seats?: EdgeSeatClient;
+}
+
+/** The edge for the controllers' seats; none without config.edge (phones register at a node). */
+export function seatEdgeFor(config: Config, logger: Logger): SeatEdge | undefined {
+  const edge = config.edge;
+  if (!edge) return undefined;
   const secret = config.acd.agentSipSecret;
-  if (!config.edge || !secret) return undefined;
-  return new EdgeSeatClient(
-    { host: config.edge.host, rpcPort: config.edge.rpcPort ?? edgeSeatDefaults.rpcPort },
-    edgeSeatToken(secret),
-    logger,
-  );
+  return {
+    host: edge.host,
+    port: edge.port ?? 5060,
+    seats: secret
+      ? new EdgeSeatClient(
+          { host: edge.host, rpcPort: edge.rpcPort ?? edgeSeatDefaults.rpcPort },
+          edgeSeatToken(secret),
+          logger,
+        )
+      : undefined,
+  };
 }
 
 export interface EdgeSeatTarget {
@@ -44,15 +59,34 @@ export interface EdgeSeatTarget {
   rpcPort: number;
 }
 
+type SeatChange = { what: 'set'; password: string } | { what: 'remove' };
+
 export class EdgeSeatClient {
   private seq = 0;
+  /** Changes the edge has not taken yet, the newest per seat, tried again every retryMs. */
+  private readonly pending = new Map<string, SeatChange>();
+  private retrying: NodeJS.Timeout | undefined;
+  private retryRound = false;
+  private turn: Promise<boolean> = Promise.resolve(true);
 
   constructor(
     private readonly edge: EdgeSeatTarget,
     private readonly token: string,
     private readonly logger: Logger,
     private readonly timeoutMs = 2_000,
+    private readonly retryMs = 5_000,
   ) {}
+
+  /** Seats whose change the edge has not taken yet. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /** Stops trying the waiting changes again (the edge reads them from Redis when it starts). */
+  close(): void {
+    clearInterval(this.retrying);
+    this.retrying = undefined;
+  }
 
   /** Sets a seat's password (`agent-<id>` or `sup-<name>`) in the running edge. */
   async set(user: string, password: string): Promise<void> {
@@ -64,20 +98,71 @@ export class EdgeSeatClient {
   }
 
   /**
-   * Never throws: a seat the edge did not get is logged, and the edge's next start reads it
-   * from Redis. A seat's own node push is what must succeed; the edge is the second copy.
+   * Never throws. A change the edge did not take is kept (the newest per seat) and tried again
+   * every retryMs until it does, so an edge out of reach for a moment catches up; while it is
+   * not taking changes, new ones wait with them rather than each waiting out a timeout. Changes
+   * go one at a time, so a seat's removal cannot overtake its older set. An edge that restarts
+   * reads every seat from Redis anyway.
    */
   async tell(what: 'set' | 'remove', user: string, password = ''): Promise<boolean> {
+    const change: SeatChange = what === 'set' ? { what, password } : { what };
+    this.pending.set(user, change);
+    if (this.retrying) {
+      this.logger.warn(
+        { event: LogEvent.edgeSeatNotUpdated, user, change: what, waiting: this.pending.size },
+        'the SIP edge is not taking seats yet; this one waits with the others',
+      );
+      return false;
+    }
+    return this.inTurn(() => this.flush(user, change, true));
+  }
+
+  private inTurn(job: () => Promise<boolean>): Promise<boolean> {
+    const run = this.turn.then(job);
+    this.turn = run.catch(() => false);
+    return run;
+  }
+
+  /** Sends a waiting change unless a newer one of the same seat took its place. */
+  private async flush(user: string, change: SeatChange, first: boolean): Promise<boolean> {
+    if (this.pending.get(user) !== change) return true; // the newer one is sent in its turn
+    if (!(await this.send(user, change, first))) {
+      this.retrying ??= setInterval(() => void this.retry(), this.retryMs).unref();
+      return false;
+    }
+    if (this.pending.get(user) === change) this.pending.delete(user);
+    return true;
+  }
+
+  private async retry(): Promise<void> {
+    if (this.retryRound) return;
+    this.retryRound = true;
     try {
-      if (what === 'set') await this.set(user, password);
+      for (const [user, change] of [...this.pending]) {
+        if (!(await this.inTurn(() => this.flush(user, change, false)))) return; // still out of reach
+      }
+      if (this.pending.size === 0) this.close();
+    } finally {
+      this.retryRound = false;
+    }
+  }
+
+  private async send(user: string, change: SeatChange, first: boolean): Promise<boolean> {
+    try {
+      if (change.what === 'set') await this.set(user, change.password);
       else await this.remove(user);
-      this.logger.info({ event: LogEvent.edgeSeatUpdated, user, change: what }, 'seat updated at the SIP edge');
+      this.logger.info(
+        { event: LogEvent.edgeSeatUpdated, user, change: change.what, ...(first ? {} : { retried: true }) },
+        'seat updated at the SIP edge',
+      );
       return true;
     } catch (err) {
-      this.logger.warn(
-        { event: LogEvent.edgeSeatNotUpdated, user, change: what, err: (err as Error).message },
-        'the SIP edge did not take the seat; it reads it from Redis when it starts again',
-      );
+      // Once per change, not once per retry: an edge down for an hour is one line per seat.
+      if (first)
+        this.logger.warn(
+          { event: LogEvent.edgeSeatNotUpdated, user, change: change.what, err: (err as Error).message },
+          'the SIP edge did not take the seat; trying again until it does (it reads it from Redis when it starts)',
+        );
       return false;
     }
   }

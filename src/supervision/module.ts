@@ -15,15 +15,7 @@ export interface SupervisionDomain extends Domain {
 
 export function createSupervision(core: Core, deps: { acd: AcdDomain }): SupervisionDomain {
   const { ari, calls, redis, prefix, logger } = core;
-  const edge = core.config.edge;
-  const seats = new SupervisorSeats(
-    ari,
-    redis,
-    prefix,
-    () => core.config.acd.agentSipSecret,
-    logger,
-    edge ? { host: edge.host, port: edge.port, seats: core.edgeSeats } : undefined,
-  );
+  const seats = new SupervisorSeats(ari, redis, prefix, () => core.config.acd.agentSipSecret, logger, core.seatEdge);
   const service = new SupervisionService({
     ari,
     calls,

@@ -18,7 +18,7 @@ import { endpointFields, pushSeat } from '../acd/provisioning.js';
 import type { AriClient } from '../asterisk/ari.js';
 import { endpointDialString } from '../calls/dial-string.js';
 import { edgeSeatContact } from '../edge/render.js';
-import type { EdgeSeatClient } from '../edge/seat-client.js';
+import type { SeatEdge } from '../edge/seat-client.js';
 import { RexianError } from '../errors/index.js';
 import type { Redis } from '../store/redis.js';
 
@@ -41,12 +41,6 @@ export function supervisorSipPassword(masterSecret: string, name: string): strin
 /** Redis hash of the seats made: person's name → endpoint (`rexian edge` reads it too). */
 export function supervisorSeatsKey(prefix: string): string {
   return `${prefix}:supervisor-seats`;
-}
-
-export interface SeatEdge {
-  host: string;
-  port: number;
-  seats?: EdgeSeatClient;
 }
 
 export class SupervisorSeats {

@@ -3,6 +3,7 @@
 // were made still knows them; with Redis out of reach it starts with the roster and says why.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { Redis } from 'ioredis';
@@ -68,4 +69,17 @@ t.test('Redis out of reach: the roster only, and the reason', async (t) => {
   t.ok(Date.now() - started < 2_500, 'it does not hang');
   t.same([made.agents, made.seats], [[], []]);
   t.match(made.problem, /ECONNREFUSED|connect|Connection/i, String(made.problem));
+});
+
+t.test('a Redis that takes the connection and never answers: the roster only, in bounded time', async (t) => {
+  const silent = createServer(() => undefined); // accepts, reads nothing, says nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+  silent.on('connection', (socket) => t.teardown(() => socket.destroy()));
+  const port = (silent.address() as AddressInfo).port;
+  const started = Date.now();
+  const made = await madeSeats(loadConfig({ env: env(`redis://127.0.0.1:${port}`) }), 1_000);
+  t.ok(Date.now() - started < 2_500, `it does not hang (${Date.now() - started} ms)`);
+  t.same([made.agents, made.seats], [[], []]);
+  t.match(made.problem, /timed? ?out/i, String(made.problem));
 });
