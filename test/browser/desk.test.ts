@@ -11,9 +11,6 @@
 //
 // The browser runs in a network namespace as in phone.test.ts (which explains why); the
 // test's own setup is the same.
-import { execFileSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { WebSocketRoute } from 'playwright-core';
 import t from 'tap';
@@ -22,12 +19,12 @@ import { maskNumber } from '../../src/calls/privacy.js';
 import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, acdQueuesWith, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
-import { ensurePagesBuilt, launchBrowser, resultsDir, type TestBrowser } from '../helpers/browser.js';
+import { ensurePagesBuilt, resultsDir, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, until } from '../helpers/lab.js';
-import { createNetns, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
-import { scratchDir } from '../helpers/scratch.js';
+import { createNetns, type Netns } from '../helpers/netns.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
+import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -62,11 +59,7 @@ t.before(async () => {
   afterCallFlow: ""`),
   });
   const { lab } = acdLab;
-  appendFileSync(
-    join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
-  );
-  await lab.asterisk.command('module reload res_rtp_asterisk.so');
+  await iceOnVeth(lab);
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
   const put = await controller.api('PUT', '/api/people/d1', {
@@ -76,13 +69,8 @@ t.before(async () => {
   });
   if (put.status !== 201) throw new Error(`PUT /api/people/d1: ${put.status} ${JSON.stringify(put.body)}`);
   probe = await testApp(lab);
-  const wav = join(scratchDir('desk-mic'), `mic-${AGENT_HZ}.wav`);
-  execFileSync('sox', [
-    ...['-n', '-r', '48000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav],
-    ...['synth', '240', 'sine', String(AGENT_HZ), 'vol', '0.5'],
-  ]);
-  await netns.forwardLoopback([lab.ports.controller, lab.ports.ari]);
-  browser = await launchBrowser({ fakeMedia: { audioFile: wav }, executablePath: netns.wrapper('/usr/bin/chromium') });
+  const wav = toneMicrophone('desk', AGENT_HZ, 240);
+  browser = await browserInNetns(netns, [lab.ports.controller, lab.ports.ari], wav);
   await browser.page.routeWebSocket(/\/api\/events$/, (ws: WebSocketRoute) => {
     if (network.down) {
       void ws.close({ code: 4000, reason: 'network down' });

@@ -13,8 +13,7 @@
 // and the edge's WebSocket are relayed to the root namespace; Asterisk offers only the veth's
 // root address as its ICE candidate. Lab slots 54 (node B: Asterisk + controller) and 55 (the
 // edge's SIP and WebSocket ports, the citizen's SIPp).
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,14 +27,14 @@ import { edgeAgentContact } from '../../src/edge/render.js';
 import { LogEvent } from '../../src/events/log-events.js';
 import { acdFlow, acdQueuesWith } from '../helpers/acd-lab.js';
 import { listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
-import { ensurePagesBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { ensurePagesBuilt, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { edgeCitizenScenario } from '../helpers/edge.js';
 import { type Lab, labPorts, startLab, until } from '../helpers/lab.js';
-import { createNetns, INNER_ADDRESS, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
+import { createNetns, INNER_ADDRESS, type Netns } from '../helpers/netns.js';
 import { pageHearsTone } from '../helpers/page-tone.js';
-import { scratchDir } from '../helpers/scratch.js';
 import { type RunningSipp, runSipp } from '../helpers/sipp.js';
+import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -95,11 +94,7 @@ t.before(async () => {
   });
   lab.env.REXIAN_AGENT_SIP_SECRET = sipSecret;
   lab.env.REXIAN_WEBRTC_URL = `ws://127.0.0.1:${wsPort}`; // the page's phone registers at the edge
-  appendFileSync(
-    join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
-  );
-  await lab.asterisk.command('module reload res_rtp_asterisk.so');
+  await iceOnVeth(lab);
 
   edge = new EdgeInstance({
     name: 'test-edgews',
@@ -125,13 +120,8 @@ t.before(async () => {
   });
   if (put.status !== 201) throw new Error(`PUT /api/people/w1: ${put.status} ${JSON.stringify(put.body)}`);
   probe = await testApp(lab);
-  const wav = join(scratchDir('edge-phone-mic'), `mic-${AGENT_HZ}.wav`);
-  execFileSync('sox', [
-    ...['-n', '-r', '48000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav],
-    ...['synth', '90', 'sine', String(AGENT_HZ), 'vol', '0.5'],
-  ]);
-  await netns.forwardLoopback([lab.ports.controller, wsPort]);
-  browser = await launchBrowser({ fakeMedia: { audioFile: wav }, executablePath: netns.wrapper('/usr/bin/chromium') });
+  const wav = toneMicrophone('edge-phone', AGENT_HZ, 90);
+  browser = await browserInNetns(netns, [lab.ports.controller, wsPort], wav);
 });
 
 t.teardown(async () => {

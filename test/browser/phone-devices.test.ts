@@ -5,9 +5,6 @@
 // it back), a seat the roster marks autoAnswer answering a SIPp citizen's call without a
 // click, and a seat without it ringing audibly until Answer. Chromium runs in a network
 // namespace as in phone.test.ts, so the WebRTC calls really connect.
-import { execFileSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { Page } from 'playwright-core';
 import t from 'tap';
@@ -17,8 +14,8 @@ import { type AcdLab, acdQueuesWith, citizen, startAcdLab } from '../helpers/acd
 import { ensurePagesBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { until } from '../helpers/lab.js';
-import { createNetns, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
-import { scratchDir } from '../helpers/scratch.js';
+import { createNetns, type Netns } from '../helpers/netns.js';
+import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
 
 let netns: Netns;
 let acdLab: AcdLab;
@@ -48,24 +45,15 @@ t.before(async () => {
     },
   );
   const { lab } = acdLab;
-  appendFileSync(
-    join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
-  );
-  await lab.asterisk.command('module reload res_rtp_asterisk.so');
+  await iceOnVeth(lab);
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
   for (const id of ['x1', 'y1']) {
     const put = await controller.api('PUT', `/api/people/${id}`, { role: 'agent', password: `desk-${id}-pass` });
     if (put.status !== 201) throw new Error(`PUT /api/people/${id}: ${put.status} ${JSON.stringify(put.body)}`);
   }
-  await netns.forwardLoopback([lab.ports.controller, lab.ports.ari]);
-  wav = join(scratchDir('phone-devices-mic'), 'mic.wav');
-  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '120', 'sine', '1000', 'vol', '0.3']);
-  browser = await launchBrowser({
-    fakeMedia: { audioFile: wav },
-    executablePath: netns.wrapper('/usr/bin/chromium'),
-  });
+  wav = toneMicrophone('phone-devices', 1000, 120, 0.3);
+  browser = await browserInNetns(netns, [lab.ports.controller, lab.ports.ari], wav);
 });
 
 t.teardown(async () => {

@@ -14,21 +14,18 @@
 // works over plain http. Asterisk stays where every test runs it, offering only 198.18.0.1 as
 // its ICE candidate; the browser has only 198.18.0.2: media can only cross the veth.
 // See test/helpers/netns.ts.
-import { execFileSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import t from 'tap';
 
 import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, acdQueuesWith, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
-import { ensurePagesBuilt, launchBrowser, resultsDir, type TestBrowser } from '../helpers/browser.js';
+import { ensurePagesBuilt, resultsDir, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { streamEntries, until } from '../helpers/lab.js';
-import { createNetns, INNER_ADDRESS, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
+import { createNetns, INNER_ADDRESS, type Netns } from '../helpers/netns.js';
 import { pageHearsTone } from '../helpers/page-tone.js';
-import { scratchDir } from '../helpers/scratch.js';
+import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -51,12 +48,7 @@ t.before(async () => {
   afterCallFlow: ""`),
   });
   const { lab } = acdLab;
-  // Asterisk's ICE may offer the veth's root side only (last matching rule wins).
-  appendFileSync(
-    join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
-  );
-  await lab.asterisk.command('module reload res_rtp_asterisk.so');
+  await iceOnVeth(lab);
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
   const put = await controller.api('PUT', '/api/people/w1', {
@@ -66,28 +58,8 @@ t.before(async () => {
   });
   if (put.status !== 201) throw new Error(`PUT /api/people/w1: ${put.status} ${JSON.stringify(put.body)}`);
   probe = await testApp(lab);
-  // The fake microphone: a long uncompressed WAV so it still plays when the call comes.
-  const wav = join(scratchDir('phone-mic'), `mic-${AGENT_HZ}.wav`);
-  execFileSync('sox', [
-    '-n',
-    '-r',
-    '48000',
-    '-c',
-    '1',
-    '-b',
-    '16',
-    '-e',
-    'signed-integer',
-    wav,
-    'synth',
-    '90',
-    'sine',
-    String(AGENT_HZ),
-    'vol',
-    '0.5',
-  ]);
-  await netns.forwardLoopback([lab.ports.controller, lab.ports.ari]);
-  browser = await launchBrowser({ fakeMedia: { audioFile: wav }, executablePath: netns.wrapper('/usr/bin/chromium') });
+  const wav = toneMicrophone('phone', AGENT_HZ, 90);
+  browser = await browserInNetns(netns, [lab.ports.controller, lab.ports.ari], wav);
 });
 
 t.teardown(async () => {

@@ -13,22 +13,19 @@
 // The browser runs in a network namespace (test/helpers/netns.ts; see phone.test.ts): pjlib
 // offers no loopback ICE candidates, so media crosses a veth pair.
 // Screenshots: test-results/supervisor-phone-*.png.
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import t from 'tap';
 
 import { LogEvent } from '../../src/events/log-events.js';
 import { type AcdLab, acdQueuesWith, citizen, startAcdLab } from '../helpers/acd-lab.js';
 import { agentListeningScenario, listen, type ProbeApp, testApp, tonePcap } from '../helpers/audio.js';
-import { ensurePagesBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { ensurePagesBuilt, type TestBrowser } from '../helpers/browser.js';
 import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, streamEntries, until } from '../helpers/lab.js';
-import { createNetns, INNER_ADDRESS, type Netns, ROOT_ADDRESS } from '../helpers/netns.js';
+import { createNetns, INNER_ADDRESS, type Netns } from '../helpers/netns.js';
 import { pageHearsTone } from '../helpers/page-tone.js';
-import { scratchDir } from '../helpers/scratch.js';
+import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 480;
 const SUPERVISOR_HZ = 1100;
@@ -117,11 +114,7 @@ t.before(async () => {
   );
   const { lab } = acdLab;
   // Asterisk's ICE may offer the veth's root side only (last matching rule wins).
-  appendFileSync(
-    join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-    `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
-  );
-  await lab.asterisk.command('module reload res_rtp_asterisk.so');
+  await iceOnVeth(lab);
   controller = new ControllerProcess(lab.env, lab.ports.controller).start();
   await controller.waitReady();
   const put = await controller.api('PUT', '/api/people/banzhang', {
@@ -134,13 +127,8 @@ t.before(async () => {
   probe = await testApp(lab);
   ear = await agentEar(EAR_PORT);
   // The supervisor's fake microphone: a long uncompressed WAV, still playing when the calls come.
-  const wav = join(scratchDir('supphone-mic'), `mic-${SUPERVISOR_HZ}.wav`);
-  execFileSync('sox', [
-    ...['-n', '-r', '48000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav],
-    ...['synth', '360', 'sine', String(SUPERVISOR_HZ), 'vol', '0.5'],
-  ]);
-  await netns.forwardLoopback([lab.ports.controller, lab.ports.ari]);
-  browser = await launchBrowser({ fakeMedia: { audioFile: wav }, executablePath: netns.wrapper('/usr/bin/chromium') });
+  const wav = toneMicrophone('supphone', SUPERVISOR_HZ, 360);
+  browser = await browserInNetns(netns, [lab.ports.controller, lab.ports.ari], wav);
 });
 
 t.teardown(async () => {

@@ -4,17 +4,14 @@
 // steady tone, and the audio probe. Plus the few ways a test reads what the desk shows:
 // the agent's state, a panel's notices, an element's words. Nothing here clicks a control;
 // the tests do that, so what they prove is what a person would do.
-import { execFileSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { type AcdLab, acdQueuesWith, startAcdLab } from './acd-lab.js';
 import { type ProbeApp, readWav, testApp } from './audio.js';
-import { ensurePagesBuilt, launchBrowser, type TestBrowser } from './browser.js';
+import { ensurePagesBuilt, type TestBrowser } from './browser.js';
 import { ControllerProcess } from './controller.js';
 import { until } from './lab.js';
-import { createNetns, type Netns, ROOT_ADDRESS } from './netns.js';
-import { scratchDir } from './scratch.js';
+import { createNetns, type Netns } from './netns.js';
+import { browserInNetns, iceOnVeth, toneMicrophone } from './webrtc.js';
 
 export interface DeskLab {
   acdLab: AcdLab;
@@ -58,26 +55,13 @@ export async function startDeskLab(name: string, slot: number, agentId: string, 
       },
     );
     const { lab } = acdLab;
-    appendFileSync(
-      join(lab.asterisk.hostDir, 'etc/rtp.conf'),
-      `icesupport=yes\nice_deny=0.0.0.0/0.0.0.0\nice_deny=::/0\nice_permit=${ROOT_ADDRESS}/255.255.255.255\n`,
-    );
-    await lab.asterisk.command('module reload res_rtp_asterisk.so');
+    await iceOnVeth(lab);
     controller = new ControllerProcess(lab.env, lab.ports.controller).start();
     await controller.waitReady();
     const put = await controller.api('PUT', `/api/people/${agentId}`, { role: 'agent', displayName: '王芳', password });
     if (put.status !== 201) throw new Error(`PUT /api/people/${agentId}: ${put.status} ${JSON.stringify(put.body)}`);
     probe = await testApp(lab);
-    const wav = join(scratchDir(`${name}-mic`), `mic-${micHz}.wav`);
-    execFileSync('sox', [
-      ...['-n', '-r', '48000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav],
-      ...['synth', '360', 'sine', String(micHz), 'vol', '0.5'],
-    ]);
-    await netns.forwardLoopback([lab.ports.controller, lab.ports.ari]);
-    browser = await launchBrowser({
-      fakeMedia: { audioFile: wav },
-      executablePath: netns.wrapper('/usr/bin/chromium'),
-    });
+    browser = await browserInNetns(netns, [lab.ports.controller, lab.ports.ari], toneMicrophone(name, micHz, 360));
   } catch (err) {
     await close();
     throw err;
