@@ -22,6 +22,7 @@ import { resultsDir } from '../helpers/browser.js';
 import { type DeskLab, deskReader, mixedToneWindows, startDeskLab } from '../helpers/desk-page.js';
 import { streamEntries, until } from '../helpers/lab.js';
 import { type RunningSipp, runSipp, startLine } from '../helpers/sipp.js';
+import { signInWithPhone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -85,15 +86,7 @@ async function callPanelSays(words: RegExp, timeoutMs = 10_000): Promise<void> {
 async function signedInAndReady(): Promise<void> {
   const { page } = desk.browser;
   if (!page.url().includes('/agent/')) {
-    await page.goto(`${desk.controller.url}/agent/`);
-    await page.getByLabel('工号或用户名').fill('c1');
-    await page.getByLabel('密码', { exact: true }).fill(desk.password);
-    await page.getByRole('button', { name: '登录' }).click();
-    await until(
-      'the phone is registered',
-      async () => (await reader.text('[data-test=phone-status]')) === '电话：已注册',
-      15_000,
-    );
+    await signInWithPhone(page, `${desk.controller.url}/agent/`, 'c1', desk.password);
     await reader.stateShown('logged-out');
     await page.locator('[data-test=state-log-in]').click();
     await reader.stateShown('not-ready');

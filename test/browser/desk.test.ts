@@ -24,7 +24,7 @@ import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, until } from '../helpers/lab.js';
 import { createNetns, type Netns } from '../helpers/netns.js';
 import { runSipp, startLine } from '../helpers/sipp.js';
-import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
+import { browserInNetns, iceOnVeth, signInWithPhone, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -130,15 +130,7 @@ t.test(
   async (t) => {
     const { page } = browser;
     const { lab } = acdLab;
-    await page.goto(`${controller.url}/agent/`);
-    await page.getByLabel('工号或用户名').fill('d1');
-    await page.getByLabel('密码', { exact: true }).fill('desk-password-1');
-    await page.getByRole('button', { name: '登录' }).click();
-    await until(
-      'the phone is registered',
-      async () => (await text('[data-test=phone-status]')) === '电话：已注册',
-      15_000,
-    );
+    await signInWithPhone(page, `${controller.url}/agent/`, 'd1', 'desk-password-1');
 
     await stateShown('logged-out');
     t.equal(await text('[data-test=agent-state]'), '未签入', 'the state is said in words: 未签入');

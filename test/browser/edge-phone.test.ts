@@ -34,7 +34,7 @@ import { type Lab, labPorts, startLab, until } from '../helpers/lab.js';
 import { createNetns, INNER_ADDRESS, type Netns } from '../helpers/netns.js';
 import { pageHearsTone } from '../helpers/page-tone.js';
 import { type RunningSipp, runSipp } from '../helpers/sipp.js';
-import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
+import { browserInNetns, iceOnVeth, signInWithPhone, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -163,19 +163,7 @@ t.test(
   "a browser's phone registered at the edge over WebSocket is rung by node B, answers, and audio flows both ways",
   async (t) => {
     const { page } = browser;
-    await page.goto(`${controller.url}/agent/`);
-    await page.getByLabel('工号或用户名').fill('w1');
-    await page.getByLabel('密码', { exact: true }).fill('desk-password-1');
-    await page.getByRole('button', { name: '登录' }).click();
-    const status = page.locator('[data-test=phone-status]');
-    await until(
-      'the page says the phone is registered',
-      async () => (await status.textContent()) === '电话：已注册',
-      15_000,
-      200,
-    ).catch(async (err: Error) => {
-      throw new Error(`${err.message}; page shows "${await status.textContent()}"`);
-    });
+    await signInWithPhone(page, `${controller.url}/agent/`, 'w1', 'desk-password-1');
     t.pass('the page says 电话：已注册');
 
     const registered = (await edge.registrations()).get('agent-w1') ?? [];

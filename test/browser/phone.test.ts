@@ -25,7 +25,7 @@ import { ControllerProcess } from '../helpers/controller.js';
 import { streamEntries, until } from '../helpers/lab.js';
 import { createNetns, INNER_ADDRESS, type Netns } from '../helpers/netns.js';
 import { pageHearsTone } from '../helpers/page-tone.js';
-import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
+import { browserInNetns, iceOnVeth, signInWithPhone, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 600;
 const AGENT_HZ = 1500;
@@ -77,19 +77,7 @@ const remoteTone = (hz: number, ms: number): Promise<number> =>
 t.test("the page's phone registers, answers a queued citizen, and audio flows both ways", async (t) => {
   const { page } = browser;
   const { lab } = acdLab;
-  await page.goto(`${controller.url}/agent/`);
-  await page.getByLabel('工号或用户名').fill('w1');
-  await page.getByLabel('密码', { exact: true }).fill('desk-password-1');
-  await page.getByRole('button', { name: '登录' }).click();
-  const status = page.locator('[data-test=phone-status]');
-  await until(
-    'the page says the phone is registered',
-    async () => (await status.textContent()) === '电话：已注册',
-    15_000,
-    200,
-  ).catch(async (err: Error) => {
-    throw new Error(`${err.message}; page shows "${await status.textContent()}"`);
-  });
+  await signInWithPhone(page, `${controller.url}/agent/`, 'w1', 'desk-password-1');
   t.pass('the page says 电话：已注册');
   const endpoint = await lab.ari<{ state: string }>('GET', '/endpoints/PJSIP/agent-w1');
   t.equal(endpoint.body.state, 'online', 'Asterisk agrees: agent-w1 is online');

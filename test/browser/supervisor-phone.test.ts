@@ -25,7 +25,7 @@ import { ControllerProcess } from '../helpers/controller.js';
 import { sleep, streamEntries, until } from '../helpers/lab.js';
 import { createNetns, INNER_ADDRESS, type Netns } from '../helpers/netns.js';
 import { pageHearsTone } from '../helpers/page-tone.js';
-import { browserInNetns, iceOnVeth, toneMicrophone } from '../helpers/webrtc.js';
+import { browserInNetns, iceOnVeth, signInWithPhone, toneMicrophone } from '../helpers/webrtc.js';
 
 const CITIZEN_HZ = 480;
 const SUPERVISOR_HZ = 1100;
@@ -151,18 +151,9 @@ const heard = (x: { share: number; level: number }): string => `${pct(x.share)} 
 t.test("the supervisor's own browser phone registers as their seat, and the hand-out is audited", async (t) => {
   const { page } = browser;
   const { lab } = acdLab;
-  await page.goto(`${controller.url}/supervisor/`);
-  await page.getByLabel('工号或用户名').fill('banzhang');
-  await page.getByLabel('密码', { exact: true }).fill('lead-password-1');
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.locator('[data-test=person-name]').waitFor();
-  await until(
-    'the page says the phone is registered',
-    async () => (await seatStatus().textContent()) === '电话：已注册',
-    20_000,
-    100,
-  ).catch(async (err: Error) => {
-    throw new Error(`${err.message}; the page shows "${await seatStatus().textContent()}"`);
+  await signInWithPhone(page, `${controller.url}/supervisor/`, 'banzhang', 'lead-password-1', {
+    status: '[data-test=seat-status]',
+    timeoutMs: 20_000,
   });
   t.pass('the page says 电话：已注册');
   const endpoint = await lab.ari<{ state: string }>('GET', `/endpoints/PJSIP/${SEAT}`);

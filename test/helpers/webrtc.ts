@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { Page } from 'playwright-core';
+
 import { launchBrowser, type TestBrowser } from './browser.js';
-import type { Lab } from './lab.js';
+import { type Lab, until } from './lab.js';
 import { type Netns, ROOT_ADDRESS } from './netns.js';
 import { scratchDir } from './scratch.js';
 
@@ -35,4 +37,31 @@ export function toneMicrophone(name: string, hz: number, seconds: number, volume
 export async function browserInNetns(netns: Netns, ports: number[], wav: string): Promise<TestBrowser> {
   await netns.forwardLoopback(ports);
   return launchBrowser({ fakeMedia: { audioFile: wav }, executablePath: netns.wrapper('/usr/bin/chromium') });
+}
+
+/**
+ * Signs in on a page that has nobody signed in yet (as a person would: name, password, 登录)
+ * and waits until its phone, `status`, says 电话：已注册; a phone that does not register fails
+ * with what the page shows instead.
+ */
+export async function signInWithPhone(
+  page: Page,
+  url: string,
+  name: string,
+  password: string,
+  { status = '[data-test=phone-status]', timeoutMs = 15_000 } = {},
+): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('工号或用户名').fill(name);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+  const shown = page.locator(status);
+  await until(
+    'the page says the phone is registered',
+    async () => (await shown.textContent()) === '电话：已注册',
+    timeoutMs,
+    100,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}; the page shows "${await shown.textContent()}"`);
+  });
 }
