@@ -31,7 +31,7 @@ export async function recoverFromAsterisk(
 ): Promise<Set<string>> {
   const taken = new Set<string>();
   const queues = [...acd.deps.queues().queues.keys()];
-  // Redis lost its data while this controller ran (the store's sentinel is gone, calls/service.ts):
+  // Redis lost its data while this controller ran (the store's sentinel is gone, calls/reconcile.ts):
   // no roster sync entered the agents again as at a start, so enter the missing ones (logged out)
   // before the talking agents are set on-call and the others told their state was lost.
   if (lost.storeEmpty) {

@@ -1,21 +1,23 @@
 // Runs IVR flows on live calls: starts and resumes them (the calls domain's CallFlow), is the
 // last member of a call's event path (calls/event-path.ts: `ivr`, with `divert` before the ACD),
 // and takes calls the ACD hands back (CallHandoffs: out of a queue unserved, after the agent).
-// It feeds ARI events to the interpreter and carries out the actions it returns. Before every
-// side effect the interpreter's state is saved with the call, with the playback id, the input
-// deadline and the queue deadline, so a new controller process can resume any call exactly
-// where it was.
+// It feeds ARI events to the interpreter and carries out the actions it returns; where a call
+// leaves the flow or comes back to it (queue, transfer, fallback, divert) is handoffs.ts. Before
+// every side effect the interpreter's state is saved with the call, with the playback id, the
+// input deadline and the queue deadline, so a new controller process can resume any call
+// exactly where it was.
 import type { Logger } from 'pino';
 
 import type { AcdService } from '../acd/service.js';
 import type { AriEvent } from '../asterisk/ari.js';
-import { divertPlayback, ivrPlayback, voicemailRecording } from '../asterisk/ids.js';
+import { ivrPlayback, voicemailRecording } from '../asterisk/ids.js';
 import type { Call } from '../calls/call.js';
 import type { CallEventHandler, CallHandoffs, QueueExitResult } from '../calls/event-path.js';
 import type { CallFlow, LostState } from '../calls/service.js';
 import { LogEvent } from '../events/log-events.js';
 import type { CallbackTasks } from './callbacks.js';
 import type { PromptRef } from './flow-schema.js';
+import { IvrHandoffs } from './handoffs.js';
 import {
   advance,
   type FlowRef,
@@ -40,14 +42,6 @@ interface RecordingFacts {
   silence_duration?: number;
 }
 
-/** A flow the caller went through before the current one (kept for the record). */
-export interface PreviousFlow {
-  flowId: string;
-  version: string;
-  path: string[];
-  outcome: IvrState['outcome'] | null;
-}
-
 declare module '../calls/call.js' {
   /** What the runner keeps in the call's saved state. */
   interface CallSlots {
@@ -59,9 +53,6 @@ declare module '../calls/call.js' {
     httpToken?: number | undefined;
     /** The voicemail being recorded (a masked call keeps its talk recording's name here too). */
     recording?: string | undefined;
-    /** The playback id of the "not for you" prompt of a refused virtual-number call. */
-    divert?: string | undefined;
-    previousFlows?: PreviousFlow[] | undefined;
     /** The dialer's task a citizen reached by the dialer was called for (set as the call begins). */
     dialerTask?: string | undefined;
   }
@@ -82,49 +73,34 @@ export interface IvrRunnerDeps {
 }
 
 export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
+  /** Where calls leave the flow and come back to it. */
+  private readonly handoffs: IvrHandoffs;
   /** The divert check, a member of the event path of its own (before the ACD). */
-  readonly divert: CallEventHandler = { onEvent: (call, event) => this.onDivertEvent(call, event) };
+  readonly divert: CallEventHandler;
 
-  constructor(private readonly deps: IvrRunnerDeps) {}
+  constructor(private readonly deps: IvrRunnerDeps) {
+    this.handoffs = new IvrHandoffs({
+      registry: deps.registry,
+      prompts: deps.prompts,
+      acd: deps.acd,
+      flow: { begin: (call, ref) => this.begin(call, ref), feed: (call, event) => this.feed(call, event) },
+    });
+    this.divert = this.handoffs.divert;
+  }
 
   /** The agent hung up: the after-call flow (a survey) starts; false when it is not loaded. */
-  async agentLeft(call: Call, flowId: string): Promise<boolean> {
-    const ref = this.deps.registry.current(flowId);
-    if (!ref) return false;
-    // The flow that brought the caller here is kept, for the record, before the next one starts.
-    const ivr = call.flow.ivr;
-    const before = call.flow.previousFlows ?? [];
-    await call.updateFlow({
-      previousFlows: ivr
-        ? [...before, { flowId: ivr.flowId, version: ivr.version, path: ivr.path, outcome: ivr.outcome ?? null }]
-        : before,
-    });
-    await call.note(
-      'after-call-flow',
-      { event: LogEvent.afterCallFlowStarted, flowId: ref.id, flowVersion: ref.version },
-      'after-call flow started',
-    );
-    await this.apply(call, startFlow(ref, this.context(call)));
-    return true;
+  agentLeft(call: Call, flowId: string): Promise<boolean> {
+    return this.handoffs.agentLeft(call, flowId);
   }
 
   /** The caller left the queue without an agent: the flow goes on from its queue node. */
-  async queueExit(call: Call, result: QueueExitResult): Promise<void> {
-    if (!call.flow.ivr) {
-      // A caller put back in the queue after Redis lost its data: the flow that queued them
-      // is not known, so there is no "next" in it. The dialplan fallback queues them natively.
-      call.log.warn(
-        { result },
-        'left the queue with no flow to go on with (rebuilt after Redis lost its data); sending the call to the dialplan fallback',
-      );
-      await call.ari.channels.continueInDialplan(call.channelId, {
-        context: 'rexian-fallback',
-        extension: call.state.did,
-      });
-      return;
-    }
-    await call.note('flow-continues', { result }, 'left the queue; the flow goes on');
-    await this.feed(call, { type: 'queueResult', result });
+  queueExit(call: Call, result: QueueExitResult): Promise<void> {
+    return this.handoffs.queueExit(call, result);
+  }
+
+  /** Says why, then hands the caller to the 12345 flow (a call to a virtual number not theirs). */
+  toHotline(call: Call, prompt: PromptRef): Promise<void> {
+    return this.handoffs.toHotline(call, prompt);
   }
 
   private context(call: Call): IvrContext {
@@ -145,24 +121,13 @@ export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
       // No flow answers this number (all its versions broken or removed): never drop the
       // citizen; the dialplan fallback queues them to a general agent.
       call.log.error({ did: call.state.did }, 'no flow answers this number; sending the call to the dialplan fallback');
-      await call.ari.channels.continueInDialplan(call.channelId, {
-        context: 'rexian-fallback',
-        extension: call.state.did,
-      });
+      await this.handoffs.toFallback(call);
       return;
     }
     await call.answer();
     const step = startFlow(ref, this.context(call));
     await call.note('flow', { event: LogEvent.flowStarted, flowId: ref.id, flowVersion: ref.version }, 'flow started');
     await this.apply(call, step);
-  }
-
-  /** Says why, then hands the caller to the 12345 flow (a call to a virtual number not theirs). */
-  async toHotline(call: Call, prompt: PromptRef): Promise<void> {
-    const media = await this.deps.prompts.resolve(prompt);
-    const playbackId = divertPlayback(call.id);
-    await call.updateFlow({ divert: playbackId });
-    await call.ari.channels.play(call.channelId, playbackId, `sound:${media}`);
   }
 
   /** A citizen the dialer reached (already answered): the dialer's flow, or an apology if it is gone. */
@@ -178,7 +143,7 @@ export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
       { event: LogEvent.callbackFlowStarted, flowId: ref.id, flowVersion: ref.version, task: call.flow.dialerTask },
       'callback answered; flow started',
     );
-    await this.apply(call, startFlow(ref, this.context(call)));
+    await this.begin(call, ref);
   }
 
   async resume(call: Call): Promise<void> {
@@ -224,20 +189,6 @@ export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
       case 'done':
         return;
     }
-  }
-
-  /** The divert prompt ended: the caller goes on to the 12345 flow (or is hung up if none answers). */
-  private async onDivertEvent(call: Call, event: AriEvent): Promise<boolean> {
-    if (event.type !== 'PlaybackFinished' || !call.flow.divert || event.playback?.id !== call.flow.divert) return false;
-    await call.updateFlow({ divert: undefined });
-    const ref = this.deps.registry.forNumber('12345');
-    if (!ref) {
-      await call.hangup();
-      return true;
-    }
-    await call.note('flow', { event: LogEvent.flowStarted, flowId: ref.id, flowVersion: ref.version }, 'flow started');
-    await this.apply(call, startFlow(ref, this.context(call)));
-    return true;
   }
 
   /** The flow's own events, last on the path; true when the flow took the event. */
@@ -308,6 +259,11 @@ export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
     return current;
   }
 
+  /** Starts the flow `ref` on the call from its first node. */
+  private begin(call: Call, ref: FlowRef): Promise<void> {
+    return this.apply(call, startFlow(ref, this.context(call)));
+  }
+
   private async feed(call: Call, event: IvrEvent): Promise<void> {
     const ivr = call.flow.ivr;
     if (!ivr) return;
@@ -323,24 +279,8 @@ export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
     try {
       for (const action of [...step.actions, ...extra]) await this.perform(call, step.state, action);
     } catch (err) {
-      await this.rescue(call, step.state, err);
+      await this.handoffs.rescue(call, step.state, err);
     }
-  }
-
-  /**
-   * An action failed (Asterisk refused a request, a prompt could not be made). The citizen
-   * must not be left in silence: the dialplan fallback apologises and queues them natively.
-   */
-  private async rescue(call: Call, state: IvrState, err: unknown): Promise<void> {
-    call.log.error(
-      { err, node: state.node, flowId: state.flowId },
-      'flow action failed; sending the call to the dialplan fallback',
-    );
-    await this.deps.acd.onEnd(call).catch(() => undefined);
-    await call.updateFlow({ ivr: { ...state, waiting: 'done' }, acd: undefined });
-    await call.ari.channels
-      .continueInDialplan(call.channelId, { context: 'rexian-fallback', extension: call.state.did })
-      .catch((e: unknown) => call.log.error({ err: e }, 'fallback failed too; hanging up'));
   }
 
   private async perform(call: Call, state: IvrState, action: IvrAction): Promise<void> {
@@ -410,29 +350,9 @@ export class IvrRunner implements CallFlow, CallEventHandler, CallHandoffs {
         return;
       }
       case 'queue':
-        await this.deps.acd.enqueue(call, {
-          queue: action.queue,
-          skills: action.skills,
-          priority: action.priority,
-          maxWait: action.maxWait,
-          context: { path: state.path, flowVersion: state.version },
-          ivr: { flowId: state.flowId, path: state.path, vars: state.vars },
-        });
-        return;
-      case 'transfer': {
-        const context =
-          action.kind === 'emergency'
-            ? 'rexian-emergency'
-            : action.kind === 'internal'
-              ? 'rexian-internal'
-              : 'rexian-transfer';
-        const log = { kind: action.kind, number: action.number, path: state.path };
-        if (action.kind === 'emergency')
-          call.log.warn({ event: LogEvent.emergencyTransfer, ...log }, 'emergency transfer');
-        else call.log.info(log, 'transfer');
-        await call.ari.channels.continueInDialplan(call.channelId, { context, extension: action.number });
-        return;
-      }
+        return this.handoffs.toQueue(call, state, action);
+      case 'transfer':
+        return this.handoffs.transfer(call, state, action);
       case 'hangup':
         await call.hangup();
         return;
