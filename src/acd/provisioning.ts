@@ -78,7 +78,8 @@ export class AgentProvisioning {
       await this.ari.asterisk.deleteConfigIfPresent('res_pjsip', type, name);
     }
     await this.redis.hdel(this.key, agentId);
-    // After the Redis row: an edge that missed this forgets the agent when it starts again.
+    // After the Redis row: an edge that misses this gets it when it answers again (the client
+    // retries), or forgets the agent when it starts again.
     await this.edge?.seats?.tell('remove', name);
   }
 
@@ -101,7 +102,7 @@ export class AgentProvisioning {
     // AOR's fixed contact points there, so PJSIP/agent-<id> on any node reaches it.
     const contact = this.edge ? edgeAgentContact(agent.id, this.edge) : undefined;
     await pushSeat(this.ari, name, password, endpointFields(name, agent.id, agent.device), contact);
-    // On every push, as the node's: an edge that missed one (out of reach then) has it by the next connect.
+    // On every push, as the node's: an edge out of reach gets it once it answers (the client retries).
     await this.edge?.seats?.tell('set', name, password);
     this.logger.info({ agentId: agent.id, device: agent.device }, 'agent SIP endpoint pushed to Asterisk');
   }

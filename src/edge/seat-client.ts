@@ -43,7 +43,7 @@ export function seatEdgeFor(config: Config, logger: Logger): SeatEdge | undefine
   const secret = config.acd.agentSipSecret;
   return {
     host: edge.host,
-    port: edge.port ?? 5060,
+    port: edge.port,
     seats: secret
       ? new EdgeSeatClient(
           { host: edge.host, rpcPort: edge.rpcPort ?? edgeSeatDefaults.rpcPort },
